@@ -1,0 +1,178 @@
+"""The operator's commands: `python -m dreampixel <command> --help`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from dreampixel.core.errors import DreamPixelError
+
+
+class CommandError(Exception):
+    """A failure worth one clear line on stderr and a non-zero exit."""
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import get_engine
+    from dreampixel.core.migrations import current_revision, upgrade_head, wait_for_database
+
+    engine = get_engine()
+    wait_for_database(engine)
+    upgrade_head(engine)
+    print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from dreampixel.core.models import Role, Tier
+    from services.accounts import service as accounts
+
+    with uow() as session:
+        user = accounts.create_user(
+            session,
+            email=args.email,
+            password=args.password,
+            name=args.name or "",
+            role=Role(args.role),
+            tier=Tier(args.tier),
+            credits=args.credits,
+            verified=args.verified,
+        )
+        summary = {"id": user.id, "email": user.email, "role": user.role.value, "tier": user.tier.value,
+                   "credits": user.credit_balance, "verified": user.email_verified_at is not None}
+    print(json.dumps(summary))
+    return 0
+
+
+def _create_api_key(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.accounts import service as accounts
+    from services.api_keys import service as api_keys
+
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()] if args.scopes else list(api_keys.DEFAULT_SCOPES)
+    expires_at = datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    with uow() as session:
+        user = accounts.get_by_email(session, args.email)
+        if user is None:
+            raise CommandError(f"no user with email {args.email}")
+        key, plaintext = api_keys.create_key(
+            session, user_id=user.id, name=args.name, scopes=scopes, expires_at=expires_at,
+            daily_credit_cap=args.daily_credit_cap,
+        )
+        key_id = key.id
+    print(plaintext)
+    print(f"key {key_id} for {args.email} ({', '.join(scopes)}); it is shown only this once", file=sys.stderr)
+    return 0
+
+
+def _seed_demo(_args: argparse.Namespace) -> int:
+    from services.seeds import demo
+
+    created = asyncio.run(demo.seed_demo())
+    if created:
+        print("demo data created")
+    else:
+        print("demo data already present")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from dreampixel.core.logging import configure_logging
+    from dreampixel.core.settings import settings
+    from workers.settings import WorkerSettings
+
+    if not settings.redis_url:
+        raise CommandError("REDIS_URL is not set: without Redis, jobs run inside the app process (make run)")
+    configure_logging()
+    run_worker(WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+    return 0
+
+
+def _reap(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services import jobs
+    from services.generation import reaper
+
+    async def sweep() -> dict[str, int]:
+        from dreampixel.core.settings import settings
+
+        queue = None
+        if settings.redis_url:
+            queue = await jobs.ArqQueue.connect(settings.redis_url)
+            jobs.install(queue)
+
+        def run() -> dict[str, int]:
+            with uow() as session:
+                return reaper.reap(session)
+
+        try:
+            return await asyncio.to_thread(run)
+        finally:
+            if queue is not None:
+                jobs.uninstall()
+                await queue.close()
+
+    print(json.dumps(asyncio.run(sweep())))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dreampixel", description="Dream Pixel operations.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    commands.add_parser("migrate", help="wait for the database and apply every migration").set_defaults(run=_migrate)
+
+    user = commands.add_parser("create-user", help="create an account")
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--name")
+    user.add_argument("--role", choices=["USER", "MODERATOR", "ADMIN"], default="USER", type=str.upper)
+    user.add_argument("--tier", choices=["FREE", "PRO", "ENTERPRISE"], default="FREE", type=str.upper)
+    user.add_argument("--credits", type=int, default=0)
+    user.add_argument("--verified", action="store_true", help="mark the email as verified")
+    user.set_defaults(run=_create_user)
+
+    key = commands.add_parser("create-api-key", help="create an API key and print it once")
+    key.add_argument("--email", required=True)
+    key.add_argument("--name", default="CLI key")
+    key.add_argument("--scopes", help="comma-separated scopes (default: all but webhooks:manage)")
+    key.add_argument("--expires-in-days", type=int)
+    key.add_argument("--daily-credit-cap", type=int)
+    key.set_defaults(run=_create_api_key)
+
+    commands.add_parser("seed-demo", help="create the demo admin, user and marketplace seeds once").set_defaults(
+        run=_seed_demo
+    )
+
+    worker = commands.add_parser("worker", help="run the arq worker (needs REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(run=_worker)
+
+    commands.add_parser("reap", help="return stuck generations to the queue or fail them with a refund").set_defaults(
+        run=_reap
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (CommandError, DreamPixelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the operator gets one line; the traceback is for --debug tools
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(error, SQLAlchemyError | OSError):
+            print(f"error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
+            return 1
+        raise

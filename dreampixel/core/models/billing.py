@@ -1,0 +1,160 @@
+"""Money and credits: the credit ledger, Stripe subscriptions, invoices and received events."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dreampixel.core.models.base import (
+    CreatedAt,
+    JSONType,
+    Timestamps,
+    UTCDateTime,
+    enum_field,
+    flag_field,
+    id_field,
+    reference,
+    utcnow,
+)
+from dreampixel.core.models.enums import LedgerReason, SubscriptionStatus, Tier
+
+# --- credit ledger ------------------------------------------------------------------------------
+
+
+class CreditLedgerBase(SQLModel):
+    delta: int
+    reason: LedgerReason = enum_field(LedgerReason, LedgerReason.GRANT)
+    # What the change was for: a generation id, a Stripe object id, "signup", ...
+    reference: str | None = Field(default=None, max_length=255)
+
+
+class CreditLedgerCreate(CreditLedgerBase):
+    user_id: str
+    balance_after: int = Field(ge=0)
+
+
+# There is no CreditLedgerUpdate: ledger rows are history and are never changed.
+
+
+class CreditLedger(CreditLedgerBase, CreatedAt, table=True):
+    """One change to a user's balance, with the balance it left behind."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (
+        Index("ix_credit_ledger_user_id_created_at", "user_id", "created_at"),
+        Index("ix_credit_ledger_reference", "reference"),
+    )
+
+    id: str = id_field("led")
+    # Set to NULL when the account is deleted: the totals stay, the person does not.
+    user_id: str | None = reference("users.id", ondelete="SET NULL", nullable=True)
+    balance_after: int
+
+
+class CreditLedgerPublic(CreditLedgerBase):
+    id: str
+    balance_after: int
+    created_at: datetime
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+
+class SubscriptionBase(SQLModel):
+    status: SubscriptionStatus = enum_field(SubscriptionStatus, SubscriptionStatus.INACTIVE)
+    tier: Tier = enum_field(Tier, Tier.FREE)
+    price_id: str | None = Field(default=None, max_length=255)
+    current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_at_period_end: bool = flag_field()
+
+
+class SubscriptionCreate(SubscriptionBase):
+    user_id: str
+    stripe_customer_id: str = Field(max_length=255)
+    stripe_subscription_id: str | None = Field(default=None, max_length=255)
+
+
+class SubscriptionUpdate(SQLModel):
+    status: SubscriptionStatus | None = None
+    tier: Tier | None = None
+    price_id: str | None = None
+    stripe_subscription_id: str | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool | None = None
+
+
+class Subscription(SubscriptionBase, Timestamps, table=True):
+    """A user's Stripe customer and (at most one) subscription, mirrored from webhooks."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: str = id_field("sub")
+    user_id: str = reference("users.id", ondelete="CASCADE")
+    stripe_customer_id: str = Field(max_length=255, index=True)
+    stripe_subscription_id: str | None = Field(default=None, max_length=255, unique=True)
+
+
+class SubscriptionPublic(SubscriptionBase):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+
+class InvoiceBase(SQLModel):
+    # Minor units (cents), as Stripe sends them.
+    amount_due: int = 0
+    amount_paid: int = 0
+    currency: str = Field(default="usd", max_length=3)
+    status: str = Field(max_length=32)
+    hosted_invoice_url: str | None = Field(default=None, max_length=2048)
+    period_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InvoiceCreate(InvoiceBase):
+    user_id: str
+    stripe_invoice_id: str = Field(max_length=255)
+
+
+class InvoiceUpdate(SQLModel):
+    status: str | None = Field(default=None, max_length=32)
+    amount_paid: int | None = None
+    hosted_invoice_url: str | None = None
+    pdf_storage_key: str | None = None
+
+
+class Invoice(InvoiceBase, CreatedAt, table=True):
+    __tablename__ = "invoices"
+
+    id: str = id_field("inv")
+    # Invoices are accounting records: they outlive a deleted account, like the ledger does.
+    user_id: str | None = reference("users.id", ondelete="SET NULL", nullable=True, index=True)
+    stripe_invoice_id: str = Field(max_length=255, unique=True)
+    pdf_storage_key: str | None = Field(default=None, max_length=512)
+
+
+class InvoicePublic(InvoiceBase):
+    id: str
+    created_at: datetime
+
+
+# --- Stripe events ------------------------------------------------------------------------------
+
+
+class StripeEvent(SQLModel, table=True):
+    """A received webhook, stored once by its Stripe id so a replay is a no-op."""
+
+    __tablename__ = "stripe_events"
+
+    id: str = id_field("evt")
+    event_id: str = Field(max_length=255, unique=True)
+    type: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=Text)

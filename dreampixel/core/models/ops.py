@@ -1,0 +1,71 @@
+"""Running the platform: idempotent API requests, the error log and the admin audit trail."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field
+
+from dreampixel.core.models.base import ID_LENGTH, CreatedAt, JSONType, UTCDateTime, enum_field, id_field
+from dreampixel.core.models.enums import IdempotencyState
+
+
+class IdempotencyRecord(CreatedAt, table=True):
+    """The first answer to a request sent with an Idempotency-Key, replayed to its retries."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("owner", "key"), Index("ix_idempotency_records_expires_at", "expires_at"))
+
+    id: str = id_field("idm")
+    # A user id or an API key id. No foreign key: records expire on their own and must not
+    # block deleting either.
+    owner: str = Field(max_length=ID_LENGTH)
+    key: str = Field(max_length=255)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=512)
+    # The same key with a different body is a client bug, answered with 422 instead of a replay.
+    request_hash: str = Field(max_length=64)
+    state: IdempotencyState = enum_field(IdempotencyState, IdempotencyState.IN_PROGRESS)
+    response_status: int | None = None
+    response_body: Any | None = Field(default=None, sa_type=JSONType)
+    response_headers: dict[str, str] | None = Field(default=None, sa_type=JSONType)
+    resource_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ErrorLog(CreatedAt, table=True):
+    """An unexpected error, kept for the admin error page (the log stream has it too)."""
+
+    __tablename__ = "error_logs"
+    __table_args__ = (Index("ix_error_logs_created_at", "created_at"),)
+
+    id: str = id_field("err")
+    level: str = Field(default="error", max_length=16)
+    # Where it happened: "api", "worker", "page", ...
+    source: str = Field(max_length=64)
+    message: str = Field(sa_type=Text)
+    error_type: str | None = Field(default=None, max_length=255)
+    traceback: str | None = Field(default=None, sa_type=Text)
+    request_id: str | None = Field(default=None, max_length=64)
+    # Plain ids without foreign keys: the log must outlive what it talks about.
+    user_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    path: str | None = Field(default=None, max_length=512)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+
+
+class AuditLog(CreatedAt, table=True):
+    """Who did what to whom: admin and moderator actions, and security-relevant account events."""
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        Index("ix_audit_logs_created_at", "created_at"),
+        Index("ix_audit_logs_target_type_target_id", "target_type", "target_id"),
+    )
+
+    id: str = id_field("aud")
+    actor_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    action: str = Field(max_length=64)
+    target_type: str | None = Field(default=None, max_length=32)
+    target_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    ip: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)

@@ -1,0 +1,146 @@
+"""Outgoing webhooks: the endpoints developers register and every delivery attempt to them."""
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import field_validator
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from dreampixel.core.models.base import (
+    CreatedAt,
+    JSONType,
+    Timestamps,
+    UTCDateTime,
+    counter_field,
+    enum_field,
+    flag_field,
+    id_field,
+    reference,
+)
+from dreampixel.core.models.enums import DeliveryStatus
+
+URL_MAX_LENGTH = 2048
+
+
+def checked_webhook_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("the URL must start with https:// (or http://)")
+    return value
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+class WebhookEndpointBase(SQLModel):
+    url: str = Field(max_length=URL_MAX_LENGTH)
+    description: str = Field(default="", max_length=255)
+    # Event types this endpoint wants ("generation.succeeded", ...); empty means all of them.
+    events: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    enabled: bool = flag_field(default=True)
+
+
+class WebhookEndpointCreate(WebhookEndpointBase):
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return checked_webhook_url(value)
+
+
+class WebhookEndpointUpdate(SQLModel):
+    url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=255)
+    events: list[str] | None = None
+    enabled: bool | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_webhook_url(value)
+
+
+class WebhookEndpoint(WebhookEndpointBase, Timestamps, table=True):
+    __tablename__ = "webhook_endpoints"
+
+    id: str = id_field("whe")
+    user_id: str = reference("users.id", ondelete="CASCADE", index=True)
+    # The signing secret, encrypted with the app's key: a database dump alone cannot forge
+    # signatures. The plaintext is shown once, when the endpoint is made.
+    secret_ciphertext: str = Field(sa_type=Text)
+    disabled_reason: str | None = Field(default=None, max_length=255)
+    consecutive_failures: int = counter_field()
+
+
+class WebhookEndpointPublic(WebhookEndpointBase):
+    id: str
+    disabled_reason: str | None
+    consecutive_failures: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointCreated(WebhookEndpointPublic):
+    """Returned once, when the endpoint is made: the only time its secret leaves the server."""
+
+    secret: str
+
+
+# --- deliveries ---------------------------------------------------------------------------------
+
+
+class WebhookDeliveryBase(SQLModel):
+    # The stable `webhook-id`: every retry of one event carries the same one, so receivers dedupe.
+    event_id: str = Field(max_length=64)
+    event_type: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+
+
+class WebhookDeliveryCreate(WebhookDeliveryBase):
+    endpoint_id: str
+
+
+class WebhookDeliveryUpdate(SQLModel):
+    """What the sender records after an attempt."""
+
+    status: DeliveryStatus | None = None
+    response_status: int | None = None
+    response_excerpt: str | None = None
+    latency_ms: int | None = None
+    next_attempt_at: datetime | None = None
+
+
+class WebhookDelivery(WebhookDeliveryBase, CreatedAt, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+    )
+
+    id: str = id_field("whd")
+    endpoint_id: str = reference("webhook_endpoints.id", ondelete="CASCADE")
+    status: DeliveryStatus = enum_field(DeliveryStatus, DeliveryStatus.PENDING)
+    attempt_count: int = counter_field()
+    response_status: int | None = None
+    # The first bytes of the receiver's answer, enough to debug a failure from the dashboard.
+    response_excerpt: str | None = Field(default=None, sa_type=Text)
+    latency_ms: int | None = None
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookDeliveryPublic(WebhookDeliveryBase):
+    id: str
+    endpoint_id: str
+    status: DeliveryStatus
+    attempt_count: int
+    response_status: int | None
+    response_excerpt: str | None
+    latency_ms: int | None
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,35 @@
+"""Test configuration: every real server the suite needs comes from a fixture plugin."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Settings are read at import time: point them at a throwaway data directory first, and
+# keep a developer's .env and services out of the suite.
+os.environ["ENVIRONMENT"] = "test"
+os.environ.setdefault("LOG_FORMAT", "console")
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="dreampixel-test-")
+for _name in ("DATABASE_URL", "REDIS_URL", "S3_BUCKET_IMAGES", "SMTP_HOST", "RESEND_API_KEY"):
+    os.environ[_name] = ""
+
+pytest_plugins = [
+    "tests.fixtures.processes",
+    "tests.fixtures.postgres",
+    "tests.fixtures.redis",
+    "tests.fixtures.s3",
+    "tests.fixtures.smtp",
+    "tests.fixtures.database",
+    "tests.fixtures.browser",
+]
+
+
+def pytest_sessionfinish(session: object, exitstatus: int) -> None:
+    """Every server a fixture started must be gone by now: fail the run if one is left."""
+    import psutil
+
+    leftovers = [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != "zombie"]
+    if leftovers:
+        names = ", ".join(f"{p.name()}[{p.pid}]" for p in leftovers)
+        print(f"\nprocesses left running after the suite: {names}")
+        session.exitstatus = 1  # type: ignore[attr-defined]
