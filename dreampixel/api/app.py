@@ -1,0 +1,48 @@
+"""The REST layer: one FastAPI app answering everything under `/api`, mounted into Reflex.
+
+`create_api()` returns an outer app whose only route is the `/api` mount; Reflex mounts its
+own backend (event websocket, `/ping`, `/_upload`) and, in production, the built frontend
+behind it. Everything below `/api` is handled by the inner app alone, so an unknown API path
+is a problem+json 404 (or 405), never the frontend's HTML page.
+
+Reflex does not run the lifespan of a mounted app: register startup work with
+`app.register_lifespan_task` in dreampixel.py, not as a FastAPI lifespan here.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from dreampixel.api import files, health, v1
+from dreampixel.api.middleware import RequestContextMiddleware
+from dreampixel.api.problems import install_problem_handlers
+from dreampixel.core.logging import configure_logging
+
+API_PREFIX = "/api"
+
+
+def create_api() -> FastAPI:
+    """The FastAPI app for `rx.App(api_transformer=...)`; also usable alone in tests."""
+    configure_logging()
+    outer = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    outer.mount(API_PREFIX, create_api_app(), name="api")
+    return outer
+
+
+def create_api_app() -> FastAPI:
+    """The `/api` app itself; its routes are relative to the mount (`/health` is `/api/health`)."""
+    api = FastAPI(
+        title="Dream Pixel API",
+        summary="Generate images, manage seeds and receive signed webhooks.",
+        version="1",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(api)
+
+    api.include_router(health.router)
+    api.include_router(files.router)
+    api.include_router(v1.router, prefix="/v1")
+    return api

@@ -1,0 +1,85 @@
+"""`/`: the landing page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.landing import Feature, Tier, closing_cta, features_section, hero, tiers_section
+from components.layout import page_layout
+from dreampixel.core.settings import settings
+
+TITLE = "Dream Pixel: turn words into images"
+DESCRIPTION = "Type a prompt, watch the image appear live, keep a gallery and share seeds with the community."
+
+FEATURES = [
+    Feature(
+        "activity",
+        "Live progress",
+        "See every generation move from queued to finished as it happens. No refreshing, no guessing.",
+    ),
+    Feature(
+        "shuffle",
+        "Several providers, one result",
+        "Gemini, Stability AI and Replicate behind one prompt box. If one fails, the next takes over.",
+    ),
+    Feature(
+        "sprout",
+        "Seeds marketplace",
+        "Reuse the exact prompt, settings and seed behind an image you love, or share your own.",
+    ),
+    Feature(
+        "code-xml",
+        "Developer API",
+        "A REST API with scoped keys, idempotent requests and signed webhooks when images are ready.",
+    ),
+]
+
+
+def _allowance(tier: str) -> str:
+    limit, window = settings.generation_limit(tier)
+    unit = "generation" if limit == 1 else "generations"
+    if window == 86_400:
+        return f"{limit:,} {unit} / day"
+    hours = window / 3600
+    return f"{limit:,} {unit} / {hours:g} h"
+
+
+def _tiers() -> list[Tier]:
+    return [
+        Tier(
+            "FREE",
+            _allowance("free"),
+            "Try it out, no card needed.",
+            ("Every model and provider", "Live progress", "Public gallery and seeds"),
+        ),
+        Tier(
+            "PRO",
+            _allowance("pro"),
+            "For people who create every day.",
+            ("Everything in Free", "Private images", "API keys and webhooks"),
+            highlighted=True,
+        ),
+        Tier(
+            "ENTERPRISE",
+            _allowance("enterprise"),
+            "For teams and products built on images.",
+            ("Everything in Pro", "Higher API rate limits", "Priority support"),
+        ),
+    ]
+
+
+def index() -> rx.Component:
+    return page_layout(
+        hero(
+            title="Turn words into images",
+            subtitle=(
+                "Describe what you see in your head. Dream Pixel renders it in seconds, shows you "
+                "every step, and keeps your best work, settings and seeds in one place."
+            ),
+            primary=("Start creating", "/generate"),
+            secondary=("Browse seeds", "/seeds"),
+        ),
+        features_section(FEATURES),
+        tiers_section(_tiers(), pricing_href="/pricing"),
+        closing_cta(title="Your next image is one sentence away", href="/generate", label="Start creating"),
+    )

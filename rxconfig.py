@@ -1,0 +1,28 @@
+"""Reflex configuration, derived from the one Settings object (dreampixel.core.settings)."""
+
+import reflex as rx
+from reflex.constants import StateManagerMode
+from reflex.plugins import RadixThemesPlugin, SitemapPlugin
+
+from components.theme import radix_theme
+from dreampixel.core.settings import settings
+
+config = rx.Config(
+    app_name="dreampixel",
+    # One port for everything in production (`reflex run --env prod`): the built frontend,
+    # the event websocket and /api are served by one server. Development runs the Vite dev
+    # server on this port and needs the backend elsewhere: `reflex run --backend-port N`.
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    deploy_url=settings.base_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Several app processes share state through Redis; one process keeps it on disk.
+    state_manager_mode=StateManagerMode.REDIS if settings.redis_url else StateManagerMode.DISK,
+    redis_url=settings.redis_url or None,
+    default_color_mode="light",
+    # Our own engine (dreampixel.core.db) owns the database; Reflex's rx.Model is not used.
+    db_url=None,
+    plugins=[RadixThemesPlugin(theme=radix_theme())],
+    disable_plugins=[SitemapPlugin],
+)

@@ -1,0 +1,1 @@
+"""Readiness of the app's dependencies: database, Redis, storage and image providers."""

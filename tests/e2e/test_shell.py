@@ -1,0 +1,97 @@
+"""The app shell in Chromium: landing, navigation, colour mode, 404 and the mobile menu."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+Shot = Callable[[Page, str], Path]
+
+
+def test_landing_page_leads_with_its_promise(page: Page, screenshot: Shot) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/")
+
+    expect(page.get_by_role("heading", name="Turn words into images", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Start creating").first).to_have_attribute("href", "/generate")
+    expect(page.get_by_role("link", name="Browse seeds")).to_have_attribute("href", "/seeds")
+    expect(page.get_by_text("1 generation / day")).to_be_visible()
+    expect(page.get_by_text("100 generations / day")).to_be_visible()
+    expect(page.get_by_text("1,000 generations / day")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert errors == [], "the page loads without errors (event websocket included)"
+    screenshot(page, "landing-light")
+
+
+def test_sign_in_leads_to_the_login_form(page: Page, screenshot: Shot) -> None:
+    page.goto("/")
+
+    page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
+
+    expect(page).to_have_url("/login")
+    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_disabled()
+    expect(page.get_by_text("Accounts arrive soon")).to_be_visible()
+    screenshot(page, "login")
+
+
+def test_the_colour_mode_toggle_switches_to_dark(page: Page, screenshot: Shot) -> None:
+    page.goto("/")
+    html = page.locator("html")
+    expect(html).to_have_class("light")
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+
+    expect(html).to_have_class("dark")
+    screenshot(page, "landing-dark")
+
+
+def test_an_unknown_page_says_not_found_and_links_home(page: Page, screenshot: Shot) -> None:
+    page.goto("/no-such-page")
+
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.get_by_role("link", name="Back to home").click()
+    expect(page).to_have_url("/")
+    page.go_back()
+    screenshot(page, "not-found")
+
+
+def test_placeholder_routes_answer_instead_of_404(page: Page) -> None:
+    for route, name in [
+        ("/generate", "Generate"),
+        ("/gallery", "Gallery"),
+        ("/seeds", "Seeds"),
+        ("/pricing", "Pricing"),
+    ]:
+        page.goto(route)
+        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+def test_at_phone_width_the_navigation_collapses_into_a_menu(page: Page, screenshot: Shot) -> None:
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/")
+
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Gallery")).to_be_hidden()
+    menu = page.get_by_role("button", name="Open menu")
+    expect(menu).to_be_visible()
+    screenshot(page, "landing-375")
+
+    menu.click()
+    page.get_by_role("menuitem", name="Gallery").click()
+    expect(page).to_have_url("/gallery")
+
+
+def test_the_api_answers_on_the_same_port(page: Page) -> None:
+    response = page.request.get("/api/health")
+
+    assert response.status == 200
+    assert response.json()["checks"]["database"]["ok"] is True
