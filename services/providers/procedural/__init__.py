@@ -1,0 +1,1 @@
+"""The offline procedural painter behind the `local` provider: prompt words become scene layers."""
