@@ -84,13 +84,11 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
-    from dreampixel.core.logging import configure_logging
     from dreampixel.core.settings import settings
     from workers.settings import WorkerSettings
 
     if not settings.redis_url:
         raise CommandError("REDIS_URL is not set: without Redis, jobs run inside the app process (make run)")
-    configure_logging()
     run_worker(WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
     return 0
 
@@ -162,7 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from dreampixel.core.logging import configure_logging
+
     args = build_parser().parse_args(argv)
+    configure_logging()  # logs go to stderr; stdout carries only each command's result
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

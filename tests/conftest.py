@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.database",
     "tests.fixtures.browser",
+    "tests.scripted_providers",
 ]
 
 
@@ -33,3 +34,9 @@ def pytest_sessionfinish(session: object, exitstatus: int) -> None:
         names = ", ".join(f"{p.name()}[{p.pid}]" for p in leftovers)
         print(f"\nprocesses left running after the suite: {names}")
         session.exitstatus = 1  # type: ignore[attr-defined]
+
+
+def pytest_collection_modifyitems(session: object, config: object, items: list) -> None:  # type: ignore[type-arg]
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
+    for as long as the browser is open, and asyncio tests cannot start theirs beside it."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))

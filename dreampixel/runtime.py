@@ -1,0 +1,55 @@
+"""What runs beside the app for as long as it serves: the job queue and the pipeline pool.
+
+With REDIS_URL, jobs go to Redis for arq workers; without it, the worker's own job functions
+run on this process's event loop (and the reaper with them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+
+from dreampixel.core.db import uow
+from dreampixel.core.logging import configure_logging
+from dreampixel.core.settings import settings
+from services import jobs
+from services.generation import reaper
+from services.images import pool
+from workers import in_process
+
+log = structlog.get_logger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def jobs_lifespan() -> AsyncIterator[None]:
+    configure_logging()
+    log.info("app.features", **settings.features())
+    if settings.redis_url:
+        queue: jobs.JobQueue = await jobs.ArqQueue.connect(settings.redis_url)
+        jobs.install(queue)
+        try:
+            yield
+        finally:
+            jobs.uninstall()
+            await queue.close()
+        return
+
+    in_process_queue = await in_process.start()
+    pool.start(use_threads=True)  # the app's own process: threads, no fork of a running server
+    await asyncio.to_thread(_recover_queued)
+    try:
+        yield
+    finally:
+        await in_process.stop(in_process_queue)
+        pool.shutdown()
+
+
+def _recover_queued() -> None:
+    """Jobs held in memory died with the last process: send them again for rows still queued."""
+    with uow() as session:
+        count = reaper.redispatch_queued(session, older_than=0)
+    if count:
+        log.info("jobs.recovered", generations=count)

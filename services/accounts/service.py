@@ -1,0 +1,68 @@
+"""Accounts: creating and finding users."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from dreampixel.core.errors import Conflict, ValidationFailed
+from dreampixel.core.models import LedgerReason, Role, Tier, User, utcnow
+from services.accounts.passwords import MAX_PASSWORD_BYTES, hash_password
+from services.credits import service as credits_service
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            errors=[{"field": "password", "message": f"At least {MIN_PASSWORD_LENGTH} characters."}],
+        )
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise ValidationFailed(
+            f"Passwords can be at most {MAX_PASSWORD_BYTES} bytes long.",
+            errors=[{"field": "password", "message": f"At most {MAX_PASSWORD_BYTES} bytes."}],
+        )
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str | None,
+    name: str = "",
+    role: Role = Role.USER,
+    tier: Tier = Tier.FREE,
+    credits: int = 0,
+    verified: bool = False,
+) -> User:
+    """Insert a user (with a bcrypt hash of `password`) and grant its starting credits."""
+    email = normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise ValidationFailed("That is not an email address.", errors=[{"field": "email", "message": "Invalid email."}])
+    if get_by_email(session, email) is not None:
+        raise Conflict("An account with that email already exists.", code="email_taken")
+    if password is not None:
+        check_password_rules(password)
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        tier=tier,
+        email_verified_at=utcnow() if verified else None,
+    )
+    session.add(user)
+    session.flush()
+    if credits:
+        credits_service.grant(session, user_id=user.id, amount=credits, reason=LedgerReason.GRANT, reference="signup")
+        session.refresh(user)
+    return user

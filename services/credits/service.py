@@ -1,0 +1,53 @@
+"""Credits: every change is one conditional UPDATE plus a ledger row with the balance after.
+
+The balance lives on the user row; the ledger is its history. The two always agree because
+both are written in the same transaction and the balance is never read-then-written.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from dreampixel.core.errors import DreamPixelError
+from dreampixel.core.models import CreditLedger, LedgerReason, User
+
+
+class InsufficientCredits(DreamPixelError):
+    status_code = 402
+    code = "insufficient_credits"
+    title = "Insufficient credits"
+
+
+def _apply(session: Session, *, user_id: str, delta: int, reason: LedgerReason, reference: str | None,
+           require_funds: bool) -> CreditLedger:
+    stmt = (
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(credit_balance=User.credit_balance + delta)
+        .returning(User.credit_balance)
+    )
+    if require_funds and delta < 0:
+        stmt = stmt.where(col(User.credit_balance) >= -delta)
+    balance = session.execute(stmt).scalar_one_or_none()
+    if balance is None:
+        raise InsufficientCredits(f"This needs {-delta} credits and your balance is lower.")
+    entry = CreditLedger(user_id=user_id, delta=delta, reason=reason, reference=reference, balance_after=balance)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def grant(session: Session, *, user_id: str, amount: int, reason: LedgerReason = LedgerReason.GRANT,
+          reference: str | None = None) -> CreditLedger:
+    """Add `amount` credits (purchases, subscriptions, refunds, admin grants)."""
+    if amount <= 0:
+        raise ValueError("grant needs a positive amount")
+    return _apply(session, user_id=user_id, delta=amount, reason=reason, reference=reference, require_funds=False)
+
+
+def debit(session: Session, *, user_id: str, amount: int, reason: LedgerReason, reference: str | None = None) -> CreditLedger:
+    """Take `amount` credits if the balance covers it, else raise InsufficientCredits."""
+    if amount <= 0:
+        raise ValueError("debit needs a positive amount")
+    return _apply(session, user_id=user_id, delta=-amount, reason=reason, reference=reference, require_funds=True)

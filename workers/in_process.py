@@ -1,0 +1,50 @@
+"""Run the worker's job functions on the app's own event loop when there is no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+
+from services import jobs
+from workers.context import close_shared, open_shared
+from workers.functions import FUNCTIONS
+from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
+
+log = structlog.get_logger(__name__)
+
+REAP_EVERY_SECONDS = 60
+
+
+async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> jobs.InProcessQueue:
+    """Install an in-process queue on the running loop and start the reaper's timer."""
+    ctx: dict[str, Any] = {}
+    await open_shared(ctx)
+    queue = jobs.InProcessQueue(
+        FUNCTIONS, ctx=ctx, max_jobs=MAX_JOBS, job_timeout=JOB_TIMEOUT_SECONDS, loop=asyncio.get_running_loop()
+    )
+    jobs.install(queue)
+    if reap_every:
+        ctx["reaper_task"] = asyncio.get_running_loop().create_task(_reap_forever(queue, reap_every))
+    log.info("jobs.in_process_started", functions=sorted(FUNCTIONS))
+    return queue
+
+
+async def stop(queue: jobs.InProcessQueue) -> None:
+    reaper_task = queue.ctx.pop("reaper_task", None)
+    if reaper_task is not None:
+        reaper_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reaper_task
+    if jobs.get_queue() is queue:
+        jobs.uninstall()
+    await queue.close()
+    await close_shared(queue.ctx)
+
+
+async def _reap_forever(queue: jobs.InProcessQueue, every: float) -> None:
+    while True:
+        await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
+        await asyncio.sleep(every)
