@@ -1,0 +1,10 @@
+"""The developer API, version 1 (see ../shared/API.md)."""
+
+from fastapi import APIRouter
+
+from dreampixel.api.v1 import generations, providers, uploads
+
+router = APIRouter()
+router.include_router(generations.router)
+router.include_router(uploads.router)
+router.include_router(providers.router)

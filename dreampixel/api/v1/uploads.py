@@ -1,0 +1,77 @@
+"""/api/v1/uploads and /api/v1/images: reference images in, image metadata out."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from dreampixel.api.deps import ApiCaller, require
+from dreampixel.core.db import uow
+from dreampixel.core.errors import DreamPixelError, ValidationFailed
+from dreampixel.core.settings import settings
+from services.images import references
+
+router = APIRouter(tags=["images"])
+
+
+class UrlUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=8, max_length=2048)
+
+
+async def _read_upload(request: Request) -> tuple[bytes, str]:
+    content_type = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_image_size + 64 * 1024:
+        raise DreamPixelError(f"Uploads can be at most {settings.max_image_size // (1024 * 1024)} MB.",
+                              status_code=413, code="image_too_large")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=5, max_part_size=settings.max_image_size + 1)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ValidationFailed("Send the image in a form field named 'file'.",
+                                   errors=[{"field": "file", "message": "Required."}])
+        data = await upload.read(settings.max_image_size + 1)
+        return data, "upload"
+    if content_type.startswith("application/json"):
+        try:
+            body = UrlUpload.model_validate_json(await request.body())
+        except ValueError as error:
+            raise ValidationFailed("Send {\"url\": \"https://...\"} or a multipart file.",
+                                   errors=[{"field": "url", "message": "A URL is required."}]) from error
+        return await references.fetch_bytes(body.url), "url"
+    raise DreamPixelError("Send a multipart/form-data body with a 'file' field, or JSON with a 'url'.",
+                          status_code=415, code="unsupported_media_type")
+
+
+@router.post("/uploads", status_code=201)
+async def upload_reference(request: Request, caller: ApiCaller = require("uploads:write")) -> JSONResponse:
+    """Store a reference image (PNG, JPEG or WebP); the same bytes uploaded twice are stored once."""
+    data, source = await _read_upload(request)
+    derived = await references.prepare(data)
+
+    def existing() -> dict[str, Any] | None:
+        with uow() as session:
+            found = references.find_duplicate(session, user_id=caller.user_id, sha256=derived.sha256)
+            return references.describe(found) if found else None
+
+    duplicate = await asyncio.to_thread(existing)
+    if duplicate is not None:
+        return JSONResponse(duplicate, status_code=200)
+    _key, fields = await references.store(caller.user_id, derived, source=source)
+
+    def save() -> dict[str, Any]:
+        with uow() as session:
+            return references.describe(references.record(session, fields))
+
+    return JSONResponse(await asyncio.to_thread(save), status_code=201)
+
+
+@router.get("/images/{image_id}")
+def get_image(image_id: str, caller: ApiCaller = require("images:read")) -> dict[str, Any]:
+    with uow() as session:
+        return references.describe(references.get_for_user(session, user_id=caller.user_id, image_id=image_id))

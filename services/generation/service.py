@@ -1,0 +1,361 @@
+"""Generations from submit to a final status, with credits held, charged and released exactly once.
+
+Every status change is a compare-and-set UPDATE (`... WHERE status = <expected>`), so a job
+that runs twice, a cancel racing a completion, or two reapers can never both win.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from dreampixel.core.errors import DreamPixelError, Forbidden, NotFound, RateLimited
+from dreampixel.core.models import (
+    Generation,
+    GenerationCreate,
+    GenerationSource,
+    GenerationStatus,
+    LedgerReason,
+    User,
+    UserStatus,
+    utcnow,
+)
+from dreampixel.core.settings import settings
+from services import events
+from services.credits import service as credits
+from services.generation.queueing import enqueue_run
+from services.generation.reaper import release_hold
+from services.moderation.prompts import screen
+
+log = structlog.get_logger(__name__)
+
+MAX_SEED = 2**32 - 1
+# For queue estimates: how long a generation takes when nothing was measured in the last hour,
+# and how many run side by side (a process per core in the worker's pipeline pool).
+DEFAULT_PROCESSING_MS = 2000
+PARALLEL_GENERATIONS = 2
+# Statuses that count against the daily limit: what was delivered or is on its way.
+COUNTED = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING, GenerationStatus.SUCCEEDED)
+
+
+class DailyLimitReached(RateLimited):
+    code = "daily_limit_reached"
+    title = "Daily limit reached"
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    title = "Email not verified"
+
+
+class NotCancelable(DreamPixelError):
+    status_code = 409
+    code = "not_cancelable"
+    title = "Not cancelable"
+
+
+def credits_per_image(width: int, height: int) -> int:
+    """One credit up to a megapixel, two above."""
+    return 1 if width * height <= 1024 * 1024 else 2
+
+
+def estimate(request: GenerationCreate) -> int:
+    return credits_per_image(request.width, request.height) * request.num_variations
+
+
+def event_for(generation: Generation, kind: str | None = None) -> dict[str, Any]:
+    """The event a watcher receives; small on purpose: watchers re-read what they show."""
+    return {
+        "type": f"generation.{kind or generation.status.value}",
+        "generation_id": generation.id,
+        "status": generation.status.value,
+        "provider": generation.provider_used,
+        "error_code": generation.error_code,
+        "at": utcnow().isoformat(),
+    }
+
+
+def _window_usage(session: Session, user: User, now: datetime) -> tuple[int, int, datetime | None]:
+    """(limit, used, when the oldest counted generation leaves the window)."""
+    limit, window = settings.generation_limit(user.tier.value)
+    since = now - timedelta(seconds=window)
+    used, oldest = session.exec(
+        select(func.count(), func.min(Generation.created_at))
+        .where(col(Generation.user_id) == user.id)
+        .where(col(Generation.created_at) > since)
+        .where(col(Generation.status).in_(COUNTED))
+    ).one()
+    return limit, used, (oldest + timedelta(seconds=window)) if oldest else None
+
+
+def usage(session: Session, user: User) -> dict[str, Any]:
+    """What the generate page and the API show: limit, used, resets_at."""
+    limit, used, resets_at = _window_usage(session, user, utcnow())
+    return {"limit": limit, "used": used, "remaining": max(0, limit - used), "resets_at": resets_at}
+
+
+def submit(
+    session: Session,
+    *,
+    user: User,
+    request: GenerationCreate,
+    source: GenerationSource = GenerationSource.WEB,
+    api_key_id: str | None = None,
+    retry_of: Generation | None = None,
+) -> Generation:
+    """Validate, screen, hold the cost atomically, insert the generation and queue its job."""
+    if user.status is not UserStatus.ACTIVE:
+        raise Forbidden("This account is suspended.", code="account_suspended")
+    if user.email_verified_at is None:
+        raise EmailNotVerified("Verify your email address before generating images.")
+    screen(request.prompt)
+    if request.provider_requested:
+        from services.providers.registry import configured_providers
+
+        if request.provider_requested not in configured_providers():
+            raise DreamPixelError(f"The provider {request.provider_requested!r} is not configured.",
+                                  status_code=422, code="provider_not_configured",
+                                  errors=[{"field": "provider", "message": "Not configured."}])
+    if request.idempotency_key:
+        existing = session.exec(
+            select(Generation).where(Generation.user_id == user.id,
+                                     Generation.idempotency_key == request.idempotency_key)
+        ).first()
+        if existing is not None:
+            return existing
+
+    now = utcnow()
+    cost = estimate(request)
+    generation = Generation.model_validate(
+        request.model_dump(exclude={"reference_image_id", "seed_listing_id", "idempotency_key"}),
+        update={
+            "user_id": user.id,
+            "api_key_id": api_key_id,
+            "source": source,
+            "idempotency_key": request.idempotency_key,
+            "reference_image_id": request.reference_image_id,
+            "seed_listing_id": request.seed_listing_id,
+            "seed_used": request.seed_requested if request.seed_requested is not None else secrets.randbelow(MAX_SEED),
+            "credits_held": cost,
+            "queued_at": now,
+            "deadline_at": now + timedelta(seconds=settings.generation_timeout_seconds),
+            "retry_of_id": retry_of.id if retry_of else None,
+        },
+    )
+    # The conditional UPDATE both checks and takes the credits, and locks the user's row
+    # until commit, so concurrent submits of one user are counted one after another.
+    credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
+    limit, used, resets_at = _window_usage(session, user, now)
+    if used >= limit:
+        retry_after = max(1, int((resets_at - now).total_seconds())) if resets_at else 1
+        raise DailyLimitReached(
+            f"Your {user.tier.value} plan allows {limit} generation{'s' if limit != 1 else ''} a day; "
+            f"the next one is possible at {resets_at:%H:%M} UTC." if resets_at else "Daily limit reached.",
+            headers={"Retry-After": str(retry_after)},
+            resets_at=resets_at.isoformat() if resets_at else None,
+        )
+    session.add(generation)
+    session.flush()
+    enqueue_run(session, generation.id, generation.retry_count)
+    events.publish_after_commit(session, user.id, event_for(generation, "queued"))
+    log.info("generation.queued", generation_id=generation.id, user_id=user.id, credits=cost)
+    return generation
+
+
+def get_for_user(session: Session, *, user_id: str, generation_id: str) -> Generation:
+    """The user's own generation; another user's is as invisible as a missing one."""
+    generation = session.get(Generation, generation_id)
+    if generation is None or generation.user_id != user_id:
+        raise NotFound("No such generation.")
+    return generation
+
+
+def list_for_user(
+    session: Session, *, user_id: str, status: GenerationStatus | None = None, cursor: str | None = None,
+    limit: int = 20,
+) -> tuple[list[Generation], str | None]:
+    """Newest first, cursor-paginated by id (ids sort by creation)."""
+    query = select(Generation).where(Generation.user_id == user_id)
+    if status is not None:
+        query = query.where(Generation.status == status)
+    if cursor:
+        query = query.where(col(Generation.id) < cursor)
+    rows = list(session.exec(query.order_by(col(Generation.id).desc()).limit(limit + 1)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if has_more and rows else None)
+
+
+def _transition(session: Session, generation_id: str, expected: tuple[GenerationStatus, ...],
+                **values: Any) -> bool:
+    """Compare-and-set the row's status; False when another actor changed it first."""
+    result = session.execute(
+        update(Generation)
+        .where(col(Generation.id) == generation_id)
+        .where(col(Generation.status).in_(expected))
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _end(session: Session, generation: Generation, status: GenerationStatus, *, expected: tuple[GenerationStatus, ...],
+         error_code: str | None = None, error_message: str | None = None) -> bool:
+    """Move to a final status from `expected` and release whatever is still held."""
+    now = utcnow()
+    if not _transition(session, generation.id, expected, status=status, completed_at=now,
+                       error_code=error_code, error_message=error_message):
+        return False
+    session.refresh(generation)
+    release_hold(session, generation)
+    session.add(generation)
+    session.flush()
+    events.publish_after_commit(session, generation.user_id, event_for(generation))
+    log.info(f"generation.{status.value}", generation_id=generation.id, error_code=error_code)
+    return True
+
+
+def cancel(session: Session, *, user_id: str, generation_id: str) -> Generation:
+    """End a queued or processing generation as `canceled`; a running job discards its result."""
+    generation = get_for_user(session, user_id=user_id, generation_id=generation_id)
+    if generation.status.is_final:
+        raise NotCancelable(f"This generation already ended ({generation.status.value}).")
+    session.execute(
+        update(Generation).where(col(Generation.id) == generation.id).values(cancel_requested_at=utcnow())
+    )
+    if not _end(session, generation, GenerationStatus.CANCELED,
+                expected=(GenerationStatus.QUEUED, GenerationStatus.PROCESSING),
+                error_code="canceled", error_message="Canceled at your request; the credits were returned."):
+        session.refresh(generation)
+        raise NotCancelable(f"This generation already ended ({generation.status.value}).")
+    return generation
+
+
+def retry(session: Session, *, user: User, generation_id: str, source: GenerationSource = GenerationSource.WEB,
+          api_key_id: str | None = None) -> Generation:
+    """A new generation with the same input as a failed (or expired, canceled) one."""
+    original = get_for_user(session, user_id=user.id, generation_id=generation_id)
+    if original.status not in (GenerationStatus.FAILED, GenerationStatus.EXPIRED, GenerationStatus.CANCELED):
+        raise DreamPixelError("Only a failed, expired or canceled generation can be retried.", status_code=409,
+                              code="not_retryable")
+    request = GenerationCreate(
+        prompt=original.prompt, negative_prompt=original.negative_prompt, seed_requested=original.seed_used,
+        width=original.width, height=original.height, steps=original.steps,
+        guidance_scale=original.guidance_scale, num_variations=original.num_variations,
+        output_format=original.output_format, provider_requested=original.provider_requested,
+        settings=original.settings, reference_image_id=original.reference_image_id,
+        seed_listing_id=original.seed_listing_id,
+    )
+    return submit(session, user=user, request=request, source=source, api_key_id=api_key_id, retry_of=original)
+
+
+# ---- what the job does, step by step ---------------------------------------------------------
+
+
+def claim(session: Session, generation_id: str) -> Generation | None:
+    """queued -> processing; None when the job has nothing to do (already done, canceled...)."""
+    now = utcnow()
+    if not _transition(session, generation_id, (GenerationStatus.QUEUED,), status=GenerationStatus.PROCESSING,
+                       started_at=now):
+        return None
+    generation = session.get(Generation, generation_id)
+    assert generation is not None
+    session.refresh(generation)
+    if generation.deadline_at is not None and generation.deadline_at <= now:
+        expire(session, generation)
+        return None
+    events.publish_after_commit(session, generation.user_id, event_for(generation, "started"))
+    return generation
+
+
+def record_attempt(session: Session, generation_id: str, attempt: dict[str, Any]) -> None:
+    """Append a provider attempt; also the heartbeat the reaper looks for."""
+    generation = session.get(Generation, generation_id)
+    if generation is None:
+        return
+    generation.attempts = [*generation.attempts, attempt]
+    generation.updated_at = utcnow()
+    session.add(generation)
+    session.flush()
+
+
+def still_processing(session: Session, generation_id: str) -> bool:
+    status = session.exec(select(Generation.status).where(Generation.id == generation_id)).first()
+    return status == GenerationStatus.PROCESSING
+
+
+@dataclass
+class Delivery:
+    images_delivered: int
+    provider: str
+    seed: int | None
+    processing_ms: int
+
+
+def succeed(session: Session, generation: Generation, delivery: Delivery) -> bool:
+    """processing -> succeeded; charge per delivered image and release the rest."""
+    per_image = credits_per_image(generation.width, generation.height)
+    charged = min(generation.credits_held, per_image * delivery.images_delivered)
+    if not _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.SUCCEEDED,
+                       completed_at=utcnow(), provider_used=delivery.provider, credits_charged=charged,
+                       seed_used=delivery.seed if delivery.seed is not None else generation.seed_used,
+                       processing_time_ms=delivery.processing_ms, error_code=None, error_message=None):
+        return False
+    session.refresh(generation)
+    release_hold(session, generation)
+    session.add(generation)
+    session.flush()
+    events.publish_after_commit(session, generation.user_id, event_for(generation))
+    log.info("generation.succeeded", generation_id=generation.id, provider=delivery.provider,
+             images=delivery.images_delivered, charged=charged, ms=delivery.processing_ms)
+    return True
+
+
+def fail(session: Session, generation: Generation, *, code: str, message: str) -> bool:
+    return _end(session, generation, GenerationStatus.FAILED, expected=(GenerationStatus.PROCESSING,),
+                error_code=code, error_message=message)
+
+
+def expire(session: Session, generation: Generation) -> bool:
+    return _end(session, generation, GenerationStatus.EXPIRED,
+                expected=(GenerationStatus.QUEUED, GenerationStatus.PROCESSING), error_code="deadline_exceeded",
+                error_message="The generation did not finish in time; the credits were returned.")
+
+
+def deadline_allows(generation: Generation, delay: float) -> bool:
+    """Whether a retry `delay` seconds from now could still finish before the deadline."""
+    return generation.deadline_at is None or utcnow() + timedelta(seconds=delay) < generation.deadline_at
+
+
+def requeue(session: Session, generation: Generation, *, defer_by: float) -> bool:
+    """processing -> queued for another try of the whole provider chain, after `defer_by` seconds."""
+    if not _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.QUEUED,
+                       retry_count=generation.retry_count + 1):
+        return False
+    session.refresh(generation)
+    enqueue_run(session, generation.id, generation.retry_count, defer_by=defer_by)
+    events.publish_after_commit(session, generation.user_id, event_for(generation, "retrying"))
+    return True
+
+
+def queue_position(session: Session, generation: Generation) -> dict[str, Any] | None:
+    """Where a queued generation stands, and when it should start (from recent processing times)."""
+    if generation.status is not GenerationStatus.QUEUED or generation.queued_at is None:
+        return None
+    ahead = session.exec(
+        select(func.count()).where(col(Generation.status) == GenerationStatus.QUEUED)
+        .where(col(Generation.queued_at) < generation.queued_at)
+    ).one()
+    recent = session.exec(
+        select(func.avg(Generation.processing_time_ms)).where(col(Generation.status) == GenerationStatus.SUCCEEDED)
+        .where(col(Generation.completed_at) > utcnow() - timedelta(hours=1))
+    ).one()
+    average_ms = float(recent or DEFAULT_PROCESSING_MS)
+    wait_ms = ahead * average_ms / PARALLEL_GENERATIONS
+    return {"position": ahead + 1, "estimated_start_at": utcnow() + timedelta(milliseconds=wait_ms)}

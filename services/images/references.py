@@ -1,0 +1,80 @@
+"""Reference images: uploaded or fetched, validated, stripped of metadata, stored once per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlmodel import Session, select
+
+from dreampixel.core.errors import NotFound
+from dreampixel.core.models import Image, ImageStatus, ImageType
+from dreampixel.core.settings import settings
+from services.images import pool
+from services.images.fetch import fetch
+from services.images.pipeline import Derived
+from services.storage import get_storage
+
+log = structlog.get_logger(__name__)
+
+
+def find_duplicate(session: Session, *, user_id: str, sha256: str) -> Image | None:
+    return session.exec(
+        select(Image).where(Image.user_id == user_id, Image.sha256 == sha256, Image.type == ImageType.REFERENCE,
+                            Image.status == ImageStatus.READY)
+    ).first()
+
+
+async def prepare(data: bytes) -> Derived:
+    """Validate and re-encode (uploads are untrusted: re-encoding drops anything hidden in them)."""
+    return await pool.derive_async(data, output_format="png")
+
+
+async def store(user_id: str, derived: Derived, *, source: str) -> tuple[str, dict[str, Any]]:
+    """Write the files; returns the storage key and the row's fields. Keys derive from the content hash."""
+    storage = get_storage()
+    base = f"references/{user_id}/{derived.sha256[:32]}"
+    ttl = settings.cache_ttl_reference
+    await storage.put(f"{base}/full.png", derived.full.data, content_type="image/png", cache_seconds=ttl)
+    await storage.put(f"{base}/thumb.webp", derived.thumbnail.data, content_type="image/webp", cache_seconds=ttl)
+    fields = {
+        "user_id": user_id, "type": ImageType.REFERENCE, "status": ImageStatus.READY,
+        "storage_key": f"{base}/full.png", "width": derived.full.width, "height": derived.full.height,
+        "bytes": len(derived.full.data), "content_type": "image/png", "sha256": derived.sha256,
+        "perceptual_hash": derived.perceptual_hash, "meta": {"source": source, "thumbnail_key": f"{base}/thumb.webp"},
+    }
+    return f"{base}/full.png", fields
+
+
+def record(session: Session, fields: dict[str, Any]) -> Image:
+    """Insert the reference row unless the same user already stored the same bytes."""
+    existing = find_duplicate(session, user_id=fields["user_id"], sha256=fields["sha256"])
+    if existing is not None:
+        return existing
+    image = Image(**fields)
+    session.add(image)
+    session.flush()
+    return image
+
+
+async def fetch_bytes(url: str) -> bytes:
+    fetched = await fetch(url, max_bytes=settings.max_image_size, timeout=15.0)
+    return fetched.content
+
+
+def get_for_user(session: Session, *, user_id: str, image_id: str) -> Image:
+    image = session.get(Image, image_id)
+    if image is None or image.user_id != user_id or image.status is not ImageStatus.READY:
+        raise NotFound("No such image.")
+    return image
+
+
+def describe(image: Image) -> dict[str, Any]:
+    storage = get_storage()
+    thumbnail_key = (image.meta or {}).get("thumbnail_key")
+    return {
+        "id": image.id, "object": "image", "type": image.type.value.lower(), "url": storage.url(image.storage_key),
+        "thumbnail_url": storage.url(thumbnail_key) if thumbnail_key else None, "width": image.width,
+        "height": image.height, "bytes": image.bytes, "content_type": image.content_type, "sha256": image.sha256,
+        "perceptual_hash": image.perceptual_hash, "created_at": image.created_at.isoformat(),
+    }

@@ -1,0 +1,1 @@
+"""Local stand-ins for services the suite cannot reach (the hosted image providers)."""
