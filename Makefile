@@ -6,10 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-BUN_VERSION := 1.4.5
+BUN_VERSION := 1.4.4
 TOOLS := .tools
 BUN := $(abspath $(TOOLS))/node_modules/bun/bin/bun.exe
 PORT ?= $(or $(shell sed -n 's/^PORT=//p' .env 2>/dev/null),3000)
+HOST ?= 127.0.0.1
+DEV_BACKEND_PORT ?= $(shell echo $$(($(PORT) + 1)))
 
 # Reflex must not reach for the web: bun comes from the npm registry, no telemetry, no version probe.
 export REFLEX_BUN_PATH := $(BUN)
@@ -21,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES_TEST := postgresql redis-server chromium fonts-dejavu-core
 
-.PHONY: help run dev test lint contracts worker migrate seed-demo bench frontend clean system-deps
+.PHONY: help run dev test lint contracts worker migrate seed-demo reap bench clean system-deps
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,9 +57,6 @@ system-deps: ## install PostgreSQL, Redis and Chromium from Debian when missing 
 	fi
 
 # ---- the app -------------------------------------------------------------------------------
-frontend: $(VENV)/.runtime $(BUN) ## build the production frontend
-	$(VENV)/bin/reflex export --frontend-only --no-zip --env prod >/dev/null 2>&1 || true
-
 migrate: $(VENV)/.runtime ## apply database migrations
 	$(PY) -m dreampixel migrate
 
@@ -65,10 +64,13 @@ seed-demo: migrate ## create the demo accounts and marketplace seeds (once)
 	$(PY) -m dreampixel seed-demo
 
 run: $(VENV)/.runtime $(BUN) seed-demo ## set everything up and serve the app at http://localhost:$(PORT)
-	@$(PY) -m dreampixel.serve --port $(PORT)
+	@$(PY) -m dreampixel.serve --host $(HOST) --port $(PORT)
 
-dev: $(VENV)/.runtime $(BUN) seed-demo ## serve with hot reload
-	$(VENV)/bin/reflex run --env dev --frontend-port $(PORT)
+dev: $(VENV)/.runtime $(BUN) seed-demo ## serve with hot reload (Vite on PORT, backend on PORT+1)
+	$(VENV)/bin/reflex run --env dev --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT) --backend-host $(HOST)
+
+reap: $(VENV)/.runtime ## return stuck generations to the queue or fail them with a refund
+	$(PY) -m dreampixel reap
 
 worker: $(VENV)/.runtime ## run an arq worker (needs REDIS_URL)
 	$(PY) -m dreampixel worker

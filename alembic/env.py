@@ -13,6 +13,7 @@ from logging.config import fileConfig
 from pathlib import Path
 from typing import Any, Literal
 
+from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations.ops import MigrationScript
 from sqlalchemy import Connection, create_engine, make_url, pool
@@ -20,7 +21,6 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel.sql.sqltypes import AutoString
 
 import dreampixel.core.models  # noqa: F401  (registers every table on the metadata)
-from alembic import context
 from dreampixel.core.db import metadata
 from dreampixel.core.models import base as models_base
 from dreampixel.core.settings import settings
