@@ -47,12 +47,19 @@ def banner(url: str) -> str:
     )
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m dreampixel.serve")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
 
+    # Stop the app with us whatever the signal: Ctrl+C, or a service manager's SIGTERM.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = {**os.environ, "PORT": str(args.port)}
     reflex = Path(sys.executable).with_name("reflex")
     command = [str(reflex), "run", "--env", "prod", "--single-port", "--backend-host", args.host]
