@@ -61,7 +61,7 @@ def internal_service() -> Iterator[Listener]:
 class Site(BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
         if self.path == "/slow":
             time.sleep(2)
