@@ -15,11 +15,13 @@ for _name in ("DATABASE_URL", "REDIS_URL", "S3_BUCKET_IMAGES", "SMTP_HOST", "RES
 
 pytest_plugins = [
     "tests.fixtures.processes",
+    "tests.fakes.providers",
     "tests.fixtures.postgres",
     "tests.fixtures.redis",
     "tests.fixtures.s3",
     "tests.fixtures.smtp",
     "tests.fixtures.database",
+    "tests.fixtures.engine",
     "tests.fixtures.browser",
     "tests.scripted_providers",
 ]

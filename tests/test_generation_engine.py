@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image as PILImage
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import (
-    CreditLedger,
     Generation,
     GenerationCreate,
     GenerationStatus,
-    Image,
     ImageType,
     Tier,
     User,
@@ -38,72 +33,10 @@ from services.generation import reaper
 from services.generation import service as generations
 from services.images.parameters import read_parameters
 from services.moderation.prompts import PromptBlocked
-from services.storage import get_storage, reset_storage_cache
-from tests.factories import create_user
+from services.storage import get_storage
+from tests.fixtures.engine import Harness, balance_and_ledger, images_of, load, make_user, submit
 from tests.scripted_providers import ScriptedProvider
 from workers import generation as generation_job
-from workers import in_process
-
-
-@dataclass
-class Harness:
-    queue: jobs.InProcessQueue
-    storage_dir: Path
-    seen: list[dict[str, Any]] = field(default_factory=list)
-
-    async def settle(self) -> None:
-        await self.queue.join(timeout=60)
-
-
-@pytest.fixture
-async def engine(live_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    monkeypatch.setattr(settings, "data_dir", tmp_path)
-    reset_storage_cache()
-    queue = await in_process.start(reap_every=None)
-    try:
-        yield Harness(queue=queue, storage_dir=settings.storage_dir)
-    finally:
-        await in_process.stop(queue)
-        reset_storage_cache()
-
-
-def make_user(credits: int = 10, tier: Tier = Tier.PRO, **overrides: Any) -> str:
-    from services.credits import service as credit_service
-
-    with uow() as session:
-        user = create_user(session, tier=tier, **overrides)
-        if credits:
-            credit_service.grant(session, user_id=user.id, amount=credits, reference="test")
-        return user.id
-
-
-def submit(user_id: str, **fields: Any) -> str:
-    with uow() as session:
-        user = session.get(User, user_id)
-        assert user is not None
-        request = GenerationCreate(**({"prompt": "a sunset over the ocean", "width": 256, "height": 256} | fields))
-        return generations.submit(session, user=user, request=request).id
-
-
-def load(generation_id: str) -> Generation:
-    with uow() as session:
-        generation = session.get(Generation, generation_id)
-        assert generation is not None
-        return generation
-
-
-def balance_and_ledger(user_id: str) -> tuple[int, int]:
-    with uow() as session:
-        user = session.get(User, user_id)
-        assert user is not None
-        ledger = session.exec(select(func.coalesce(func.sum(CreditLedger.delta), 0))
-                              .where(CreditLedger.user_id == user_id)).one()
-        return user.credit_balance, ledger
-
-
-def images_of(generation_id: str) -> list[Image]:
-    with uow() as session:
-        return list(session.exec(select(Image).where(Image.generation_id == generation_id)).all())
 
 
 async def test_a_submitted_generation_succeeds_and_is_charged_per_image(engine: Harness) -> None:

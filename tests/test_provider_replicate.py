@@ -156,6 +156,27 @@ async def test_a_non_terminal_answer_is_polled_until_it_succeeds(
     assert replicate_fake.cancels == []
 
 
+async def test_throttled_or_failing_polls_are_retried_within_the_budget(
+    flux: ReplicateProvider, replicate_fake: FakeReplicate
+) -> None:
+    replicate_fake.script("ok", polls=1, poll_errors=[429, 503])
+
+    result = await flux.generate(ask())
+
+    assert len(replicate_fake.polls) == 3
+    assert len(result.images) == 1
+
+
+async def test_a_poll_refused_for_good_ends_the_generation(
+    flux: ReplicateProvider, replicate_fake: FakeReplicate
+) -> None:
+    replicate_fake.script("ok", polls=1, poll_errors=[401])
+
+    error = await failure(flux)
+
+    assert (error.code, error.retryable) == ("provider_auth_failed", False)
+
+
 async def test_a_prediction_that_outlives_the_budget_is_canceled_and_retryable(replicate_fake: FakeReplicate) -> None:
     replicate_fake.script("stuck")
 

@@ -13,6 +13,8 @@ from sqlalchemy import text
 from dreampixel.core.db import get_engine
 from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
+from services.providers.registry import provider_statuses
+from services.storage import get_storage
 
 CHECK_TIMEOUT_SECONDS = 5.0
 
@@ -84,10 +86,6 @@ async def _redis() -> dict[str, Any]:
 
 async def _storage() -> dict[str, Any]:
     try:
-        from services.storage import get_storage  # type: ignore[attr-defined]
-    except ImportError:  # TODO(integration): remove once services.storage lands
-        return {"ok": None, "detail": "not available"}
-    try:
         result = await asyncio.wait_for(_call(lambda: get_storage().health()), CHECK_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("health.storage_failed", error=repr(exc))
@@ -97,22 +95,17 @@ async def _storage() -> dict[str, Any]:
 
 async def _providers() -> list[dict[str, Any]] | dict[str, Any]:
     try:
-        from services.providers.registry import provider_statuses  # type: ignore[import-not-found]
-    except ImportError:  # TODO(integration): remove once services.providers.registry lands
-        return {"ok": None, "detail": "not available"}
-    try:
-        result = await asyncio.wait_for(_call(provider_statuses), CHECK_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(provider_statuses(), CHECK_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("health.providers_failed", error=repr(exc))
         return {"ok": False, "detail": _describe(exc)}
-    return [_as_dict(status) for status in result]
 
 
 def _no_provider_usable(providers: list[dict[str, Any]] | dict[str, Any]) -> bool:
     # One provider down is what failover is for; none usable means nothing can generate.
     if isinstance(providers, dict):
         return providers.get("ok") is False
-    return bool(providers) and not any(p.get("ok") is not False for p in providers)
+    return not any(p["configured"] and p["healthy"] is not False and p.get("circuit") != "open" for p in providers)
 
 
 async def _call(fn: Any) -> Any:
@@ -121,18 +114,6 @@ async def _call(fn: Any) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-def _as_dict(status: Any) -> dict[str, Any]:
-    if isinstance(status, dict):
-        return status
-    if hasattr(status, "model_dump"):
-        return dict(status.model_dump(mode="json"))
-    if hasattr(status, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(status)
-    return {"value": str(status)}
 
 
 def _describe(exc: BaseException) -> str:

@@ -44,6 +44,7 @@ from services.providers.http import (
     parse_duration,
     parse_retry_after,
     read_image,
+    request_timeout,
     send,
     short,
     sniff_image_type,
@@ -154,7 +155,8 @@ class GeminiProvider:
 
     async def _generate_content(self, body: dict[str, Any]) -> dict[str, Any]:
         response = await send(self._clients.get(), self.name, "POST",
-                              f"{self.base_url}/models/{self.model}:generateContent", json=body, headers=self._headers)
+                              f"{self.base_url}/models/{self.model}:generateContent", json=body, headers=self._headers,
+                              timeout=request_timeout(self.timeout))
         if response.status_code != 200:
             raise self._error(response)
         try:
@@ -247,7 +249,7 @@ class GeminiProvider:
         started = time.perf_counter()
         try:
             response = await send(self._clients.get(), self.name, "GET", f"{self.base_url}/models/{self.model}",
-                                  headers=self._headers)
+                                  headers=self._headers, timeout=request_timeout(self.timeout))
         except ProviderError as error:
             return ProviderHealth(self.name, True, False, error.message, _ms_since(started))
         if response.status_code != 200:

@@ -16,6 +16,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -33,10 +34,17 @@ CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _PIL_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
+def request_timeout(seconds: float) -> httpx.Timeout:
+    """Connecting fails fast; reading may take the whole budget.
+
+    Passed on every request too, so an injected client with other defaults still keeps our budget.
+    """
+    return httpx.Timeout(seconds, connect=min(seconds, MAX_CONNECT_SECONDS))
+
+
 def build_client(timeout: float) -> httpx.AsyncClient:
-    """An AsyncClient whose connect phase fails fast while reads may take the whole budget."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SECONDS)),
+        timeout=request_timeout(timeout),
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
         headers={"User-Agent": USER_AGENT},
         # Redirects could carry our Authorization header to another host; no provider needs them.
@@ -115,8 +123,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if moment.tzinfo is None:  # RFC 850 / asctime dates carry no zone but mean GMT
-        return None
+    if moment.tzinfo is None:  # asctime dates carry no zone but mean GMT
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 

@@ -30,7 +30,6 @@ from services.providers.base import (
     check_request,
 )
 from services.providers.http import (
-    MAX_CONNECT_SECONDS,
     ClientHolder,
     bad_response,
     content_filtered,
@@ -41,6 +40,7 @@ from services.providers.http import (
     parse_resets_in,
     parse_retry_after,
     read_image,
+    request_timeout,
     send,
     short,
 )
@@ -211,7 +211,7 @@ class ReplicateProvider:
         """Best effort: a failed cancel must not hide the timeout that caused it."""
         try:
             response = await send(self._clients.get(), self.name, "POST", self._prediction_url(prediction, "cancel"),
-                                  headers=self._auth, timeout=CANCEL_TIMEOUT_SECONDS)
+                                  headers=self._auth, timeout=request_timeout(CANCEL_TIMEOUT_SECONDS))
         except ProviderError as error:
             log.warning("provider.replicate.cancel_failed", prediction_id=prediction.get("id"), error=error.message)
             return
@@ -275,8 +275,7 @@ class ReplicateProvider:
 
     def _timeout_until(self, deadline: float, *, cap: float | None = None) -> httpx.Timeout:
         remaining = max(deadline - time.monotonic(), 0.05)
-        read = remaining if cap is None else min(cap, remaining)
-        return httpx.Timeout(read, connect=min(read, MAX_CONNECT_SECONDS))
+        return request_timeout(remaining if cap is None else min(cap, remaining))
 
     def _error(self, response: httpx.Response) -> ProviderError:
         """Map an RFC 7807 problem answer; 429 waits for Retry-After or the "resets in ~Ns" text."""
@@ -295,7 +294,7 @@ class ReplicateProvider:
         started = time.perf_counter()
         try:
             response = await send(self._clients.get(), self.name, "GET", f"{self.base_url}/account",
-                                  headers=self._auth)
+                                  headers=self._auth, timeout=request_timeout(self.timeout))
         except ProviderError as error:
             return ProviderHealth(self.name, True, False, error.message, _ms_since(started))
         if response.status_code != 200:

@@ -37,6 +37,7 @@ from services.providers.http import (
     nearest_ratio,
     parse_retry_after,
     read_image,
+    request_timeout,
     send,
     short,
     sniff_image_type,
@@ -139,6 +140,7 @@ class StabilityProvider:
         response = await send(
             self._clients.get(), self.name, "POST", f"{self.base_url}/v2beta/stable-image/generate/{self.endpoint}",
             data=fields, files=files, headers={"Authorization": f"Bearer {self._api_key}", "Accept": "image/*"},
+            timeout=request_timeout(self.timeout),
         )
         if response.status_code != 200:
             raise self._error(response)
@@ -212,7 +214,8 @@ class StabilityProvider:
         started = time.perf_counter()
         try:
             response = await send(self._clients.get(), self.name, "GET", f"{self.base_url}/v1/user/balance",
-                                  headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"})
+                                  headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
+                                  timeout=request_timeout(self.timeout))
         except ProviderError as error:
             return ProviderHealth(self.name, True, False, error.message, _ms_since(started))
         if response.status_code != 200:

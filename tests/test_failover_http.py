@@ -1,0 +1,75 @@
+"""Failover across the real HTTP clients: the worker moves to the next provider on a 5xx or a
+429, never on a content-filter refusal; each attempt is recorded on the generation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from dreampixel.core.models import GenerationStatus
+from dreampixel.core.settings import ProviderName, settings
+from services.providers import registry
+from services.providers.breaker import reset_all
+from tests.fakes.providers import FakeReplicate, FakeStability
+from tests.fixtures.engine import Harness, balance_and_ledger, load, make_user, submit
+
+
+@pytest.fixture
+def http_providers(stability_fake: FakeStability, replicate_fake: FakeReplicate,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(settings, "stability_api_key", type(settings.stability_api_key)(stability_fake.api_key))
+    monkeypatch.setattr(settings, "stability_base_url", stability_fake.base_url)
+    monkeypatch.setattr(settings, "replicate_api_token", type(settings.replicate_api_token)(replicate_fake.api_key))
+    monkeypatch.setattr(settings, "replicate_base_url", replicate_fake.base_url)
+    monkeypatch.setattr(settings, "ai_provider", ProviderName.STABILITY)
+    monkeypatch.setattr(settings, "provider_order", "stability,replicate,local")
+    registry.reset()
+    reset_all()
+    yield
+    registry.reset()
+    reset_all()
+
+
+async def test_a_stability_outage_fails_over_to_replicate(engine: Harness, http_providers: None,
+                                                         stability_fake: FakeStability,
+                                                         replicate_fake: FakeReplicate) -> None:
+    stability_fake.script("status", 503)
+    user_id = make_user(credits=5)
+    generation_id = await asyncio.to_thread(submit, user_id, width=512, height=512)
+    await engine.settle()
+    done = load(generation_id)
+    assert done.status is GenerationStatus.SUCCEEDED and done.provider_used == "replicate"
+    assert [(a["provider"], a["error_code"]) for a in done.attempts] == [
+        ("stability", "provider_unavailable"), ("replicate", None)]
+    assert len(stability_fake.generations) == 1 and len(replicate_fake.generations) == 1
+
+
+async def test_a_rate_limited_provider_is_passed_over(engine: Harness, http_providers: None,
+                                                      stability_fake: FakeStability) -> None:
+    stability_fake.script("status", 429, headers={"Retry-After": "30"})
+    generation_id = await asyncio.to_thread(submit, make_user(credits=5), width=512, height=512)
+    await engine.settle()
+    done = load(generation_id)
+    assert done.provider_used == "replicate" and done.attempts[0]["error_code"] == "provider_rate_limited"
+
+
+async def test_a_content_filter_refusal_is_final(engine: Harness, http_providers: None,
+                                                 stability_fake: FakeStability,
+                                                 replicate_fake: FakeReplicate) -> None:
+    stability_fake.script("status", 403)  # Stability's content_moderation refusal
+    user_id = make_user(credits=5)
+    generation_id = await asyncio.to_thread(submit, user_id, width=512, height=512)
+    await engine.settle()
+    done = load(generation_id)
+    assert done.status is GenerationStatus.FAILED and done.error_code == "content_filtered"
+    assert replicate_fake.generations == [], "no other provider is asked"
+    assert balance_and_ledger(user_id) == (5, 5)
+
+
+async def test_provider_health_reports_the_configured_http_providers(engine: Harness, http_providers: None) -> None:
+    statuses = {s["name"]: s for s in await registry.provider_statuses()}
+    assert statuses["stability"]["configured"] and statuses["stability"]["healthy"] is True
+    assert statuses["replicate"]["configured"] and statuses["replicate"]["healthy"] is True
+    assert statuses["gemini"]["configured"] is False and statuses["gemini"]["healthy"] is None
