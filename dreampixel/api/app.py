@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dreampixel.api import files, health, v1
+from dreampixel.api import auth, files, health, v1
 from dreampixel.api.middleware import RequestContextMiddleware
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.core.logging import configure_logging
@@ -44,5 +44,6 @@ def create_api_app() -> FastAPI:
 
     api.include_router(health.router)
     api.include_router(files.router)
+    api.include_router(auth.router)
     api.include_router(v1.router, prefix="/v1")
     return api

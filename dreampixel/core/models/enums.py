@@ -29,6 +29,8 @@ class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "VERIFY_EMAIL"
     RESET_PASSWORD = "RESET_PASSWORD"  # noqa: S105 (a purpose, not a password)
     CHANGE_EMAIL = "CHANGE_EMAIL"
+    # A minute-long ticket a page hands to /api/auth/session to receive its session cookie.
+    SIGN_IN = "SIGN_IN"
 
 
 class GenerationStatus(StrEnum):

@@ -1,0 +1,58 @@
+"""/api/auth: the HTTP side of signing in, where httpOnly cookies can be set."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from dreampixel.core.db import uow
+from dreampixel.core.settings import settings
+from services.accounts import sessions
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would turn sign-in links into phishing links."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/generate"
+    return target
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def set_session_cookie(response: RedirectResponse, token: str) -> None:
+    response.set_cookie(
+        sessions.SESSION_COOKIE, token, max_age=sessions.SESSION_DAYS * 86_400, httponly=True, samesite="lax",
+        secure=settings.base_url.startswith("https://"), path="/",
+    )
+
+
+def clear_session_cookie(response: RedirectResponse) -> None:
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=settings.base_url.startswith("https://"))
+
+
+@router.get("/session")
+def start_session(request: Request, ticket: str = "", next: str = "/generate") -> RedirectResponse:
+    """Exchange a sign-in ticket for the session cookie, then go on to `next`."""
+    with uow() as session:
+        token = sessions.redeem_ticket(session, ticket, ip=client_ip(request),
+                                       user_agent=request.headers.get("user-agent"))
+    if token is None:
+        return RedirectResponse("/login?expired=1", status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/signed-out")
+def signed_out() -> RedirectResponse:
+    """Drop the cookie of a session the page has already revoked."""
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
