@@ -146,12 +146,13 @@ async def test_health_is_always_healthy() -> None:
     assert (health.name, health.configured, health.healthy) == ("local", True, True)
 
 
-def test_the_registry_knows_every_provider_and_configures_local_only_by_default() -> None:
+async def test_the_registry_knows_every_provider_and_configures_local_only_by_default() -> None:
     assert configured_providers() == ["local"]
-    statuses = {s["name"]: s for s in provider_statuses()}
+    statuses = {s["name"]: s for s in await provider_statuses()}
     assert set(statuses) == {"local", "stability", "replicate", "gemini"}
     assert statuses["local"]["healthy"] is True
-    assert statuses["gemini"] == {"name": "gemini", "configured": False, "healthy": None, "detail": "no API key"}
+    assert statuses["gemini"] == {"name": "gemini", "configured": False, "healthy": None, "detail": "no API key",
+                                  "circuit": "closed"}
     assert get_provider("local").name == "local"
     with pytest.raises(ProviderError) as caught:
         get_provider("stability")
