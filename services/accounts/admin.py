@@ -1,0 +1,130 @@
+"""Roles and suspension: what admins and moderators may do to accounts and seeds.
+
+Every function checks the actor's role itself; a page or route that hides a button is not
+authorization. Each action writes an AuditLog row in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from dreampixel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dreampixel.core.logging import get_logger
+from dreampixel.core.models import ApiKey, AuditLog, ModerationStatus, Role, Seed, User, UserStatus, utcnow
+from services.accounts import sessions
+
+log = get_logger(__name__)
+
+REASON_MAX_LENGTH = 1000
+MODERATORS = frozenset({Role.MODERATOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+def _require(actor: User, allowed: frozenset[Role], action: str) -> None:
+    if actor.status is not UserStatus.ACTIVE or actor.role not in allowed:
+        raise Forbidden(f"Your role may not {action}.")
+
+
+def _target(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _reason(reason: str | None, *, required: bool) -> str | None:
+    cleaned = (reason or "").strip()[:REASON_MAX_LENGTH]
+    if required and not cleaned:
+        raise ValidationFailed("Give a reason.", errors=[{"field": "reason", "message": "Required."}])
+    return cleaned or None
+
+
+def _audit(session: Session, *, actor: User, action: str, target_type: str, target_id: str, ip: str | None,
+           details: dict[str, Any]) -> None:
+    session.add(AuditLog(actor_id=actor.id, action=action, target_type=target_type, target_id=target_id,
+                         ip=(ip or "")[:64] or None, details=details))
+    log.info(action, actor_id=actor.id, target_id=target_id)
+
+
+def revoke_api_keys(session: Session, *, user_id: str) -> int:
+    """Revoke every live API key of `user_id`; returns how many."""
+    result = session.execute(
+        update(ApiKey).where(col(ApiKey.user_id) == user_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str | None = None) -> User:
+    """ADMIN only: suspend `user_id` and end all their web sessions and API keys at once."""
+    _require(actor, ADMINS, "suspend accounts")
+    if user_id == actor.id:
+        raise Conflict("You cannot suspend your own account.", code="cannot_suspend_self")
+    why = _reason(reason, required=True)
+    user = _target(session, user_id)
+    user.status = UserStatus.SUSPENDED
+    session.add(user)
+    ended = sessions.revoke_all(session, user_id=user.id)
+    revoked = revoke_api_keys(session, user_id=user.id)
+    _audit(session, actor=actor, action="user.suspended", target_type="user", target_id=user.id, ip=ip,
+           details={"reason": why, "sessions_revoked": ended, "api_keys_revoked": revoked})
+    session.flush()
+    return user
+
+
+def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None = None,
+              ip: str | None = None) -> User:
+    """ADMIN only: let `user_id` sign in again (revoked sessions and keys stay revoked)."""
+    _require(actor, ADMINS, "unsuspend accounts")
+    user = _target(session, user_id)
+    user.status = UserStatus.ACTIVE
+    session.add(user)
+    _audit(session, actor=actor, action="user.unsuspended", target_type="user", target_id=user.id, ip=ip,
+           details={"reason": _reason(reason, required=False)})
+    session.flush()
+    return user
+
+
+def set_role(session: Session, *, actor: User, user_id: str, role: Role, reason: str | None = None,
+             ip: str | None = None) -> User:
+    """ADMIN only: give `user_id` another role; the last admin cannot stop being one."""
+    _require(actor, ADMINS, "change roles")
+    user = _target(session, user_id)
+    if user.role is Role.ADMIN and role is not Role.ADMIN:
+        # Lock the admin rows so two admins demoting each other at once cannot both succeed.
+        admins = session.exec(select(User.id).where(User.role == Role.ADMIN).with_for_update()).all()
+        if len(admins) <= 1:
+            raise Conflict("The last admin cannot stop being an admin; promote someone else first.",
+                           code="last_admin")
+    previous = user.role
+    user.role = role
+    session.add(user)
+    _audit(session, actor=actor, action="user.role_changed", target_type="user", target_id=user.id, ip=ip,
+           details={"from": previous.value, "to": role.value, "reason": _reason(reason, required=False)})
+    session.flush()
+    return user
+
+
+def moderate_seed(session: Session, *, actor: User, seed_id: str, approve: bool, reason: str | None = None,
+                  ip: str | None = None) -> Seed:
+    """MODERATOR or ADMIN: approve (publish) or reject a seed; a rejection needs a reason."""
+    _require(actor, MODERATORS, "moderate seeds")
+    seed = session.get(Seed, seed_id)
+    if seed is None:
+        raise NotFound("No such seed.")
+    why = _reason(reason, required=not approve)
+    now = utcnow()
+    seed.moderation_status = ModerationStatus.APPROVED if approve else ModerationStatus.REJECTED
+    seed.moderation_reason = why
+    seed.moderated_by_id = actor.id
+    seed.moderated_at = now
+    if approve and seed.published_at is None:
+        seed.published_at = now
+    session.add(seed)
+    _audit(session, actor=actor, action="seed.approved" if approve else "seed.rejected", target_type="seed",
+           target_id=seed.id, ip=ip, details={"reason": why})
+    session.flush()
+    return seed
