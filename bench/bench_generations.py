@@ -84,11 +84,15 @@ async def run_end_to_end(platform: Platform, seeds: list[int], concurrency: int)
     latencies: list[float] = []
     loop = asyncio.get_running_loop()
 
+    def finished_future(generation_id: str) -> asyncio.Future[float]:
+        # The event can arrive before submit() has returned the id: whoever comes first makes it.
+        return done.setdefault(generation_id, loop.create_future())
+
     async with platform.events.subscribe(platform.user_id) as stream:
         async def listen() -> None:
             async for event in stream:
-                if event.get("status") == "succeeded" and event["generation_id"] in done:
-                    future = done[event["generation_id"]]
+                if event.get("status") == "succeeded":
+                    future = finished_future(event["generation_id"])
                     if not future.done():
                         future.set_result(time.perf_counter())
 
@@ -99,8 +103,7 @@ async def run_end_to_end(platform: Platform, seeds: list[int], concurrency: int)
             async with slots:
                 started = time.perf_counter()
                 generation_id = await asyncio.to_thread(platform.submit, seed)
-                future = done.setdefault(generation_id, loop.create_future())
-                finished = await asyncio.wait_for(future, 120)
+                finished = await asyncio.wait_for(finished_future(generation_id), 120)
                 latencies.append(finished - started)
 
         wall_start = time.perf_counter()
@@ -165,15 +168,17 @@ def _bench(args: argparse.Namespace, env: dict[str, str]) -> None:
 
     platform = Platform()
     workers = [subprocess.Popen([sys.executable, "-m", "dreampixel", "worker"], cwd=ROOT,
-                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=open(Path(env["DATA_DIR"]) / "worker.log", "ab"),  # noqa: SIM115
                                 start_new_session=True) for _ in range(args.workers)]
     try:
         import redis
 
         client = redis.Redis.from_url(env["REDIS_URL"])
-        wait_until(lambda: len(client.keys("arq:health-check*")) >= args.workers, timeout=60, what="arq workers")
+        wait_until(lambda: bool(client.exists("arq:queue:health-check")), timeout=60, what="arq workers")
 
         async def measure() -> dict[str, object]:
+            # Jobs leave this process for Redis the way they leave the app: after each commit.
+            platform.jobs.install(await platform.jobs.ArqQueue.connect(env["REDIS_URL"]))
             await run_end_to_end(platform, list(range(5)), 2)  # warm the workers' pools
             rates = []
             for r in range(args.rounds):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink  # type: ignore[import-untyped]
 
@@ -14,6 +16,30 @@ NAV_LINKS: list[tuple[str, str]] = [
     ("Seeds", "/seeds"),
     ("Pricing", "/pricing"),
 ]
+
+
+# The account corner of the bar. Components may not import states, so the pages layer plugs in
+# the signed-in controls (name + menu) once at start-up; until then it is a plain "Sign in".
+_account_controls: dict[str, Callable[[], rx.Component | list[rx.Component]]] = {}
+
+
+def use_account_controls(*, desktop: Callable[[], rx.Component], mobile: Callable[[], list[rx.Component]]) -> None:
+    """Render `desktop` in the bar and `mobile`'s items at the end of the phone menu."""
+    _account_controls.update(desktop=desktop, mobile=mobile)
+
+
+def _desktop_account() -> rx.Component:
+    render = _account_controls.get("desktop")
+    if render is not None:
+        return render()  # type: ignore[return-value]
+    return link_button("Sign in", href="/login", size="2", style={theme.NAV_COLLAPSE: {"display": "none"}})
+
+
+def _mobile_account() -> list[rx.Component]:
+    render = _account_controls.get("mobile")
+    if render is not None:
+        return render()  # type: ignore[return-value]
+    return [_menu_link("Sign in", "/login")]
 
 
 def logo() -> rx.Component:
@@ -76,7 +102,7 @@ def _mobile_menu() -> rx.Component:
         rx.menu.content(
             *[_menu_link(label, href) for label, href in NAV_LINKS],
             rx.menu.separator(),
-            _menu_link("Sign in", "/login"),
+            *_mobile_account(),
             align="end",
             min_width="12rem",
         ),
@@ -96,7 +122,7 @@ def navbar() -> rx.Component:
                 ),
                 rx.hstack(
                     color_mode_toggle(),
-                    link_button("Sign in", href="/login", size="2", style={theme.NAV_COLLAPSE: {"display": "none"}}),
+                    _desktop_account(),
                     rx.box(_mobile_menu(), style={theme.NAV_EXPAND: {"display": "none"}}),
                     spacing="3",
                     align="center",

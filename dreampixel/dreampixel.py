@@ -5,9 +5,25 @@ from __future__ import annotations
 import reflex as rx
 
 from components import theme
+from components.layout import use_account_controls
 from dreampixel.api.app import create_api
-from dreampixel.pages import gallery, generate, index, login, not_found, pricing, seeds
+from dreampixel.pages import (
+    account,
+    forgot,
+    gallery,
+    generate,
+    index,
+    login,
+    not_found,
+    pricing,
+    reset,
+    seeds,
+    signup,
+    verify,
+)
 from dreampixel.runtime import jobs_lifespan
+from states.account import AccountState
+from states.auth import AuthState
 
 app = rx.App(
     api_transformer=create_api(),
@@ -19,10 +35,18 @@ app = rx.App(
 
 app.register_lifespan_task(jobs_lifespan)
 
+# The navigation bar shows the signed-in user's name and menu (components cannot import states).
+use_account_controls(desktop=account.nav_desktop, mobile=account.nav_mobile)
+
 app.add_page(index.index, route="/", title=index.TITLE, description=index.DESCRIPTION)
 app.add_page(generate.generate, route="/generate", title=generate.TITLE)
 app.add_page(gallery.gallery, route="/gallery", title=gallery.TITLE)
 app.add_page(seeds.seeds, route="/seeds", title=seeds.TITLE)
 app.add_page(pricing.pricing, route="/pricing", title=pricing.TITLE)
-app.add_page(login.login, route="/login", title=login.TITLE)
+app.add_page(login.login, route="/login", title=login.TITLE, on_load=AuthState.load_form)
+app.add_page(signup.signup, route="/signup", title=signup.TITLE, on_load=AuthState.load_form)
+app.add_page(forgot.forgot, route="/forgot", title=forgot.TITLE, on_load=AuthState.load_form)
+app.add_page(reset.reset, route="/reset", title=reset.TITLE, on_load=AuthState.load_reset)
+app.add_page(verify.verify, route="/verify", title=verify.TITLE, on_load=AuthState.load_verify)
+app.add_page(account.account, route="/account", title=account.TITLE, on_load=AccountState.load)
 app.add_page(not_found.not_found, route="404", title=not_found.TITLE)

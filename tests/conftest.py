@@ -22,6 +22,8 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.database",
     "tests.fixtures.engine",
+    "tests.fixtures.accounts",
+    "tests.fakes.oidc",
     "tests.fixtures.browser",
     "tests.scripted_providers",
 ]

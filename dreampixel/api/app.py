@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dreampixel.api import auth, files, health, v1
+from dreampixel.api import admin, auth, csrf, files, health, v1
+from dreampixel.api.csrf import CsrfMiddleware
+from dreampixel.api.deps import RateLimitHeadersMiddleware
 from dreampixel.api.middleware import RequestContextMiddleware
+from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.core.logging import configure_logging
 
@@ -39,11 +42,18 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    # Added first, so it runs inside RequestContextMiddleware (its 403 carries the request id).
+    api.add_middleware(CsrfMiddleware)
     api.add_middleware(RequestContextMiddleware)
+    # Outermost: RateLimit-* headers also on the 500 that RequestContextMiddleware writes.
+    api.add_middleware(RateLimitHeadersMiddleware)
     install_problem_handlers(api)
 
     api.include_router(health.router)
     api.include_router(files.router)
     api.include_router(auth.router)
+    api.mount("/auth/oauth", create_oauth_app())
+    api.include_router(csrf.router)
+    api.include_router(admin.router)
     api.include_router(v1.router, prefix="/v1")
     return api

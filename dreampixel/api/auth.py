@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from dreampixel.core.db import uow
 from dreampixel.core.settings import settings
 from services.accounts import sessions
+from services.accounts.portal import safe_next
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would turn sign-in links into phishing links."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return "/generate"
-    return target
 
 
 def client_ip(request: Request) -> str | None:

@@ -105,7 +105,7 @@ def redeem_ticket(session: Session, ticket: str, *, ip: str | None, user_agent: 
                col(VerificationToken.purpose) == TokenPurpose.SIGN_IN,
                col(VerificationToken.used_at).is_(None), col(VerificationToken.expires_at) > now)
         .values(used_at=now)
-        .returning(VerificationToken.user_id)
+        .returning(col(VerificationToken.user_id))
     ).scalar_one_or_none()
     if used is None:
         return None

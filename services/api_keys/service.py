@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import Forbidden, Unauthorized, ValidationFailed
 from dreampixel.core.models import ApiKey, User, UserStatus, utcnow
@@ -93,3 +94,20 @@ def authenticate(session: Session, plaintext: str) -> tuple[ApiKey, User]:
         key.last_used_at = now
         session.add(key)
     return key, user
+
+
+def list_keys(session: Session, *, user_id: str) -> list[ApiKey]:
+    """`user_id`'s keys that are not revoked, newest first (expired ones included, marked by expires_at)."""
+    return list(session.exec(
+        select(ApiKey).where(ApiKey.user_id == user_id, col(ApiKey.revoked_at).is_(None))
+        .order_by(col(ApiKey.created_at).desc())
+    ).all())
+
+
+def revoke_key(session: Session, *, user_id: str, key_id: str) -> bool:
+    """Revoke one of `user_id`'s keys; False when it is not theirs or already revoked."""
+    result = session.execute(
+        update(ApiKey).where(col(ApiKey.id) == key_id, col(ApiKey.user_id) == user_id,
+                             col(ApiKey.revoked_at).is_(None)).values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

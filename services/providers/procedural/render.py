@@ -79,11 +79,12 @@ def _landscape(canvas: Canvas) -> None:
 
 
 def encode(pixels: np.ndarray, output_format: str, *, quality: int = 90) -> bytes:
-    """PNG (fast zlib level: the image pipeline re-encodes anyway), JPEG or WebP bytes."""
+    """PNG (uncompressed: the image pipeline re-encodes anyway), JPEG or WebP bytes."""
     image = Image.fromarray(pixels, mode="RGB")
     buffer = io.BytesIO()
     if output_format == "png":
-        image.save(buffer, format="PNG", compress_level=1)
+        # Stored, not compressed: the pipeline decodes and re-encodes it at once, so zlib here is wasted CPU.
+        image.save(buffer, format="PNG", compress_level=0)
     elif output_format == "jpeg":
         image.save(buffer, format="JPEG", quality=quality)
     else:

@@ -1,0 +1,224 @@
+"""`/account`: profile, security, API keys and the danger zone; also the navigation bar's account menu."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components import theme
+from components.account import (
+    account_controls_desktop,
+    account_controls_mobile,
+    keys_list,
+    new_key_dialog,
+    notice_text,
+    section,
+    sessions_list,
+    subheading,
+)
+from components.auth_forms import field, form_alert
+from components.layout import content, page_layout
+from services.accounts.service import MIN_PASSWORD_LENGTH
+from states.account import AccountState
+from states.session import SessionState
+
+TITLE = "Account · Dream Pixel"
+
+
+def nav_desktop() -> rx.Component:
+    return account_controls_desktop(signed_in=SessionState.signed_in, name=SessionState.user_name,
+                                    on_sign_out=SessionState.sign_out, on_mount=SessionState.load)
+
+
+def nav_mobile() -> list[rx.Component]:
+    return account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=SessionState.sign_out)
+
+
+def _busy(which: str) -> rx.Var[bool]:
+    return AccountState.busy == which
+
+
+def _inline_form(*children: rx.Component, on_submit: rx.EventHandler, label: str) -> rx.Component:
+    return rx.form(
+        rx.vstack(*children, spacing="3", width="100%", max_width="28rem"),
+        on_submit=on_submit,
+        reset_on_submit=False,
+        aria_label=label,
+        width="100%",
+    )
+
+
+def _profile() -> rx.Component:
+    return section(
+        "Profile", "Your name appears on what you share; your email is where we write to you.",
+        _inline_form(
+            field(label="Name", field_id="name", error=AccountState.name_error, default_value=AccountState.name,
+                  key=AccountState.name, auto_complete="name"),
+            rx.hstack(rx.button("Save name", type="submit", loading=_busy("name"), size="2"),
+                      notice_text(AccountState.name_notice), spacing="3", align="center"),
+            on_submit=AccountState.save_name,
+            label="Change name",
+        ),
+        subheading("Email"),
+        rx.hstack(
+            rx.text(AccountState.email, size="2", color=theme.TEXT, weight="medium"),
+            rx.cond(AccountState.email_verified, rx.badge("Confirmed", color_scheme="green", variant="soft"),
+                    rx.badge("Not confirmed", color_scheme="amber", variant="soft")),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+            padding_y="0.5rem",
+        ),
+        rx.cond(
+            ~AccountState.email_verified,
+            rx.hstack(
+                rx.text("Confirm your email to start generating. You can ask for one link a minute, five a day.",
+                        size="2", color=theme.TEXT_MUTED),
+                rx.button("Resend confirmation", on_click=AccountState.resend_verification, variant="soft", size="1"),
+                notice_text(AccountState.resend_notice),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+                padding_bottom="0.5rem",
+            ),
+        ),
+        _inline_form(
+            field(label="New email", field_id="new_email", error=AccountState.email_error, type="email",
+                  auto_complete="email", placeholder="you@example.com"),
+            rx.button("Change email", type="submit", loading=_busy("email"), size="2", align_self="start"),
+            notice_text(AccountState.email_notice),
+            on_submit=AccountState.change_email,
+            label="Change email",
+        ),
+    )
+
+
+def _security() -> rx.Component:
+    return section(
+        "Security", "Your password, where you are signed in, and the accounts you sign in with.",
+        subheading("Password"),
+        _inline_form(
+            rx.cond(
+                AccountState.has_password,
+                field(label="Current password", field_id="current_password", type="password",
+                      auto_complete="current-password", error=AccountState.current_password_error),
+            ),
+            field(label="New password", field_id="new_password", type="password", auto_complete="new-password",
+                  error=AccountState.new_password_error,
+                  hint=f"At least {MIN_PASSWORD_LENGTH} characters. Other sessions end when you change it."),
+            rx.button("Change password", type="submit", loading=_busy("password"), size="2", align_self="start"),
+            notice_text(AccountState.password_notice),
+            on_submit=AccountState.change_password,
+            label="Change password",
+        ),
+        rx.flex(
+            subheading("Sessions"),
+            rx.button("Sign out everywhere", on_click=AccountState.sign_out_everywhere, variant="outline",
+                      color_scheme="red", size="2"),
+            justify="between",
+            align="end",
+            wrap="wrap",
+            gap="0.5rem",
+            width="100%",
+            padding_bottom="0.5rem",
+        ),
+        sessions_list(AccountState.sessions, AccountState.revoke_session),
+        subheading("Connected accounts"),
+        rx.cond(
+            AccountState.connected.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(AccountState.connected, lambda name: rx.el.li(rx.text(name, size="2", color=theme.TEXT))),
+                aria_label="Connected accounts",
+                style={"padding_left": "1.25rem", "margin": "0.5rem 0"},
+            ),
+            rx.text("No Google or GitHub account is connected.", size="2", color=theme.TEXT_MUTED, padding_y="0.5rem"),
+        ),
+    )
+
+
+def _scope_checkbox(scope: rx.Var[str]) -> rx.Component:
+    return rx.checkbox(scope, name="scope:" + scope, default_checked=AccountState.default_scopes.contains(scope),
+                       size="2")
+
+
+def _api_keys() -> rx.Component:
+    return section(
+        "API keys", "Keys let your programs call the Dream Pixel API. Each is shown once, when you create it.",
+        rx.form(
+            rx.vstack(
+                field(label="Key name", field_id="key_name", error=AccountState.key_name_error,
+                      placeholder="My script"),
+                rx.el.fieldset(
+                    rx.el.legend(rx.text("Scopes", size="2", weight="medium", color=theme.TEXT)),
+                    rx.grid(rx.foreach(AccountState.scopes, _scope_checkbox),
+                            columns={"initial": "1", "sm": "2"}, gap="0.5rem", padding_top="0.5rem"),
+                    style={"border": "none", "padding": "0", "margin": "0"},
+                ),
+                rx.grid(
+                    field(label="Expires after (days)", field_id="expires_days", type="number", min="1",
+                          placeholder="Never", input_mode="numeric"),
+                    field(label="Daily credit cap", field_id="daily_cap", type="number", min="1",
+                          placeholder="No cap", input_mode="numeric"),
+                    columns={"initial": "1", "sm": "2"},
+                    gap="0.75rem",
+                    width="100%",
+                ),
+                form_alert(AccountState.key_error),
+                rx.button("Create key", type="submit", loading=_busy("key"), size="2", align_self="start"),
+                spacing="3",
+                width="100%",
+                max_width="36rem",
+            ),
+            on_submit=AccountState.create_key,
+            reset_on_submit=True,
+            aria_label="Create API key",
+            width="100%",
+        ),
+        subheading("Your keys"),
+        keys_list(AccountState.keys, AccountState.revoke_key),
+        new_key_dialog(key=AccountState.new_key, open_=AccountState.key_dialog_open,
+                       on_close=AccountState.close_key_dialog),
+    )
+
+
+def _danger_zone() -> rx.Component:
+    return section(
+        "Danger zone", "Deleting your account removes your images, generations, keys and sessions for good. "
+        "Payment records are kept without your name, as the law requires.",
+        _inline_form(
+            rx.cond(
+                AccountState.has_password,
+                field(label="Your password", field_id="password", type="password", auto_complete="current-password"),
+            ),
+            field(label="Or type your email to confirm", field_id="typed_email", type="email", auto_complete="off",
+                  placeholder=AccountState.email),
+            form_alert(AccountState.delete_error),
+            rx.button("Delete my account", type="submit", color_scheme="red", loading=_busy("delete"), size="2",
+                      align_self="start"),
+            on_submit=AccountState.delete_account,
+            label="Delete account",
+        ),
+        danger=True,
+        section_id="danger-zone",
+    )
+
+
+def account() -> rx.Component:
+    return page_layout(
+        content(
+            rx.vstack(
+                rx.heading("Account", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                           letter_spacing=theme.HEADING_TRACKING),
+                rx.cond(
+                    AccountState.ready,
+                    rx.vstack(_profile(), _security(), _api_keys(), _danger_zone(), spacing="5", width="100%"),
+                    rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
+                              spacing="3", align="center", role="status", padding_y="2rem"),
+                ),
+                spacing="5",
+                width="100%",
+                max_width="52rem",
+                margin_x="auto",
+            ),
+            padding_y=rx.breakpoints(initial="2rem", sm="3.5rem"),
+        ),
+    )

@@ -1,0 +1,86 @@
+"""Deleting an account: personal data and images go; the money trail stays, anonymised.
+
+`delete_account` removes the rows in the caller's unit of work and returns the storage keys
+of the deleted images; the edge deletes those files (`delete_files`) once the commit is
+durable, so a rollback never leaves rows pointing at missing files.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
+
+from dreampixel.core.errors import NotFound, ValidationFailed
+from dreampixel.core.logging import get_logger
+from dreampixel.core.models import (
+    ApiKey,
+    AuthSession,
+    CreditLedger,
+    Generation,
+    IdempotencyRecord,
+    Image,
+    Invoice,
+    OAuthAccount,
+    SeedFavorite,
+    User,
+    VerificationToken,
+)
+from services.accounts import passwords
+from services.storage import StorageNotFound, get_storage
+
+log = get_logger(__name__)
+
+CONFIRM_MESSAGE = "Type your password, or your email address exactly, to confirm."
+
+
+def confirm_deletion(user: User, *, password: str = "", typed_email: str = "") -> None:
+    """Refuse unless the password is right or the account's email was typed out."""
+    by_password = bool(password) and passwords.verify_password(password, user.password_hash)
+    by_email = bool(typed_email) and typed_email.strip().lower() == user.email
+    if not (by_password or by_email):
+        raise ValidationFailed(CONFIRM_MESSAGE, errors=[{"field": "confirm", "message": CONFIRM_MESSAGE}])
+
+
+def delete_account(session: Session, *, user_id: str, password: str = "", typed_email: str = "") -> list[str]:
+    """Delete the account and its personal data; returns the storage keys of its image files."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    confirm_deletion(user, password=password, typed_email=typed_email)
+
+    generation_ids = select(Generation.id).where(Generation.user_id == user_id)
+    owned = or_(col(Image.user_id) == user_id, col(Image.generation_id).in_(generation_ids))
+    image_ids = list(session.exec(select(Image.id).where(owned)).all())
+    # Derivatives (thumbnails, medium sizes) hang off the full images by parent_id.
+    images = list(session.exec(select(Image).where(or_(col(Image.id).in_(image_ids),
+                                                        col(Image.parent_id).in_(image_ids)))).all()) if image_ids else []
+    keys = sorted({image.storage_key for image in images})
+    if images:
+        session.execute(delete(Image).where(col(Image.id).in_([image.id for image in images])))
+    session.execute(delete(Generation).where(col(Generation.user_id) == user_id))
+    for table in (ApiKey, AuthSession, VerificationToken, OAuthAccount, SeedFavorite):
+        session.execute(delete(table).where(col(table.user_id) == user_id))  # type: ignore[attr-defined]
+    session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.owner) == user_id))
+    # The ledger and invoices are accounting records: kept, with nobody attached to them.
+    session.execute(update(CreditLedger).where(col(CreditLedger.user_id) == user_id).values(user_id=None))
+    session.execute(update(Invoice).where(col(Invoice.user_id) == user_id).values(user_id=None))
+    session.execute(delete(User).where(col(User.id) == user_id))
+    session.flush()
+    session.expunge_all()
+    log.info("account.deleted", user_id=user_id, images=len(images))
+    return keys
+
+
+async def delete_files(keys: list[str]) -> int:
+    """Remove the image files of a deleted account; returns how many were removed."""
+    storage = get_storage()
+    removed = 0
+    for key in keys:
+        try:
+            await storage.delete(key)
+            removed += 1
+        except StorageNotFound:
+            continue
+        except Exception:  # one unreachable file must not keep the others
+            log.exception("account.file_delete_failed", key=key)
+    return removed

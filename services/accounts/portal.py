@@ -1,0 +1,215 @@
+"""The entry points the web pages call: each opens its own unit of work and returns plain values.
+
+States may not touch the database layer (import-linter), so this module is their edge: it
+commits once per call, turns rows into small frozen dataclasses (no ORM objects reach a
+state), and is synchronous so a state runs it with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+
+from dreampixel.core.db import uow
+from dreampixel.core.models import OAuthAccount, User
+from services.accounts import (
+    deletion,
+    devices,
+    login,
+    profile,
+    recovery,
+    sessions,
+    signup,
+    verification,
+)
+from services.accounts.clock import now
+from services.api_keys import service as api_keys
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a browser is signed in as: what pages show, and the ids handlers act on."""
+
+    user_id: str
+    session_id: str
+    name: str
+    email: str
+    role: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    device: str
+    ip: str
+    last_used: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    id: str
+    name: str
+    prefix: str
+    scopes: str
+    created: str
+    last_used: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    sessions: list[SessionRow]
+    connected: list[str]
+    keys: list[KeyRow]
+    has_password: bool
+
+
+def safe_next(target: str | None, default: str = "/generate") -> str:
+    """Only same-site paths: an open redirect would turn sign-in links into phishing links."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or urlsplit(target).netloc or target.startswith("/api/"):
+        return default
+    return target
+
+
+def token_from_cookie_header(header: str) -> str | None:
+    try:
+        jar = SimpleCookie(header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(sessions.SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def _viewer(auth_session_id: str, user: User) -> Viewer:
+    return Viewer(user_id=user.id, session_id=auth_session_id, name=user.name, email=user.email,
+                  role=user.role.value, verified=user.email_verified_at is not None)
+
+
+def current_viewer(cookie_header: str) -> Viewer | None:
+    """The signed-in user behind a request's Cookie header; None if signed out, revoked or suspended."""
+    token = token_from_cookie_header(cookie_header)
+    if not token:
+        return None
+    with uow() as session:
+        found = sessions.resolve(session, token)
+        return _viewer(found[0].id, found[1]) if found else None
+
+
+def sign_in(*, email: str, password: str, address: str | None) -> login.SignInResult:
+    with uow() as session:
+        return login.sign_in(session, email=email, password=password, address=address)
+
+
+def sign_up(*, email: str, password: str, name: str) -> None:
+    """Raises ValidationFailed with per-field errors; otherwise the same outcome for every email."""
+    with uow() as session:
+        signup.sign_up(session, email=email, password=password, name=name)
+
+
+def verify(token: str) -> verification.VerifyResult:
+    with uow() as session:
+        return verification.verify(session, token)
+
+
+def resend_for_token(token: str) -> bool:
+    with uow() as session:
+        return verification.resend_for_token(session, token)
+
+
+def resend_verification(user_id: str) -> bool:
+    with uow() as session:
+        return verification.resend_verification(session, user_id=user_id)
+
+
+def request_reset(email: str) -> None:
+    with uow() as session:
+        recovery.request_reset(session, email=email)
+
+
+def reset_password(*, token: str, new_password: str) -> None:
+    with uow() as session:
+        recovery.reset_password(session, token=token, new_password=new_password)
+
+
+def sign_out(viewer: Viewer) -> None:
+    with uow() as session:
+        sessions.revoke(session, user_id=viewer.user_id, session_id=viewer.session_id)
+
+
+def sign_out_everywhere(viewer: Viewer) -> int:
+    with uow() as session:
+        return sessions.revoke_all(session, user_id=viewer.user_id)
+
+
+def revoke_session(viewer: Viewer, session_id: str) -> bool:
+    with uow() as session:
+        return sessions.revoke(session, user_id=viewer.user_id, session_id=session_id)
+
+
+def update_name(viewer: Viewer, name: str) -> str:
+    with uow() as session:
+        return profile.update_name(session, user_id=viewer.user_id, name=name).name
+
+
+def request_email_change(viewer: Viewer, new_email: str) -> None:
+    with uow() as session:
+        verification.request_email_change(session, user_id=viewer.user_id, new_email=new_email)
+
+
+def change_password(viewer: Viewer, *, current_password: str, new_password: str) -> int:
+    with uow() as session:
+        return profile.change_password(session, user_id=viewer.user_id, current_password=current_password,
+                                       new_password=new_password, keep_session_id=viewer.session_id)
+
+
+def create_api_key(viewer: Viewer, *, name: str, scopes: list[str], expires_in_days: int | None,
+                   daily_credit_cap: int | None) -> str:
+    """Returns the key's plaintext: the caller shows it once and forgets it."""
+    expires_at = now() + timedelta(days=expires_in_days) if expires_in_days else None
+    with uow() as session:
+        _, plaintext = api_keys.create_key(session, user_id=viewer.user_id, name=name, scopes=scopes,
+                                           expires_at=expires_at, daily_credit_cap=daily_credit_cap)
+        return plaintext
+
+
+def revoke_api_key(viewer: Viewer, key_id: str) -> bool:
+    with uow() as session:
+        return api_keys.revoke_key(session, user_id=viewer.user_id, key_id=key_id)
+
+
+def delete_account_rows(viewer: Viewer, *, password: str, typed_email: str) -> list[str]:
+    """Delete the account; returns the storage keys whose files the caller removes next."""
+    with uow() as session:
+        return deletion.delete_account(session, user_id=viewer.user_id, password=password, typed_email=typed_email)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def account_view(viewer: Viewer) -> AccountView:
+    """Everything the account page lists, as display strings."""
+    with uow() as session:
+        user = session.get(User, viewer.user_id)
+        rows = [
+            SessionRow(id=row.id, device=devices.device_name(row.user_agent), ip=row.ip or "",
+                       last_used=_when(row.last_used_at), current=row.id == viewer.session_id)
+            for row in sessions.list_for_user(session, viewer.user_id)
+        ]
+        connected = [account.provider.capitalize() + (f" ({account.email})" if account.email else "")
+                     for account in session.exec(select(OAuthAccount).where(OAuthAccount.user_id == viewer.user_id))]
+        keys = [
+            KeyRow(id=key.id, name=key.name, prefix=key.prefix, scopes=", ".join(key.scopes),
+                   created=_when(key.created_at), last_used=_when(key.last_used_at),
+                   expires=_when(key.expires_at))
+            for key in api_keys.list_keys(session, user_id=viewer.user_id)
+        ]
+        return AccountView(sessions=rows, connected=connected, keys=keys,
+                           has_password=bool(user and user.password_hash))

@@ -1,0 +1,64 @@
+"""Signing up: the account exists at once, unverified, and a confirmation link goes out.
+
+A taken email gets the same answer as a new one (the owner of that address is told someone
+tried), and both paths hash a password, so neither words nor timing reveal who is registered.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from dreampixel.core.errors import ValidationFailed
+from dreampixel.core.models import User
+from dreampixel.core.models.users import NAME_MAX_LENGTH, normalized_email
+from services import notifications
+from services.accounts import passwords, verification
+from services.accounts.service import MIN_PASSWORD_LENGTH, check_password_rules, create_user, get_by_email
+
+SIGNED_UP_MESSAGE = "Check your inbox: we sent a link to confirm your email."
+
+
+def check_new_password(password: str) -> None:
+    """Length and byte limits, and not one of the commonest passwords."""
+    check_password_rules(password)
+    if passwords.is_common(password):
+        raise ValidationFailed(
+            "That password is one of the most common ones; choose another.",
+            errors=[{"field": "password", "message": "Too common: it would be among the first ones guessed."}],
+        )
+
+
+def check_email(email: str) -> str:
+    try:
+        return normalized_email(email)
+    except ValueError:
+        raise ValidationFailed("That is not an email address.",
+                               errors=[{"field": "email", "message": "Enter an email like you@example.com."}]) from None
+
+
+def sign_up(session: Session, *, email: str, password: str, name: str = "") -> User | None:
+    """Create an unverified account and queue its confirmation; None when the email was taken."""
+    errors: list[dict[str, str]] = []
+    try:
+        email = check_email(email)
+    except ValidationFailed as error:
+        errors += error.errors
+    try:
+        check_new_password(password)
+    except ValidationFailed as error:
+        errors += error.errors
+    if len(name.strip()) > NAME_MAX_LENGTH:
+        errors.append({"field": "name", "message": f"At most {NAME_MAX_LENGTH} characters."})
+    if errors:
+        raise ValidationFailed("Some fields need another look.", errors=errors)
+    existing = get_by_email(session, email)
+    if existing is not None:
+        passwords.hash_password(password)  # the time a new account's hash would take
+        notifications.send_signup_attempt(session, to=existing.email)
+        return None
+    user = create_user(session, email=email, password=password, name=name.strip())
+    verification.send_verification(session, user)
+    return user
+
+
+__all__ = ["MIN_PASSWORD_LENGTH", "SIGNED_UP_MESSAGE", "check_email", "check_new_password", "sign_up"]

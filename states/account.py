@@ -1,0 +1,243 @@
+"""The /account page: profile, security (password, sessions, connected accounts), API keys, deletion.
+
+Every handler resolves the session cookie again before acting (`_viewer`), so a revoked
+session or a suspended account is refused at once even with the page still open. Lists are
+plain display strings; the only secret that ever reaches the browser is a new API key's
+plaintext, shown once in a dialog and cleared when it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+from dreampixel.core.errors import DreamPixelError
+from services.accounts import deletion, portal
+from services.accounts.portal import Viewer
+from services.api_keys.service import DEFAULT_SCOPES, SCOPES
+from states.session import SIGNED_OUT_URL, SessionState, leave_for, require_user, to_login
+
+ALL_SCOPES = sorted(SCOPES)
+
+
+class AccountState(rx.State):
+    # False until the signed-in check has passed: a signed-out visitor never sees the page frame.
+    ready: bool = False
+    name: str = ""
+    email: str = ""
+    email_verified: bool = False
+    has_password: bool = True
+    sessions: list[dict[str, str]] = []
+    connected: list[str] = []
+    keys: list[dict[str, str]] = []
+    scopes: list[str] = ALL_SCOPES
+    default_scopes: list[str] = list(DEFAULT_SCOPES)
+
+    name_error: str = ""
+    name_notice: str = ""
+    email_error: str = ""
+    email_notice: str = ""
+    current_password_error: str = ""
+    new_password_error: str = ""
+    password_notice: str = ""
+    key_name_error: str = ""
+    key_error: str = ""
+    delete_error: str = ""
+    resend_notice: str = ""
+    busy: str = ""  # which form is waiting on the server: "name", "email", "password", "key", "delete"
+
+    new_key: str = ""
+    key_dialog_open: bool = False
+
+    async def _viewer(self) -> Viewer | None:
+        return await require_user(self)
+
+    async def _refresh(self, viewer: Viewer) -> None:
+        view = await asyncio.to_thread(portal.account_view, viewer)
+        self.name, self.email, self.email_verified = viewer.name, viewer.email, viewer.verified
+        self.has_password = view.has_password
+        self.sessions = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in view.sessions]
+        self.connected = view.connected
+        self.keys = [dataclasses.asdict(row) for row in view.keys]
+        self.ready = True
+
+    def forget(self) -> None:
+        """Drop everything shown about the account (signing out, deleting it)."""
+        self.ready = False
+        self.name = self.email = self.new_key = ""
+        self.sessions, self.connected, self.keys = [], [], []
+
+    @rx.event
+    async def load(self):
+        """on_load: signed-out visitors go to /login?next=/account."""
+        viewer = await self._viewer()
+        if viewer is None:
+            self.forget()
+            return to_login(self)
+        for field in ("name_notice", "email_notice", "password_notice", "resend_notice", "key_error", "delete_error"):
+            setattr(self, field, "")
+        await self._refresh(viewer)
+        return None
+
+    @rx.event
+    async def save_name(self, form: dict[str, Any]):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.name_error = self.name_notice = ""
+        self.busy = "name"
+        yield
+        try:
+            self.name = await asyncio.to_thread(portal.update_name, viewer, str(form.get("name", "")))
+            self.name_notice = "Saved."
+            session_state = await self.get_state(SessionState)
+            session_state.user_name = self.name
+        except DreamPixelError as error:
+            self.name_error = error.errors[0]["message"] if error.errors else error.message
+        self.busy = ""
+
+    @rx.event
+    async def change_email(self, form: dict[str, Any]):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.email_error = self.email_notice = ""
+        new_email = str(form.get("new_email", "")).strip()
+        self.busy = "email"
+        yield
+        try:
+            await asyncio.to_thread(portal.request_email_change, viewer, new_email)
+            self.email_notice = (f"We sent a link to {new_email.lower()}. Your email changes when you open it; "
+                                 "until then you keep signing in with the current one.")
+        except DreamPixelError as error:
+            self.email_error = error.errors[0]["message"] if error.errors else error.message
+        self.busy = ""
+
+    @rx.event
+    async def resend_verification(self):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        try:
+            sent = await asyncio.to_thread(portal.resend_verification, viewer.user_id)
+            self.resend_notice = "We sent a new link." if sent else "Your email is already confirmed."
+        except DreamPixelError as error:
+            self.resend_notice = error.message
+
+    @rx.event
+    async def change_password(self, form: dict[str, Any]):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.current_password_error = self.new_password_error = self.password_notice = ""
+        self.busy = "password"
+        yield
+        try:
+            ended = await asyncio.to_thread(portal.change_password, viewer,
+                                            current_password=str(form.get("current_password", "")),
+                                            new_password=str(form.get("new_password", "")))
+            self.password_notice = (f"Password changed. {ended} other session{'s' if ended != 1 else ''} ended."
+                                    if ended else "Password changed.")
+            await self._refresh(viewer)
+        except DreamPixelError as error:
+            fields = {e["field"]: e["message"] for e in error.errors}
+            self.current_password_error = fields.get("current_password", "")
+            self.new_password_error = fields.get("password", "") or ("" if fields else error.message)
+        self.busy = ""
+
+    @rx.event
+    async def revoke_session(self, session_id: str):
+        viewer = await self._viewer()
+        if viewer is None:
+            return to_login(self)
+        await asyncio.to_thread(portal.revoke_session, viewer, session_id)
+        if session_id == viewer.session_id:
+            self.forget()
+            return leave_for(SIGNED_OUT_URL)
+        await self._refresh(viewer)
+        return None
+
+    @rx.event
+    async def sign_out_everywhere(self):
+        viewer = await self._viewer()
+        if viewer is None:
+            return to_login(self)
+        await asyncio.to_thread(portal.sign_out_everywhere, viewer)
+        self.forget()
+        return leave_for(SIGNED_OUT_URL)
+
+    @rx.event
+    async def create_key(self, form: dict[str, Any]):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.key_name_error = self.key_error = ""
+        chosen = [scope for scope in ALL_SCOPES if form.get(f"scope:{scope}")]
+        try:
+            days = int(form["expires_days"]) if str(form.get("expires_days", "")).strip() else None
+            cap = int(form["daily_cap"]) if str(form.get("daily_cap", "")).strip() else None
+        except ValueError:
+            self.key_error = "Expiry and daily cap are whole numbers."
+            return
+        if (days is not None and days < 1) or (cap is not None and cap < 1):
+            self.key_error = "Expiry and daily cap must be at least 1."
+            return
+        if not chosen:
+            self.key_error = "Choose at least one scope."
+            return
+        self.busy = "key"
+        yield
+        try:
+            self.new_key = await asyncio.to_thread(portal.create_api_key, viewer, name=str(form.get("key_name", "")),
+                                                   scopes=chosen, expires_in_days=days, daily_credit_cap=cap)
+            self.key_dialog_open = True
+            await self._refresh(viewer)
+        except DreamPixelError as error:
+            fields = {e["field"]: e["message"] for e in error.errors}
+            self.key_name_error = fields.get("name", "")
+            self.key_error = "" if self.key_name_error else error.message
+        self.busy = ""
+
+    @rx.event
+    def close_key_dialog(self, _open: bool = False) -> None:
+        # The plaintext leaves the page for good once the dialog closes.
+        self.key_dialog_open = False
+        self.new_key = ""
+
+    @rx.event
+    async def revoke_key(self, key_id: str):
+        viewer = await self._viewer()
+        if viewer is None:
+            return to_login(self)
+        await asyncio.to_thread(portal.revoke_api_key, viewer, key_id)
+        await self._refresh(viewer)
+        return None
+
+    @rx.event
+    async def delete_account(self, form: dict[str, Any]):
+        viewer = await self._viewer()
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.delete_error = ""
+        self.busy = "delete"
+        yield
+        try:
+            keys = await asyncio.to_thread(portal.delete_account_rows, viewer, password=str(form.get("password", "")),
+                                           typed_email=str(form.get("typed_email", "")))
+        except DreamPixelError as error:
+            self.delete_error = error.message
+            self.busy = ""
+            return
+        await deletion.delete_files(keys)
+        self.busy = ""
+        self.forget()
+        yield leave_for(SIGNED_OUT_URL)

@@ -1,0 +1,179 @@
+"""Signing up, in, and recovering access: the /signup, /login, /verify, /forgot and /reset pages.
+
+Field errors are per field; a refused sign-in never says which part was wrong. Signing in
+ends with a full page load of /api/auth/session?ticket=..., where the httpOnly cookie is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from dreampixel.core.errors import DreamPixelError, ValidationFailed
+from services.accounts import portal
+from services.accounts.recovery import RESET_REQUESTED_MESSAGE
+from services.accounts.signup import SIGNED_UP_MESSAGE
+from services.accounts.verification import VerifyOutcome
+from states.session import current_viewer, leave_for
+
+_FIELDS = ("name", "email", "password", "token")
+
+
+class AuthState(rx.State):
+    name_error: str = ""
+    email_error: str = ""
+    password_error: str = ""
+    form_error: str = ""
+    notice: str = ""
+    loading: bool = False
+    # /signup and /forgot swap the form for a "check your inbox" message once sent.
+    done: bool = False
+    # /verify: "checking", "verified", "email_changed", "invalid" or "email_taken".
+    verify_status: str = "checking"
+    resend_message: str = ""
+    resend_sent: bool = False
+    user_email_shown: str = ""
+    # Where to go after signing in, already checked to be a same-site path.
+    next_path: str = "/generate"
+    next_param: str = "%2Fgenerate"  # next_path, encoded for a query string
+    # /login?error=oauth&reason=...&provider=...: a refused Google or GitHub sign-in.
+    oauth_reason: str = ""
+    oauth_provider: str = ""
+
+    _token: str = ""
+
+    def _clear(self) -> None:
+        self.name_error = self.email_error = self.password_error = self.form_error = ""
+        self.notice = ""
+
+    def _show_errors(self, error: DreamPixelError) -> None:
+        by_field = {e.get("field"): e.get("message", "") for e in error.errors}
+        self.name_error = by_field.get("name", "")
+        self.email_error = by_field.get("email", "")
+        self.password_error = by_field.get("password", "")
+        shown = any(by_field.get(f) for f in ("name", "email", "password"))
+        self.form_error = "" if shown else error.message
+
+    def _next(self) -> str:
+        return portal.safe_next(self.router.url.query_parameters.get("next"))
+
+    @rx.event
+    async def load_form(self) -> EventSpec | None:
+        """on_load of /login, /signup, /forgot: a fresh form; signed-in visitors go on to `next`."""
+        self._clear()
+        self.loading = self.done = False
+        query = self.router.url.query_parameters
+        self.next_path = self._next()
+        self.next_param = quote(self.next_path, safe="")
+        self.oauth_reason = query.get("reason", "unknown") if query.get("error") == "oauth" else ""
+        self.oauth_provider = query.get("provider", "")
+        if query.get("expired"):
+            self.form_error = "That sign-in took too long. Please sign in again."
+        if self.router.url.path in ("/login", "/signup") and await current_viewer(self) is not None:
+            return rx.redirect(self._next())
+        return None
+
+    @rx.event
+    async def sign_in(self, form: dict[str, Any]):
+        self._clear()
+        email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+        self.email_error = "" if email else "Enter your email."
+        self.password_error = "" if password else "Enter your password."
+        if not email or not password:
+            return
+        self.loading = True
+        yield
+        result = await asyncio.to_thread(portal.sign_in, email=email, password=password,
+                                         address=self.router.session.client_ip or None)
+        if not result.ok:
+            self.loading = False
+            self.form_error = result.error or "Email or password is incorrect."
+            return
+        # Still loading: the page is about to be replaced by the redirect.
+        yield leave_for("/api/auth/session?" + urlencode({"ticket": result.ticket, "next": self._next()}))
+
+    @rx.event
+    async def sign_up(self, form: dict[str, Any]):
+        self._clear()
+        self.loading = True
+        yield
+        try:
+            await asyncio.to_thread(portal.sign_up, email=str(form.get("email", "")),
+                                    password=str(form.get("password", "")), name=str(form.get("name", "")))
+        except ValidationFailed as error:
+            self._show_errors(error)
+        else:
+            self.done = True
+            self.notice = SIGNED_UP_MESSAGE
+        self.loading = False
+
+    @rx.event
+    async def request_reset(self, form: dict[str, Any]):
+        self._clear()
+        email = str(form.get("email", "")).strip()
+        if not email:
+            self.email_error = "Enter your email."
+            return
+        self.loading = True
+        yield
+        await asyncio.to_thread(portal.request_reset, email)
+        self.loading = False
+        self.done = True
+        self.notice = RESET_REQUESTED_MESSAGE
+
+    @rx.event
+    def load_reset(self) -> None:
+        self._clear()
+        self.loading = self.done = False
+        self._token = self.router.url.query_parameters.get("token", "")
+        if not self._token:
+            self.form_error = "This page needs the link from your reset email."
+
+    @rx.event
+    async def reset_password(self, form: dict[str, Any]):
+        self._clear()
+        password, again = str(form.get("password", "")), str(form.get("confirm", ""))
+        if password != again:
+            self.password_error = "The two passwords differ."  # noqa: S105 (a message, not a password)
+            return
+        self.loading = True
+        yield
+        try:
+            await asyncio.to_thread(portal.reset_password, token=self._token, new_password=password)
+        except ValidationFailed as error:
+            self._show_errors(error)
+        else:
+            self.done = True
+            self.notice = "Your password is set and every other session has ended. Sign in with it now."
+        self.loading = False
+
+    @rx.event
+    async def load_verify(self) -> None:
+        """on_load of /verify: use the link's token once."""
+        self.resend_message = ""
+        self.resend_sent = False
+        self.verify_status = "checking"
+        self._token = self.router.url.query_parameters.get("token", "")
+        result = await asyncio.to_thread(portal.verify, self._token)
+        self.verify_status = result.outcome.value
+        if result.outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.EMAIL_CHANGED):
+            self.user_email_shown = result.email or ""
+
+
+    @rx.event
+    async def resend_verification(self):
+        self.loading = True
+        yield
+        try:
+            sent = await asyncio.to_thread(portal.resend_for_token, self._token)
+        except DreamPixelError as error:
+            self.resend_message = error.message
+        else:
+            self.resend_sent = sent
+            self.resend_message = ("We sent a new link. It works for 24 hours." if sent else
+                                   "This link cannot be renewed here. Sign in to ask for a new one from your account.")
+        self.loading = False
