@@ -7,6 +7,8 @@ Jobs run in-process through the same functions the arq worker runs, against a re
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import io
 from datetime import timedelta
 from typing import Any
@@ -385,3 +387,27 @@ def _submit_or_refuse(user_id: str) -> str:
         return "accepted"
     except generations.DailyLimitReached:
         return "limited"
+
+
+async def test_a_failed_generation_is_reported_to_its_owner_by_email(
+    engine: Harness, scripted: dict[str, ScriptedProvider]
+) -> None:
+    scripted["alpha"].will("content_filtered")
+    user_id = make_user(credits=3)
+    await asyncio.to_thread(submit, user_id, prompt="a storm over the bay")
+    await engine.settle()
+    [mail] = sorted(settings.outbox_dir.glob("*.eml"))
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Your image could not be generated"
+    assert "storm over the bay" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_crossing_the_low_credit_line_sends_one_email(engine: Harness) -> None:
+    user_id = make_user(credits=6)
+    await asyncio.to_thread(submit, user_id)  # 6 -> 5: still at the line
+    assert list(settings.outbox_dir.glob("*.eml")) == []
+    await asyncio.to_thread(submit, user_id)  # 5 -> 4: crossed
+    await asyncio.to_thread(submit, user_id)  # 4 -> 3: already below, no second mail
+    await engine.settle()
+    mails = [email.message_from_bytes(p.read_bytes()) for p in settings.outbox_dir.glob("*.eml")]
+    assert len(mails) == 1 and "credit" in mails[0]["Subject"].lower()

@@ -27,7 +27,7 @@ from dreampixel.core.models import (
     utcnow,
 )
 from dreampixel.core.settings import settings
-from services import events
+from services import events, notifications
 from services.credits import service as credits
 from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
@@ -40,6 +40,8 @@ MAX_SEED = 2**32 - 1
 # and how many run side by side (a process per core in the worker's pipeline pool).
 DEFAULT_PROCESSING_MS = 2000
 PARALLEL_GENERATIONS = 2
+# Below this balance the owner is told, once per crossing, that credits run low.
+LOW_CREDITS = 5
 # Statuses that count against the daily limit: what was delivered or is on its way.
 COUNTED = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING, GenerationStatus.SUCCEEDED)
 
@@ -150,7 +152,7 @@ def submit(
     )
     # The conditional UPDATE both checks and takes the credits, and locks the user's row
     # until commit, so concurrent submits of one user are counted one after another.
-    credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
+    hold = credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
     limit, used, resets_at = _window_usage(session, user, now)
     if used >= limit:
         retry_after = max(1, int((resets_at - now).total_seconds())) if resets_at else 1
@@ -162,6 +164,8 @@ def submit(
         )
     session.add(generation)
     session.flush()
+    if hold.balance_after < LOW_CREDITS <= hold.balance_after + cost:  # this submit crossed the line
+        notifications.send_credits_low(session, to=user.email, name=user.name, balance=hold.balance_after)
     enqueue_run(session, generation.id, generation.retry_count)
     events.publish_after_commit(session, user.id, event_for(generation, "queued"))
     log.info("generation.queued", generation_id=generation.id, user_id=user.id, credits=cost)
@@ -318,8 +322,15 @@ def succeed(session: Session, generation: Generation, delivery: Delivery) -> boo
 
 
 def fail(session: Session, generation: Generation, *, code: str, message: str) -> bool:
-    return _end(session, generation, GenerationStatus.FAILED, expected=(GenerationStatus.PROCESSING,),
-                error_code=code, error_message=message)
+    """processing -> failed, releasing the hold and telling the owner by email."""
+    if not _end(session, generation, GenerationStatus.FAILED, expected=(GenerationStatus.PROCESSING,),
+                error_code=code, error_message=message):
+        return False
+    owner = session.get(User, generation.user_id)
+    if owner is not None:
+        notifications.send_generation_failed(session, to=owner.email, name=owner.name, prompt=generation.prompt,
+                                             reason=message)
+    return True
 
 
 def expire(session: Session, generation: Generation) -> bool:
