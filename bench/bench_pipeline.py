@@ -83,11 +83,11 @@ def pillow_round(pool: ProcessPoolExecutor, files: list[Path]) -> dict[str, floa
     return {"seconds": seconds, "images": len(files), "bytes": total, "cpu_seconds": _pool_cpu(pool) - cpu_before}
 
 
-def sharp_round(files: list[Path]) -> dict[str, float] | None:
+def sharp_round(files: list[Path], png_filtering: str = "default") -> dict[str, float] | None:
     node = shutil.which("node")
     if node is None or not (SHARP_DIR / "node_modules" / "sharp").exists():
         return None
-    out = subprocess.run([node, str(SHARP_DIR / "pipeline.mjs"), "1", "2", *map(str, files)],
+    out = subprocess.run([node, str(SHARP_DIR / "pipeline.mjs"), "1", "2", png_filtering, *map(str, files)],
                          capture_output=True, text=True, check=True, timeout=600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -112,10 +112,13 @@ def main() -> None:
         files = make_workload(Path(tmp))
         megapixels = sum(Image.open(f).width * Image.open(f).height for f in files) / 1e6
         rows: list[tuple[dict[str, float], dict[str, float] | None]] = []
+        filtered: list[tuple[dict[str, float], dict[str, float] | None]] = []
         with ProcessPoolExecutor(2) as pool:
             pool.map(process_file, [str(files[0])] * 2)  # import and warm both workers
             for _ in range(args.rounds):
-                rows.append((pillow_round(pool, files), sharp_round(files) if have_sharp else None))
+                ours = pillow_round(pool, files)
+                rows.append((ours, sharp_round(files) if have_sharp else None))
+                filtered.append((ours, sharp_round(files, "adaptive") if have_sharp else None))
     pillow_rate = statistics.median(r["images"] / r["seconds"] for r, _ in rows)
     pillow_cpu = statistics.median(r["cpu_seconds"] / r["images"] for r, _ in rows)
     print(f"image pipeline, {len(files)} images ({megapixels:.0f} MP), {args.rounds} rounds, {os.cpu_count()} cores")
@@ -124,8 +127,15 @@ def main() -> None:
         sharp_rate = statistics.median(s["images"] / s["seconds"] for _, s in rows if s)
         sharp_cpu = statistics.median(s["cpu_seconds"] / s["images"] for _, s in rows if s)
         ratio = statistics.median((r["images"] / r["seconds"]) / (s["images"] / s["seconds"]) for r, s in rows if s)
+        filtered_rate = statistics.median(s["images"] / s["seconds"] for _, s in filtered if s)
+        filtered_ratio = statistics.median(
+            (r["images"] / r["seconds"]) / (s["images"] / s["seconds"]) for r, s in filtered if s)
         print(f"{'Pillow tuned, 2 processes':<34}{pillow_rate:>10.2f}{ratio:>9.2f}x{pillow_cpu:>11.2f}")
         print(f"{'sharp 0.35, 2 in flight (baseline)':<34}{sharp_rate:>10.2f}{1.0:>9.2f}x{sharp_cpu:>11.2f}")
+        print(f"{'sharp, PNG filtered like Pillow':<34}{filtered_rate:>10.2f}{filtered_rate / sharp_rate:>9.2f}x")
+        print(f"Pillow vs sharp at equal PNG size (median of per-round ratios): {filtered_ratio:.2f}x")
+        print(f"output bytes per round: Pillow {rows[0][0]['bytes'] / 1e6:.0f} MB, sharp default "
+              f"{rows[0][1]['bytes'] / 1e6:.0f} MB, sharp filtered {filtered[0][1]['bytes'] / 1e6:.0f} MB")
     else:
         print(f"{'Pillow tuned, 2 processes':<34}{pillow_rate:>10.2f}{'n/a':>10}{pillow_cpu:>11.2f}")
         print("sharp not available (npm install in bench/sharp failed); no ratio")
