@@ -1,0 +1,108 @@
+"""Page state handlers check the caller themselves: called directly by a crafted client with
+another user's ids, they change nothing and reveal nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from dreampixel.core.db import uow
+from dreampixel.core.models import ApiKey, AuthSession
+from services.accounts import sessions
+from services.api_keys import service as api_keys
+from states.account import AccountState
+from tests.factories import create_user
+
+
+def state_for(cookie_token: str | None) -> AccountState:
+    """An AccountState as the server builds it for a browser sending this session cookie."""
+    root = rx.State(_reflex_internal_init=True)
+    router_data: dict[str, Any] = {
+        "headers": {"cookie": f"{sessions.SESSION_COOKIE}={cookie_token}" if cookie_token else ""},
+        "pathname": "/account", "asPath": "/account", "query": {}, "token": "client", "sid": "sid",
+        "ip": "127.0.0.1",
+    }
+    root.router_data = router_data
+    root.router = RouterData.from_router_data(router_data)
+    state = root.get_substate(AccountState.get_full_name().split("."))
+    assert isinstance(state, AccountState)
+    return state
+
+
+def two_people() -> dict[str, str]:
+    with uow() as session:
+        alice = create_user(session, name="Alice")
+        bob = create_user(session, name="Bob")
+        alice_key, _ = api_keys.create_key(session, user_id=alice.id, name="alice laptop")
+        return {
+            "alice_token": sessions.create(session, user_id=alice.id, ip="127.0.0.1", user_agent="test"),
+            "bob_token": sessions.create(session, user_id=bob.id, ip="127.0.0.1", user_agent="test"),
+            "alice_key": alice_key.id,
+            "alice_id": alice.id,
+        }
+
+
+async def call(handler: Any, state: AccountState, *args: Any) -> Any:
+    result = handler.fn(state, *args)
+    if hasattr(result, "__anext__"):
+        return [item async for item in result]
+    return await result
+
+
+@pytest.fixture
+def people(live_db: Engine) -> dict[str, str]:
+    return two_people()
+
+
+async def test_revoking_another_users_api_key_changes_nothing(people: dict[str, str]) -> None:
+    bob = state_for(people["bob_token"])
+    await call(AccountState.revoke_key, bob, people["alice_key"])
+    with uow() as session:
+        key = session.get(ApiKey, people["alice_key"])
+        assert key is not None and key.revoked_at is None
+    assert all(row["id"] != people["alice_key"] for row in bob.keys)
+
+
+async def test_revoking_another_users_session_changes_nothing(people: dict[str, str]) -> None:
+    with uow() as session:
+        alice_session = session.exec(select(AuthSession).where(AuthSession.user_id == people["alice_id"])).one()
+        alice_session_id = alice_session.id
+    bob = state_for(people["bob_token"])
+    await call(AccountState.revoke_session, bob, alice_session_id)
+    with uow() as session:
+        assert sessions.resolve(session, people["alice_token"]) is not None, "Alice is still signed in"
+
+
+async def test_the_account_state_shows_only_the_callers_own_rows(people: dict[str, str]) -> None:
+    bob = state_for(people["bob_token"])
+    await call(AccountState.load, bob)
+    assert bob.name == "Bob"
+    assert bob.keys == [] and len(bob.sessions) == 1
+
+
+async def test_a_handler_without_a_session_sends_the_caller_to_sign_in(people: dict[str, str]) -> None:
+    stranger = state_for(None)
+    await call(AccountState.revoke_key, stranger, people["alice_key"])
+    with uow() as session:
+        key = session.get(ApiKey, people["alice_key"])
+        assert key is not None and key.revoked_at is None
+
+
+async def test_a_suspended_users_handlers_stop_at_once(people: dict[str, str]) -> None:
+    alice = state_for(people["alice_token"])
+    with uow() as session:
+        from dreampixel.core.models import User, UserStatus
+
+        user = session.get(User, people["alice_id"])
+        assert user is not None
+        user.status = UserStatus.SUSPENDED
+        session.add(user)
+    await call(AccountState.revoke_key, alice, people["alice_key"])
+    with uow() as session:
+        key = session.get(ApiKey, people["alice_key"])
+        assert key is not None and key.revoked_at is None, "a suspended session can no longer act"
