@@ -411,3 +411,18 @@ async def test_crossing_the_low_credit_line_sends_one_email(engine: Harness) -> 
     await engine.settle()
     mails = [email.message_from_bytes(p.read_bytes()) for p in settings.outbox_dir.glob("*.eml")]
     assert len(mails) == 1 and "credit" in mails[0]["Subject"].lower()
+
+
+async def test_deleting_a_queued_generation_from_the_gallery_returns_its_credits(engine: Harness) -> None:
+    from services.gallery import service as gallery
+
+    queue = jobs.uninstall()
+    try:
+        user_id = make_user(credits=3)
+        generation_id = await asyncio.to_thread(submit, user_id)
+        assert balance_and_ledger(user_id) == (2, 2)
+        with uow() as session:
+            gallery.delete_generations(session, user_id=user_id, generation_ids=[generation_id])
+        assert balance_and_ledger(user_id) == (3, 3)
+    finally:
+        jobs.install(queue)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dreampixel.api import admin, auth, csrf, files, health, v1
+from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
 from dreampixel.api.middleware import RequestContextMiddleware
@@ -55,5 +55,6 @@ def create_api_app() -> FastAPI:
     api.mount("/auth/oauth", create_oauth_app())
     api.include_router(csrf.router)
     api.include_router(admin.router)
+    api.include_router(gallery.router)
     api.include_router(v1.router, prefix="/v1")
     return api

@@ -1,22 +1,92 @@
-"""`/gallery`: placeholder until the Gallery page is built."""
+"""`/gallery`: every image the signed-in user made, searchable, with details, favourites,
+deletion and ZIP download."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from components.layout import page_layout
-from components.notice import notice
+from components import theme
+from components.gallery import (
+    FilterVars,
+    bulk_bar,
+    card_tile,
+    confirm_delete_dialog,
+    detail_dialog,
+    empty_state,
+    filters_bar,
+    grid,
+    load_more,
+    skeleton_grid,
+)
+from components.layout import content, page_layout
+from states.gallery import LOAD_MORE_ID, GalleryState
 
 TITLE = "Gallery · Dream Pixel"
+RETENTION = "Images are kept until you delete them or your account."
+
+
+def _filters() -> rx.Component:
+    s = GalleryState
+    return filters_bar(
+        FilterVars(text=s.text, status=s.status, provider=s.provider, providers=s.providers,
+                   favorites_only=s.favorites_only, shape=s.shape, date_from=s.date_from, date_to=s.date_to,
+                   sort=s.sort, filtered=s.filtered),
+        on_search=s.search, on_choice=s.set_choice, on_day=s.set_day, on_favorites=s.set_favorites_only,
+        on_clear=s.clear_filters,
+    )
+
+
+def _grid() -> rx.Component:
+    s = GalleryState
+    return rx.cond(
+        s.loading & (s.cards.length() == 0),  # type: ignore[attr-defined]
+        skeleton_grid(),
+        rx.cond(
+            s.cards.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                grid(s.cards, lambda card: card_tile(card, selected=s.selected, on_open=s.open_detail,
+                                                     on_select=s.toggle_selected, on_favorite=s.toggle_favorite)),
+                load_more(button_id=LOAD_MORE_ID, has_more=s.has_more, loading=s.loading_more,
+                          on_click=s.load_more),
+                width="100%",
+                spacing="3",
+                opacity=rx.cond(s.loading, "0.6", "1"),
+            ),
+            empty_state(s.filtered, s.clear_filters),
+        ),
+    )
 
 
 def gallery() -> rx.Component:
+    s = GalleryState
     return page_layout(
-        notice(
-            icon="images",
-            eyebrow="Coming soon",
-            title="Gallery",
-            body="Every image you create will be kept here, ready to download, share or remix.",
-            action=("Back to home", "/"),
-        )
+        content(
+            rx.cond(
+                s.ready,
+                rx.vstack(
+                    rx.vstack(
+                        rx.heading("Gallery", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                                   letter_spacing=theme.HEADING_TRACKING),
+                        rx.text(RETENTION, size="2", color=theme.TEXT_MUTED),
+                        spacing="1",
+                    ),
+                    _filters(),
+                    bulk_bar(count=s.selected.length(), zip_url=s.zip_url,  # type: ignore[attr-defined]
+                             on_select_all=s.select_all, on_clear=s.clear_selection, on_delete=s.ask_delete_selected),
+                    _grid(),
+                    spacing="5",
+                    width="100%",
+                ),
+                rx.hstack(rx.spinner(size="3"), rx.text("Loading your gallery…", color=theme.TEXT_MUTED),
+                          spacing="3", align="center", role="status", padding_y="2rem"),
+            ),
+            detail_dialog(open_=s.detail_open, d=s.detail, derivatives=s.detail_derivatives,
+                          attempts=s.detail_attempts, on_open_change=s.set_detail_open, on_copy_seed=s.copy_seed,
+                          on_favorite=s.toggle_favorite, on_delete=s.ask_delete_shown),
+            confirm_delete_dialog(open_=s.confirm_open, count=s.confirm_ids.length(),  # type: ignore[attr-defined]
+                                  on_confirm=s.confirm_delete, on_cancel=s.cancel_delete),
+            padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
+            # Loads on every visit, client-side navigation included (the page registers no on_load).
+            on_mount=s.load,
+        ),
     )

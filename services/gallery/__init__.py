@@ -1,0 +1,1 @@
+"""The gallery: a user's own generations searched, filtered, favourited, deleted and zipped."""
