@@ -337,3 +337,19 @@ def closing_cta(*, title: str, href: str, label: str) -> rx.Component:
         ),
         padding_y=rx.breakpoints(initial="3.5rem", sm="5rem"),
     )
+
+
+def featured_seeds_section(row: rx.Component, *, on_mount: object) -> rx.Component:
+    """The marketplace's featured seeds (images from the community), loaded when the section mounts."""
+    return content(
+        section_heading(
+            "Seeds marketplace",
+            "Start from something that already works",
+            "Each seed carries the prompt, settings and seed number behind an image. Use one in a click.",
+        ),
+        row,
+        rx.center(link_button("Browse all seeds", href="/seeds", variant="soft", size="3"), padding_top="1.5rem"),
+        on_mount=on_mount,
+        padding_y=rx.breakpoints(initial="3.5rem", sm="5rem"),
+        id="seeds",
+    )

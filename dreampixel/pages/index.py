@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.landing import Feature, Tier, closing_cta, features_section, hero, tiers_section
+from components.landing import (
+    Feature,
+    Tier,
+    closing_cta,
+    featured_seeds_section,
+    features_section,
+    hero,
+    tiers_section,
+)
 from components.layout import page_layout
+from components.seeds import featured_row
 from dreampixel.core.settings import settings
+from states.seeds import SeedsState
 
 TITLE = "Dream Pixel: turn words into images"
 DESCRIPTION = "Type a prompt, watch the image appear live, keep a gallery and share seeds with the community."
@@ -80,6 +90,8 @@ def index() -> rx.Component:
             secondary=("Browse seeds", "/seeds"),
         ),
         features_section(FEATURES),
+        featured_seeds_section(featured_row(SeedsState.featured, title="Featured seeds"),
+                               on_mount=SeedsState.load_featured),
         tiers_section(_tiers(), pricing_href="/pricing"),
         closing_cta(title="Your next image is one sentence away", href="/generate", label="Start creating"),
     )

@@ -1,22 +1,52 @@
-"""`/pricing`: placeholder until the Pricing page is built."""
+"""`/pricing`: the three plans with the limits this installation enforces."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from components.layout import page_layout
-from components.notice import notice
+from components.layout import content, page_layout
+from components.plans import PlanCard, pricing_table
+from components.seeds import page_heading
+from services.plans import portal
 
 TITLE = "Pricing · Dream Pixel"
+
+_POINTS = {
+    "FREE": ("Every model and provider", "Live progress", "Public gallery and the seeds marketplace"),
+    "PRO": ("Everything in Free", "Private images", "API keys and signed webhooks"),
+    "ENTERPRISE": ("Everything in Pro", "The highest API rate limits", "Priority support"),
+}
+_PITCH = {
+    "FREE": "Try it out, no card needed.",
+    "PRO": "For people who create every day.",
+    "ENTERPRISE": "For teams and products built on images.",
+}
+_ACTION = {
+    "FREE": ("Start for free", "/signup"),
+    "PRO": ("Choose Pro", "/billing"),
+    "ENTERPRISE": ("Choose Enterprise", "/billing"),
+}
+
+
+def _plans() -> list[PlanCard]:
+    return [
+        PlanCard(name=limits.tier, pitch=_PITCH[limits.tier], generations=limits.generations,
+                 api_requests=limits.api_requests, points=_POINTS[limits.tier], action=_ACTION[limits.tier],
+                 highlighted=limits.tier == "PRO")
+        for limits in portal.all_limits()
+    ]
 
 
 def pricing() -> rx.Component:
     return page_layout(
-        notice(
-            icon="badge-dollar-sign",
-            eyebrow="Coming soon",
-            title="Pricing",
-            body="Plan details and checkout are coming. Every plan's daily allowance is on the home page.",
-            action=("Back to home", "/"),
+        content(
+            rx.vstack(
+                page_heading("Pricing", "Every plan gets the same models, live progress and the seeds marketplace. "
+                             "Plans differ in how much you create and how fast the API answers."),
+                pricing_table(_plans()),
+                spacing="6",
+                width="100%",
+            ),
+            padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
         )
     )

@@ -63,15 +63,13 @@ def test_an_unknown_page_says_not_found_and_links_home(page: Page, screenshot: S
     screenshot(page, "not-found")
 
 
-def test_placeholder_routes_answer_instead_of_404(page: Page) -> None:
-    for route, name in [
-        ("/generate", "Generate"),
-        ("/gallery", "Gallery"),
-        ("/seeds", "Seeds"),
-        ("/pricing", "Pricing"),
-    ]:
+def test_public_pages_answer_and_private_ones_ask_to_sign_in(page: Page) -> None:
+    for route, heading in [("/seeds", "Seeds"), ("/pricing", "Pricing")]:
         page.goto(route)
-        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    for route in ("/gallery", "/generate", "/account"):
+        page.goto(route)
+        expect(page).to_have_url(f"/login?next=%2F{route.lstrip('/')}")
 
 
 def test_at_phone_width_the_navigation_collapses_into_a_menu(page: Page, screenshot: Shot) -> None:

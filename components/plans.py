@@ -1,0 +1,86 @@
+"""The pricing table and the billing summary. Pure UI: every value comes in as an argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from components import theme
+from components.buttons import link_button
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    name: str
+    pitch: str
+    generations: str
+    api_requests: str
+    points: tuple[str, ...]
+    action: tuple[str, str]  # (label, href)
+    highlighted: bool = False
+
+
+def plan_card(plan: PlanCard) -> rx.Component:
+    return rx.el.article(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(plan.name, as_="h2", size="4", letter_spacing="0.06em", color=theme.TEXT),
+                rx.badge("Most popular", variant="solid", radius="full") if plan.highlighted else rx.fragment(),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
+            rx.text(plan.pitch, size="2", color=theme.TEXT_MUTED),
+            rx.text(plan.generations, size="6", weight="bold", color=theme.TEXT,
+                    letter_spacing=theme.HEADING_TRACKING),
+            rx.text(plan.api_requests, size="2", color=theme.TEXT_MUTED),
+            rx.separator(size="4", margin_y="0.25rem"),
+            rx.vstack(
+                *[rx.hstack(rx.icon("check", size=16, color=theme.BRAND_TEXT, flex_shrink="0", margin_top="2px"),
+                            rx.text(point, size="2", color=theme.TEXT), spacing="2", align="start")
+                  for point in plan.points],
+                spacing="2",
+                flex="1",
+            ),
+            link_button(plan.action[0], href=plan.action[1], size="3", width="100%",
+                        variant="solid" if plan.highlighted else "soft"),
+            spacing="3",
+            height="100%",
+        ),
+        aria_label=f"{plan.name} plan",
+        style={"padding": "1.75rem", "border_radius": theme.RADIUS_CARD, "height": "100%",
+               "border": f"1px solid {theme.BRAND_BORDER if plan.highlighted else theme.BORDER}",
+               "background": theme.SURFACE,
+               "box_shadow": theme.SHADOW_CARD if plan.highlighted else "none"},
+    )
+
+
+def pricing_table(plans: list[PlanCard]) -> rx.Component:
+    return rx.grid(*[plan_card(plan) for plan in plans], columns={"initial": "1", "md": "3"}, gap="1rem",
+                   width="100%", align_items="stretch")
+
+
+def stat(label: str, value: rx.Var | str, hint: rx.Var | str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", color=theme.TEXT_MUTED),
+        rx.text(value, size="7", weight="bold", color=theme.TEXT, letter_spacing=theme.HEADING_TRACKING),
+        rx.text(hint, size="2", color=theme.TEXT_MUTED),
+        spacing="1",
+        padding="1.5rem",
+        border=f"1px solid {theme.BORDER}",
+        border_radius=theme.RADIUS_CARD,
+        background=theme.SURFACE,
+        width="100%",
+    )
+
+
+def billing_status(enabled: rx.Var[bool]) -> rx.Component:
+    """An honest statement of what this installation can do about payments."""
+    return rx.cond(
+        enabled,
+        rx.callout("Online checkout and plan changes arrive with the billing work; until then your plan is set "
+                   "by an administrator.", icon="info", width="100%"),
+        rx.callout("Billing is not set up on this installation: there is nothing to pay here. An administrator "
+                   "sets plans and credits.", icon="info", color_scheme="gray", width="100%", role="status"),
+    )

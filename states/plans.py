@@ -1,0 +1,31 @@
+"""/billing: the signed-in user's plan and credits, read anew on every load."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from services.plans import portal
+from states.session import current_viewer, to_login
+
+
+class PlansState(rx.State):
+    # False until the signed-in check has passed: a signed-out visitor never sees the page.
+    ready: bool = False
+    tier: str = ""
+    credits: int = 0
+    allowance: str = ""
+    billing_enabled: bool = False
+
+    @rx.event
+    async def load(self):
+        viewer = await current_viewer(self)
+        if viewer is None:
+            self.ready = False
+            return to_login(self)
+        plan = await asyncio.to_thread(portal.current_plan, viewer)
+        self.tier, self.credits, self.allowance = plan.tier, plan.credits, plan.generations
+        self.billing_enabled = plan.billing_enabled
+        self.ready = True
+        return None

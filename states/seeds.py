@@ -1,0 +1,254 @@
+"""The seeds marketplace pages: browsing, one seed's detail, and publishing your own.
+
+Public browsing needs no account; favouriting and publishing resolve the session cookie
+again in every handler. Only display strings reach the browser, never rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+
+from dreampixel.core.errors import DreamPixelError
+from services.seeds import portal
+from services.seeds.portal import SeedCard
+from states.session import current_viewer, to_login
+
+CATEGORIES = ["all", "portrait", "landscape", "anime", "abstract", "other"]
+
+
+def _card(card: SeedCard) -> dict[str, str]:
+    return {k: str(v) for k, v in dataclasses.asdict(card).items()}
+
+
+class SeedsState(rx.State):
+    """/seeds: the featured row and the filtered, sorted grid."""
+
+    featured: list[dict[str, str]] = []
+    cards: list[dict[str, str]] = []
+    category: str = "all"
+    query: str = ""
+    sort: str = "popular"
+    loading: bool = True
+    loading_more: bool = False
+    error: str = ""
+    _cursor: str | None = None
+    has_more: bool = False
+
+    async def _fetch(self, cursor: str | None = None) -> tuple[list[dict[str, str]], str | None]:
+        category = "" if self.category == "all" else self.category
+        sort = "new" if self.sort == "new" else "popular"
+        page, next_cursor = await asyncio.to_thread(portal.browse, category=category, q=self.query, sort=sort,
+                                                    cursor=cursor)
+        return [_card(card) for card in page], next_cursor
+
+    async def _reload(self) -> None:
+        self.error = ""
+        try:
+            self.cards, self._cursor = await self._fetch()
+        except DreamPixelError as failure:
+            self.cards, self._cursor, self.error = [], None, failure.message
+        self.has_more = self._cursor is not None
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        """on_load: `?category=` preselects a tab."""
+        wanted = self.router.url.query_parameters.get("category", "all").lower()
+        self.category = wanted if wanted in CATEGORIES else "all"
+        self.loading = True
+        yield
+        self.featured = [_card(card) for card in await asyncio.to_thread(portal.featured)]
+        await self._reload()
+
+    @rx.event
+    async def load_featured(self) -> None:
+        """For the landing page's featured row."""
+        self.featured = [_card(card) for card in await asyncio.to_thread(portal.featured, 6)]
+
+    @rx.event
+    async def choose_category(self, category: str):
+        if category not in CATEGORIES or category == self.category:
+            return
+        self.category, self.loading = category, True
+        yield
+        await self._reload()
+
+    @rx.event
+    async def choose_sort(self, sort: str | list[str]):
+        if not isinstance(sort, str) or sort not in ("popular", "new") or sort == self.sort:
+            return
+        self.sort, self.loading = sort, True
+        yield
+        await self._reload()
+
+    @rx.event
+    async def search(self, form: dict[str, Any]):
+        self.query = str(form.get("q", "")).strip()[:100]
+        self.loading = True
+        yield
+        await self._reload()
+
+    @rx.event
+    async def clear_search(self):
+        self.query, self.loading = "", True
+        yield
+        await self._reload()
+
+    @rx.event
+    async def load_more(self):
+        if self._cursor is None or self.loading_more:
+            return
+        self.loading_more = True
+        yield
+        try:
+            more, self._cursor = await self._fetch(self._cursor)
+            self.cards = self.cards + more
+        except DreamPixelError as failure:
+            self.error, self._cursor = failure.message, None
+        self.has_more = self._cursor is not None
+        self.loading_more = False
+
+
+class SeedDetailState(rx.State):
+    """/seeds/[seed_id]: one seed's images, description and full recipe."""
+
+    found: bool = True
+    loading: bool = True
+    shown_id: str = ""
+    title: str = ""
+    description: str = ""
+    creator: str = ""
+    category: str = ""
+    seed_number: str = ""
+    prompt: str = ""
+    negative_prompt: str = ""
+    settings: list[list[str]] = []
+    images: list[str] = []
+    uses: int = 0
+    favorites: int = 0
+    favorite: bool = False
+    status: str = ""
+    error: str = ""
+
+    def _requested_id(self) -> str:
+        path = self.router.url.path.rstrip("/")
+        return path.rsplit("/", 1)[-1] if path.count("/") >= 2 else ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.loading, self.error = True, ""
+        wanted = self._requested_id()
+        viewer = await current_viewer(self)
+        try:
+            detail = await asyncio.to_thread(portal.detail, wanted, viewer)
+        except DreamPixelError:
+            self.found, self.loading, self.shown_id = False, False, ""
+            return
+        self.found = True
+        self.shown_id, self.title, self.description = detail.id, detail.title, detail.description
+        self.creator, self.category, self.seed_number = detail.creator, detail.category, detail.seed_number
+        self.prompt, self.negative_prompt = detail.prompt, detail.negative_prompt
+        self.settings = [list(pair) for pair in detail.settings]
+        self.images, self.uses, self.favorites = detail.images, detail.uses, detail.favorites
+        self.favorite, self.status = detail.favorite, detail.status
+        self.loading = False
+
+    @rx.event
+    async def use_seed(self):
+        """Count a use, then open the generate page prefilled from this seed (signed-in visitors:
+        generating needs an account, and anonymous clicks would inflate the count)."""
+        if not self.shown_id:
+            return None
+        if await current_viewer(self) is None:
+            return to_login(self)
+        try:
+            recipe = await asyncio.to_thread(portal.use, self.shown_id)
+        except DreamPixelError as failure:
+            self.error = failure.message
+            return None
+        self.uses += 1
+        return rx.redirect(f"/generate?seed_id={quote(recipe['seed_id'], safe='')}")
+
+    @rx.event
+    async def toggle_favorite(self):
+        viewer = await current_viewer(self)
+        if viewer is None:
+            return to_login(self)
+        try:
+            self.favorite, self.favorites = await asyncio.to_thread(portal.toggle_favorite, viewer, self.shown_id)
+        except DreamPixelError as failure:
+            self.error = failure.message
+        return None
+
+
+class PublishState(rx.State):
+    """The "publish a seed" dialog and the "my seeds" list on /seeds (signed-in visitors)."""
+
+    signed_in: bool = False
+    mine: list[dict[str, str]] = []
+    options: list[dict[str, str]] = []
+    dialog_open: bool = False
+    chosen: str = ""
+    errors: dict[str, str] = {}
+    notice: str = ""
+    busy: bool = False
+
+    async def _refresh(self) -> bool:
+        viewer = await current_viewer(self)
+        self.signed_in = viewer is not None
+        if viewer is None:
+            self.mine, self.options = [], []
+            return False
+        mine = await asyncio.to_thread(portal.my_seeds, viewer)
+        self.mine = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in mine]
+        return True
+
+    @rx.event
+    async def load(self) -> None:
+        self.notice = ""
+        await self._refresh()
+
+    @rx.event
+    async def open_dialog(self):
+        viewer = await current_viewer(self)
+        if viewer is None:
+            return to_login(self)
+        options = await asyncio.to_thread(portal.publishable, viewer)
+        self.options = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in options]
+        self.chosen = self.options[0]["generation_id"] if self.options else ""
+        self.errors, self.notice, self.dialog_open = {}, "", True
+        return None
+
+    @rx.event
+    def set_dialog_open(self, value: bool) -> None:
+        self.dialog_open = value
+
+    @rx.event
+    def choose(self, generation_id: str) -> None:
+        self.chosen = generation_id
+
+    @rx.event
+    async def publish(self, form: dict[str, Any]):
+        viewer = await current_viewer(self)
+        if viewer is None:
+            yield to_login(self)
+            return
+        self.errors, self.busy = {}, True
+        yield
+        try:
+            await asyncio.to_thread(portal.publish, viewer, generation_id=self.chosen,
+                                    title=str(form.get("title", "")), description=str(form.get("description", "")),
+                                    category=str(form.get("category", "other")))
+        except DreamPixelError as failure:
+            # Field errors show beside their fields; the message says what went wrong overall.
+            self.errors = {**{e["field"]: e["message"] for e in failure.errors}, "form": failure.message}
+            self.busy = False
+            return
+        self.busy, self.dialog_open = False, False
+        self.notice = "Thanks! Your seed waits for a moderator; it appears in the marketplace once approved."
+        await self._refresh()
