@@ -1,22 +1,253 @@
-"""`/generate`: placeholder until the Generate page is built."""
+"""`/generate`: the form on the left, the live cards on the right (stacked on phones)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from components.layout import page_layout
-from components.notice import notice
+from components import theme
+from components.generate import (
+    drop_zone,
+    label,
+    labelled,
+    large_image_dialog,
+    number_field,
+    select_field,
+    side_panel,
+)
+from components.generation_card import generation_card
+from components.layout import content, page_layout
+from states.generate import AUTOMATIC, GenerateState
 
 TITLE = "Generate · Dream Pixel"
+SIZE_OPTIONS = [("square", "Square 1024 x 1024"), ("portrait", "Portrait 832 x 1216"),
+                ("landscape", "Landscape 1216 x 832"), ("custom", "Custom")]
+IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
+
+
+def _verify_banner() -> rx.Component:
+    return rx.cond(
+        ~GenerateState.verified,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("mail-warning")),
+            rx.callout.text("Verify your email to start generating: open the link we sent you. ",
+                            rx.link("Send a new link", href="/account")),
+            color_scheme="amber",
+            role="alert",
+            width="100%",
+        ),
+    )
+
+
+def _seed_row() -> rx.Component:
+    return rx.vstack(
+        label("Seed", "seed"),
+        rx.hstack(
+            rx.input(id="seed", name="seed", value=GenerateState.seed, on_change=GenerateState.set_seed,
+                     placeholder="Random", input_mode="numeric", flex="1", min_width="0"),
+            rx.tooltip(
+                rx.icon_button(rx.cond(GenerateState.seed_locked, rx.icon("lock", size=16),
+                                       rx.icon("lock-open", size=16)),
+                               type="button", variant=rx.cond(GenerateState.seed_locked, "solid", "soft"),
+                               aria_label="Lock seed", aria_pressed=GenerateState.seed_locked,
+                               on_click=GenerateState.set_seed_locked(~GenerateState.seed_locked)),
+                content="Locked: every run uses this seed. Unlocked: a new random seed each run.",
+            ),
+            rx.icon_button(rx.icon("copy", size=16), type="button", variant="soft", aria_label="Copy seed",
+                           on_click=rx.set_clipboard(GenerateState.seed)),
+            spacing="2",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _provider_picker() -> rx.Component:
+    return rx.vstack(
+        labelled("Provider", "provider", rx.select.root(
+            rx.select.trigger(id="provider", width="100%", aria_label="Provider"),
+            rx.select.content(
+                rx.select.item("Automatic (best available)", value=AUTOMATIC),
+                rx.foreach(GenerateState.providers,
+                           lambda p: rx.select.item(p.label, value=p.name, disabled=~p.configured)),
+            ),
+            value=GenerateState.provider,
+            on_change=GenerateState.set_provider,
+        )),
+        rx.flex(
+            rx.foreach(GenerateState.providers, lambda p: rx.badge(
+                p.name, color_scheme=rx.cond(p.healthy, "green", rx.cond(p.configured, "red", "gray")),
+                variant="soft", title=p.label)),
+            gap="0.25rem",
+            wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            labelled("Prompt", "prompt", rx.text_area(
+                id="prompt", name="prompt", default_value=GenerateState.prompt, key=GenerateState.form_version,
+                placeholder="A lighthouse on a cliff at dusk, oil painting", rows="4", resize="vertical",
+                width="100%", on_key_down=GenerateState.prompt_key, required=True,
+            )),
+            labelled("Negative prompt", "negative_prompt", rx.text_area(
+                id="negative_prompt", name="negative_prompt", default_value=GenerateState.negative_prompt,
+                key=GenerateState.form_version, placeholder="What to leave out", rows="2", width="100%",
+            )),
+            _seed_row(),
+            select_field("Size", "size", options=SIZE_OPTIONS, value=GenerateState.size,
+                         on_change=GenerateState.set_size),
+            rx.cond(
+                GenerateState.size == "custom",
+                rx.grid(
+                    number_field("Width", "width", value=GenerateState.width, on_change=GenerateState.set_width,
+                                 min="64", max="2048", step="8"),
+                    number_field("Height", "height", value=GenerateState.height,
+                                 on_change=GenerateState.set_height, min="64", max="2048", step="8"),
+                    columns="2", gap="0.75rem", width="100%",
+                ),
+            ),
+            rx.grid(
+                number_field("Steps", "steps", value=GenerateState.steps, on_change=GenerateState.set_steps,
+                             min="1", max="150"),
+                number_field("Guidance", "guidance", value=GenerateState.guidance,
+                             on_change=GenerateState.set_guidance, min="0", max="30", step="0.5"),
+                columns="2", gap="0.75rem", width="100%",
+            ),
+            rx.grid(
+                select_field("Variations", "variations", options=[(str(n), str(n)) for n in range(1, 5)],
+                             value=GenerateState.variations, on_change=GenerateState.set_variations),
+                select_field("Format", "output_format", options=[("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WebP")],
+                             value=GenerateState.output_format, on_change=GenerateState.set_output_format),
+                columns="2", gap="0.75rem", width="100%",
+            ),
+            _provider_picker(),
+            rx.cond(GenerateState.reference_thumbnail != "", rx.hstack(
+                rx.image(src=GenerateState.reference_thumbnail, alt="Reference image", width="48px", height="48px",
+                         object_fit="cover", border_radius="var(--radius-2)"),
+                rx.text("Reference image attached", size="2", color=theme.TEXT),
+                rx.button("Remove", type="button", size="1", variant="ghost", on_click=GenerateState.clear_reference),
+                spacing="3", align="center",
+            )),
+            rx.cond(GenerateState.error != "", rx.callout.root(
+                rx.callout.text(GenerateState.error, " ", GenerateState.error_hint, " ",
+                                rx.cond(GenerateState.error_link != "",
+                                        rx.link("See plans", href=GenerateState.error_link))),
+                color_scheme="red", role="alert", size="1", width="100%",
+            )),
+            rx.flex(
+                rx.text("Costs ", rx.text.strong(GenerateState.cost), " credit",
+                        rx.cond(GenerateState.cost != 1, "s", ""), " · ", GenerateState.credits, " left",
+                        size="2", color=theme.TEXT_MUTED, aria_live="polite"),
+                rx.button(rx.icon("wand-sparkles", size=16), "Generate", type="submit", size="3",
+                          loading=GenerateState.busy, disabled=~GenerateState.verified),
+                justify="between", align="center", wrap="wrap", gap="0.5rem", width="100%",
+            ),
+            rx.text(GenerateState.limit_text, size="1", color=theme.TEXT_MUTED),
+            rx.text("Ctrl+Enter generates from the prompt box.", size="1", color=theme.TEXT_MUTED),
+            spacing="3",
+            width="100%",
+        ),
+        id="generate-form",
+        on_submit=GenerateState.submit,
+        reset_on_submit=False,
+        aria_label="Generate",
+        width="100%",
+    )
+
+
+def _extras() -> rx.Component:
+    return rx.vstack(
+        side_panel(
+            drop_zone(upload_id="reference", on_drop=GenerateState.upload_reference, accept=IMAGE_TYPES,
+                      title="Reference image", body="Drop a PNG, JPEG or WebP here, or click to choose.",
+                      busy=GenerateState.reference_busy),
+            rx.form(
+                rx.hstack(
+                    rx.input(name="reference_url", placeholder="https://example.com/image.png", type="url",
+                             aria_label="Reference image URL", flex="1", min_width="0"),
+                    rx.button("Use URL", type="submit", variant="soft"),
+                    spacing="2", width="100%",
+                ),
+                on_submit=GenerateState.reference_from_url,
+                reset_on_submit=True,
+                width="100%",
+            ),
+            rx.cond(GenerateState.reference_error != "",
+                    rx.text(GenerateState.reference_error, size="2", color=rx.color("red", 11), role="alert")),
+            heading="Reference image",
+        ),
+        side_panel(
+            drop_zone(upload_id="restore", on_drop=GenerateState.restore_from_png, accept={"image/png": [".png"]},
+                      title="Restore settings from a PNG",
+                      body="Drop an image made by Dream Pixel (or AUTOMATIC1111) to reuse its prompt and settings."),
+            heading="Restore settings",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _cards() -> rx.Component:
+    return rx.el.section(
+        rx.vstack(
+            rx.heading("Your generations", as_="h2", size="4", color=theme.TEXT),
+            rx.cond(
+                GenerateState.cards.length() > 0,  # type: ignore[attr-defined]
+                rx.grid(
+                    rx.foreach(GenerateState.cards, lambda card: generation_card(
+                        card, on_cancel=GenerateState.cancel, on_retry=GenerateState.retry,
+                        on_open=GenerateState.open_large, on_reuse=GenerateState.reuse,
+                        on_remix=GenerateState.remix)),
+                    columns={"initial": "1", "md": "2"},
+                    gap="1rem",
+                    width="100%",
+                ),
+                rx.text("Your images appear here as they are made.", size="2", color=theme.TEXT_MUTED),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        aria_label="Your generations",
+        style={"min_width": "0", "width": "100%"},
+    )
 
 
 def generate() -> rx.Component:
     return page_layout(
-        notice(
-            icon="wand-sparkles",
-            eyebrow="Coming soon",
-            title="Generate",
-            body="Type a prompt and watch your image render live. The studio opens here soon.",
-            action=("Back to home", "/"),
-        )
+        content(
+            rx.vstack(
+                rx.heading("Generate", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                           letter_spacing=theme.HEADING_TRACKING),
+                rx.cond(GenerateState.notice != "", rx.text(GenerateState.notice, size="2", color=theme.TEXT_MUTED)),
+                rx.cond(
+                    GenerateState.ready,
+                    rx.vstack(
+                        _verify_banner(),
+                        rx.grid(
+                            rx.vstack(side_panel(_form(), heading="Settings"), _extras(), spacing="4",
+                                      width="100%", min_width="0"),
+                            _cards(),
+                            columns={"initial": "1", "md": "minmax(320px, 400px) 1fr"},
+                            gap="1.5rem",
+                            width="100%",
+                            align_items="start",
+                        ),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    rx.hstack(rx.spinner(size="3"), rx.text("Loading…", color=theme.TEXT_MUTED),
+                              spacing="3", align="center", role="status", padding_y="2rem"),
+                ),
+                large_image_dialog(url=GenerateState.large_image, open_=GenerateState.large_open,
+                                   on_open_change=GenerateState.set_large_open),
+                spacing="4",
+                width="100%",
+            ),
+            padding_y=rx.breakpoints(initial="1.5rem", sm="2.5rem"),
+        ),
     )

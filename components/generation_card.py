@@ -1,0 +1,129 @@
+"""One generation's live card: status, queue, elapsed time, provider, images and actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from components import theme
+
+Handler = Callable[..., Any]
+
+STATUS_COLORS = {"queued": "gray", "processing": "violet", "succeeded": "green", "failed": "red",
+                 "canceled": "gray", "expired": "amber"}
+
+
+def _status_badge(card: rx.Var) -> rx.Component:
+    return rx.badge(
+        rx.cond(card.active, rx.spinner(size="1"), rx.fragment()),
+        card.status_label,
+        color_scheme=rx.match(card.status, *STATUS_COLORS.items(), "gray"),
+        variant="soft",
+        size="2",
+    )
+
+
+def _progress(card: rx.Var) -> rx.Component:
+    return rx.match(
+        card.status,
+        ("queued", rx.text(
+            "#", card.queue_position, " in the queue · starts ",
+            rx.moment(card.estimated_start, from_now=True, interval=1000),
+            size="2", color=theme.TEXT_MUTED,
+        )),
+        ("processing", rx.text(
+            "Generating for ", rx.moment(diff=card.started_at, unit="seconds", interval=1000), " s",
+            size="2", color=theme.TEXT_MUTED,
+        )),
+        rx.fragment(),
+    )
+
+
+def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Handler, on_remix: Handler) -> rx.Component:
+    return rx.vstack(
+        rx.el.button(
+            rx.image(src=image.medium_url, alt="Generated image: " + card.prompt, width="100%", height="auto",
+                     border_radius="var(--radius-3)", display="block", loading="lazy"),
+            on_click=on_open(image.url),
+            aria_label="Open large",
+            style={"padding": "0", "border": "none", "background": "none", "cursor": "zoom-in", "width": "100%"},
+        ),
+        rx.flex(
+            rx.button(rx.el.a(rx.icon("download", size=14), "Download", href=image.url, download=""),
+                      as_child=True, size="1", variant="soft"),
+            rx.button(rx.icon("rotate-ccw", size=14), "Reuse settings", size="1", variant="soft",
+                      on_click=on_reuse(card.id, image.seed)),
+            rx.button(rx.icon("shuffle", size=14), "Remix", size="1", variant="soft", on_click=on_remix(card.id)),
+            gap="0.375rem",
+            wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def generation_card(card: rx.Var, *, on_cancel: Handler, on_retry: Handler, on_open: Handler, on_reuse: Handler,
+                    on_remix: Handler) -> rx.Component:
+    return rx.el.article(
+        rx.vstack(
+            rx.flex(
+                _status_badge(card),
+                rx.text(card.width, " x ", card.height, " · seed ", card.seed, " · ", card.cost, size="1",
+                        color=theme.TEXT_MUTED),
+                justify="between",
+                align="center",
+                wrap="wrap",
+                gap="0.5rem",
+                width="100%",
+            ),
+            rx.text(card.prompt, size="2", color=theme.TEXT, weight="medium", style={"overflow_wrap": "anywhere"}),
+            _progress(card),
+            rx.cond(card.provider_used != "",
+                    rx.text("Made by ", rx.code(card.provider_used), size="1", color=theme.TEXT_MUTED)),
+            rx.cond(card.attempts != "", rx.text("Attempts: ", card.attempts, size="1", color=theme.TEXT_MUTED)),
+            rx.cond(
+                card.error_message != "",
+                rx.callout.root(
+                    rx.callout.text(
+                        card.error_message, " ", card.error_hint, " ",
+                        rx.cond(card.error_link != "", rx.link(card.error_link_label, href=card.error_link)),
+                    ),
+                    color_scheme=rx.cond(card.status == "canceled", "gray", "red"),
+                    size="1",
+                    role="alert",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                card.images.length() > 0,  # type: ignore[attr-defined]
+                rx.grid(
+                    rx.foreach(card.images, lambda image: _image_tile(card, image, on_open=on_open,
+                                                                      on_reuse=on_reuse, on_remix=on_remix)),
+                    columns=rx.cond(card.images.length() > 1, "2", "1"),  # type: ignore[attr-defined]
+                    gap="0.75rem",
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.cond(card.active, rx.button("Cancel", size="1", variant="outline", color_scheme="gray",
+                                               on_click=on_cancel(card.id))),
+                rx.cond(card.retryable, rx.button(rx.icon("refresh-cw", size=14), "Retry", size="1",
+                                                  variant="outline", on_click=on_retry(card.id))),
+                spacing="2",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        aria_label="Generation: " + card.prompt,
+        data_status=card.status,
+        style={
+            "padding": "1rem",
+            "border": f"1px solid {theme.BORDER}",
+            "border_radius": theme.RADIUS_CARD,
+            "background": theme.SURFACE,
+            "box_shadow": theme.SHADOW_CARD,
+            "min_width": "0",
+        },
+    )

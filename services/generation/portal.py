@@ -1,0 +1,309 @@
+"""The generate page's edge: each call opens its own unit of work and returns display values.
+
+States may not touch the database layer, so the page submits, cancels, retries and re-reads
+generations here. Everything returned is a small frozen dataclass of strings and numbers
+(no ORM rows), built from the API's generation object so the page and the API agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from dreampixel.core.db import uow
+from dreampixel.core.errors import DreamPixelError, NotFound, ValidationFailed
+from dreampixel.core.models import GenerationCreate, GenerationSource, User
+from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
+from services.accounts.portal import Viewer
+from services.generation import service as generations
+from services.generation import views
+from services.images import parameters, references
+from services.providers import registry
+
+RECENT_CARDS = 6
+MAX_SEED = generations.MAX_SEED
+# What the page tells people to do next, per error code: (hint, link label, link).
+ERROR_ACTIONS: dict[str, tuple[str, str, str]] = {
+    "insufficient_credits": ("Buy credits or upgrade your plan to keep generating.", "See plans", "/pricing"),
+    "daily_limit_reached": ("Your daily limit resets on its own; upgrading raises it.", "See plans", "/pricing"),
+    "prompt_blocked": ("Rephrase the prompt and try again.", "", ""),
+    "email_not_verified": ("Open the link we emailed you, or send a new one from your account.", "Account",
+                           "/account"),
+    "provider_not_configured": ("Pick another provider, or leave it on Automatic.", "", ""),
+}
+STATUS_LABELS = {"queued": "Queued", "processing": "Generating", "succeeded": "Done", "failed": "Failed",
+                 "canceled": "Canceled", "expired": "Expired"}
+
+
+@dataclass(frozen=True)
+class CardImage:
+    id: str
+    url: str
+    medium_url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    seed: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """One generation as its card shows it; the input fields let "reuse settings" refill the form."""
+
+    id: str
+    status: str
+    status_label: str
+    active: bool
+    retryable: bool
+    prompt: str
+    negative_prompt: str
+    seed: str
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    variations: int
+    output_format: str
+    provider_requested: str
+    provider_used: str
+    attempts: str
+    queue_position: int
+    estimated_start: str
+    started_at: str
+    cost: str
+    error_code: str = ""
+    error_message: str = ""
+    error_hint: str = ""
+    error_link_label: str = ""
+    error_link: str = ""
+    images: list[CardImage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProviderOption:
+    name: str
+    configured: bool
+    healthy: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Account:
+    verified: bool
+    credits: int
+    limit: int
+    used: int
+    remaining: int
+    resets_at: str
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """What the form sends, as typed values; `seed` None asks for a random one."""
+
+    prompt: str
+    negative_prompt: str = ""
+    seed: int | None = None
+    width: int = 1024
+    height: int = 1024
+    steps: int = 30
+    guidance: float = 7.5
+    variations: int = 1
+    output_format: str = "png"
+    provider: str = ""
+    reference_image_id: str = ""
+    seed_listing_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%b %d, %H:%M UTC") if value else ""
+
+
+def _card(generation: dict[str, Any]) -> Card:
+    data = generation["input"]
+    provider = generation["provider"]
+    error = generation["error"] or {}
+    code = error.get("code") or ""
+    hint, link_label, link = ERROR_ACTIONS.get(code, ("Try again; the credits were returned.", "", "")) \
+        if code and code != "canceled" else ("", "", "")
+    queue = generation["queue"] or {}
+    attempts = provider["attempts"] or []
+    tried = " → ".join(f"{a['provider']} ({a['status']})" for a in attempts) if len(attempts) > 1 else ""
+    status = generation["status"]
+    held = generation["cost"]["credits_charged"] if status == "succeeded" else generation["cost"]["credits_held"]
+    return Card(
+        id=generation["id"], status=status, status_label=STATUS_LABELS.get(status, status),
+        active=status in ("queued", "processing"), retryable=status in ("failed", "expired", "canceled"),
+        prompt=data["prompt"], negative_prompt=data["negative_prompt"] or "",
+        seed=str(generation["seed"] if generation["seed"] is not None else ""),
+        width=data["width"], height=data["height"], steps=data["steps"], guidance=data["guidance_scale"],
+        variations=data["num_variations"], output_format=data["format"],
+        provider_requested=provider["requested"] or "", provider_used=provider["used"] or "", attempts=tried,
+        queue_position=queue.get("position") or 0, estimated_start=queue.get("estimated_start_at") or "",
+        started_at=generation["started_at"] or "",
+        cost=f"{held} credit{'s' if held != 1 else ''}",
+        error_code=code, error_message=error.get("message") or "", error_hint=hint, error_link_label=link_label,
+        error_link=link,
+        images=[CardImage(id=o["image_id"], url=o["url"], medium_url=o["medium_url"] or o["url"],
+                          thumbnail_url=o["thumbnail_url"] or o["url"], width=o["width"], height=o["height"],
+                          seed=str(o["seed"] if o["seed"] is not None else generation["seed"]))
+                for o in generation["outputs"]],
+    )
+
+
+def _user(session: Any, viewer: Viewer) -> User:
+    user = session.get(User, viewer.user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
+def account(viewer: Viewer) -> Account:
+    """Credits left and today's generations: what the form shows beside the cost."""
+    with uow() as session:
+        user = _user(session, viewer)
+        use = generations.usage(session, user)
+        return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
+                       limit=use["limit"], used=use["used"], remaining=use["remaining"],
+                       resets_at=_when(use["resets_at"]))
+
+
+def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:
+    """The viewer's latest generations, newest first (the page's cards after a reload)."""
+    with uow() as session:
+        rows, _ = generations.list_for_user(session, user_id=viewer.user_id, limit=limit)
+        return [_card(views.generation_object(session, row)) for row in rows]
+
+
+def card(viewer: Viewer, generation_id: str) -> Card:
+    """One of the viewer's generations; another user's raises NotFound."""
+    with uow() as session:
+        generation = generations.get_for_user(session, user_id=viewer.user_id, generation_id=generation_id)
+        return _card(views.generation_object(session, generation))
+
+
+def cost(width: int, height: int, variations: int) -> int:
+    return generations.credits_per_image(width, height) * variations
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED)
+
+
+def submit(viewer: Viewer, form: FormInput) -> Card:
+    """Queue a generation from the form; raises DreamPixelError with a message for people."""
+    try:
+        request = GenerationCreate(
+            prompt=form.prompt, negative_prompt=form.negative_prompt, seed_requested=form.seed,
+            width=form.width, height=form.height, steps=form.steps, guidance_scale=form.guidance,
+            num_variations=form.variations, output_format=form.output_format,
+            provider_requested=form.provider or None, reference_image_id=form.reference_image_id or None,
+            seed_listing_id=form.seed_listing_id or None,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ValidationFailed(f"{where.replace('_', ' ').capitalize()}: {message}.",
+                               errors=[{"field": where, "message": message}]) from error
+    with uow() as session:
+        user = _user(session, viewer)
+        if request.reference_image_id:
+            references.get_for_user(session, user_id=user.id, image_id=request.reference_image_id)
+        generation = generations.submit(session, user=user, request=request, source=GenerationSource.WEB)
+        return _card(views.generation_object(session, generation))
+
+
+def cancel(viewer: Viewer, generation_id: str) -> Card:
+    with uow() as session:
+        generation = generations.cancel(session, user_id=viewer.user_id, generation_id=generation_id)
+        return _card(views.generation_object(session, generation))
+
+
+def retry(viewer: Viewer, generation_id: str) -> Card:
+    with uow() as session:
+        generation = generations.retry(session, user=_user(session, viewer), generation_id=generation_id)
+        return _card(views.generation_object(session, generation))
+
+
+async def providers() -> list[ProviderOption]:
+    """Every known provider with a health word for the picker."""
+    options = []
+    for status in await registry.provider_statuses():
+        configured, healthy = bool(status.get("configured")), bool(status.get("healthy"))
+        word = "not configured" if not configured else ("healthy" if healthy else "unavailable")
+        options.append(ProviderOption(name=status["name"], configured=configured, healthy=configured and healthy,
+                                      label=f"{status['name']} · {word}"))
+    return options
+
+
+async def store_reference(viewer: Viewer, data: bytes, *, source: str) -> Reference:
+    """Validate, re-encode and store a reference image once per user; bad files raise InvalidImage."""
+    derived = await references.prepare(data)
+
+    def existing() -> dict[str, Any] | None:
+        with uow() as session:
+            found = references.find_duplicate(session, user_id=viewer.user_id, sha256=derived.sha256)
+            return references.describe(found) if found else None
+
+    described = await asyncio.to_thread(existing)
+    if described is None:
+        _key, fields = await references.store(viewer.user_id, derived, source=source)
+
+        def save() -> dict[str, Any]:
+            with uow() as session:
+                return references.describe(references.record(session, fields))
+
+        described = await asyncio.to_thread(save)
+    return Reference(id=described["id"], thumbnail_url=described["thumbnail_url"] or described["url"],
+                     width=described["width"], height=described["height"])
+
+
+async def reference_from_url(viewer: Viewer, url: str) -> Reference:
+    """Fetch (behind the SSRF guard) and store a reference image given by URL."""
+    if not url.startswith(("http://", "https://")):
+        raise DreamPixelError("Give a full http:// or https:// address.", status_code=422, code="invalid_url")
+    return await store_reference(viewer, await references.fetch_bytes(url), source="url")
+
+
+def form_from_parameters(params: dict[str, Any]) -> dict[str, str]:
+    """Form field values from a PNG's embedded parameters or a seed recipe; unknown keys are dropped."""
+    names = {"prompt": "prompt", "negative_prompt": "negative_prompt", "seed": "seed", "width": "width",
+             "height": "height", "steps": "steps", "guidance_scale": "guidance", "num_variations": "variations",
+             "format": "output_format", "output_format": "output_format", "seed_id": "seed_id"}
+    values: dict[str, str] = {}
+    for key, name in names.items():
+        value = params.get(key)
+        if value is None or value == "":
+            continue
+        if name in ("width", "height"):
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                continue
+            if not MIN_DIMENSION <= number <= MAX_DIMENSION:
+                continue
+        values[name] = str(value)
+    return values
+
+
+def read_png_parameters(data: bytes) -> dict[str, str] | None:
+    """The form values a PNG made by Dream Pixel (or AUTOMATIC1111) carries; None when it has none."""
+    found = parameters.read_parameters(data)
+    if not found:
+        return None
+    values = form_from_parameters(found)
+    return values if values.get("prompt") else None

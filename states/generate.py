@@ -1,0 +1,457 @@
+"""The /generate page: the form, the live cards, reference images and restored settings.
+
+Cards are pushed, never polled: `watch` is a background event subscribed to the viewer's
+event channel while any card is unfinished; each event re-reads that one generation through
+the portal (which checks ownership) and replaces its card. Every handler resolves the
+session cookie again before acting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import reflex as rx
+from reflex.event import EventSpec, KeyInputInfo
+
+from dreampixel.core.errors import DreamPixelError, NotFound
+from services import events
+from services.accounts.portal import Viewer
+from services.generation import portal
+from services.generation.portal import Card, FormInput, ProviderOption
+from states.session import require_user, to_login
+
+SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
+AUTOMATIC = "automatic"
+# The watcher stops once nothing is unfinished and no event came for this long; a submit restarts it.
+WATCH_IDLE_SECONDS = 30.0
+WATCH_TICK_SECONDS = 5.0
+# A watcher that has not ticked for this long is gone (the process restarted): start another.
+WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def _float(value: Any, default: float) -> float:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return default
+
+
+class GenerateState(rx.State):
+    ready: bool = False
+    verified: bool = True
+    credits: int = 0
+    limit: int = 0
+    used: int = 0
+    resets_at: str = ""
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: str = ""
+    seed_locked: bool = False
+    size: str = "square"
+    width: str = "1024"
+    height: str = "1024"
+    steps: str = "30"
+    guidance: str = "7.5"
+    variations: str = "1"
+    output_format: str = "png"
+    provider: str = AUTOMATIC
+    # Bumped when the form is filled from outside (reuse, a dropped PNG, a link): the prompt
+    # fields are uncontrolled and remount with the new values.
+    form_version: int = 0
+
+    providers: list[ProviderOption] = []
+    cards: list[Card] = []
+    busy: bool = False
+    error: str = ""
+    error_hint: str = ""
+    error_link: str = ""
+    notice: str = ""
+
+    reference_id: str = ""
+    reference_thumbnail: str = ""
+    reference_error: str = ""
+    reference_busy: bool = False
+    seed_listing_id: str = ""
+
+    large_image: str = ""
+    large_open: bool = False
+
+    _watch_tick: float = 0.0
+
+    # ---- display values ------------------------------------------------------------------
+
+    @rx.var
+    def cost(self) -> int:
+        width, height = _int(self.width, 1024), _int(self.height, 1024)
+        return portal.cost(max(width, 1), max(height, 1), max(1, min(4, _int(self.variations, 1))))
+
+    @rx.var
+    def limit_text(self) -> str:
+        if not self.limit:
+            return ""
+        left = max(0, self.limit - self.used)
+        text = f"{left} of {self.limit} generations left today"
+        return f"{text}; resets at {self.resets_at}" if self.resets_at and left < self.limit else text
+
+    # ---- loading ---------------------------------------------------------------------------
+
+    async def _refresh_account(self, viewer: Viewer) -> None:
+        account = await asyncio.to_thread(portal.account, viewer)
+        self.verified, self.credits = account.verified, account.credits
+        self.limit, self.used, self.resets_at = account.limit, account.used, account.resets_at
+
+    @rx.event
+    async def load(self):
+        """on_load: signed-out visitors go to /login?next=/generate; otherwise fill the page."""
+        viewer = await require_user(self)
+        if viewer is None:
+            self.ready = False
+            self.cards = []
+            return to_login(self)
+        await self._refresh_account(viewer)
+        self.cards = await asyncio.to_thread(portal.recent, viewer)
+        self.providers = await portal.providers()
+        self.error = self.notice = ""
+        await self._prefill(self.router.url.query_parameters)
+        self.ready = True
+        return GenerateState.watch if any(card.active for card in self.cards) else None
+
+    async def _prefill(self, params: Any) -> None:
+        values: dict[str, str] = {}
+        if params.get("seed_id"):
+            from services.seeds import portal as seeds_portal
+
+            try:
+                recipe = await asyncio.to_thread(seeds_portal.recipe_for, params["seed_id"])
+            except DreamPixelError:
+                self.notice = "That seed is no longer available."
+            else:
+                values = portal.form_from_parameters(recipe)
+        elif params.get("prompt"):
+            values = portal.form_from_parameters({key: params[key] for key in params})
+        if values:
+            self._fill(values)
+
+    def _fill(self, values: dict[str, str]) -> None:
+        """Put values into the form (from a card, a PNG, a seed or a link)."""
+        self.prompt = values.get("prompt", self.prompt)[:4000]
+        self.negative_prompt = values.get("negative_prompt", "")
+        if values.get("seed"):
+            self.seed, self.seed_locked = values["seed"], True
+        width, height = values.get("width"), values.get("height")
+        if width and height:
+            self.width, self.height = width, height
+            self.size = next((name for name, wh in SIZES.items() if wh == (int(width), int(height))), "custom")
+        for name in ("steps", "guidance", "variations"):
+            if values.get(name):
+                setattr(self, name, values[name])
+        if values.get("output_format") in ("png", "jpeg", "webp"):
+            self.output_format = values["output_format"]
+        self.seed_listing_id = values.get("seed_id", "")
+        self.form_version += 1
+
+    # ---- form fields -----------------------------------------------------------------------
+
+    @rx.event
+    def set_size(self, size: str) -> None:
+        self.size = size if size in (*SIZES, "custom") else "square"
+        if self.size in SIZES:
+            width, height = SIZES[self.size]
+            self.width, self.height = str(width), str(height)
+
+    @rx.event
+    def set_width(self, value: str) -> None:
+        self.width = value
+
+    @rx.event
+    def set_height(self, value: str) -> None:
+        self.height = value
+
+    @rx.event
+    def set_steps(self, value: str) -> None:
+        self.steps = value
+
+    @rx.event
+    def set_guidance(self, value: str) -> None:
+        self.guidance = value
+
+    @rx.event
+    def set_variations(self, value: str) -> None:
+        self.variations = value
+
+    @rx.event
+    def set_output_format(self, value: str) -> None:
+        self.output_format = value
+
+    @rx.event
+    def set_provider(self, value: str) -> None:
+        self.provider = value
+
+    @rx.event
+    def set_seed(self, value: str) -> None:
+        self.seed = value.strip()
+        self.seed_locked = bool(self.seed)  # a typed seed is meant to be used
+
+    @rx.event
+    def set_seed_locked(self, locked: bool) -> None:
+        self.seed_locked = locked
+
+    @rx.event
+    def prompt_key(self, key: str, info: KeyInputInfo):
+        """Ctrl+Enter (Cmd+Enter) in the prompt submits the form."""
+        if key == "Enter" and (info["ctrl_key"] or info["meta_key"]):
+            return rx.call_script("document.getElementById('generate-form')?.requestSubmit()")
+        return None
+
+    # ---- submitting ------------------------------------------------------------------------
+
+    def _input(self, form: dict[str, Any]) -> FormInput:
+        self.prompt = str(form.get("prompt", self.prompt))
+        self.negative_prompt = str(form.get("negative_prompt", self.negative_prompt))
+        seed = _int(self.seed, -1) if self.seed_locked else -1
+        if not 0 <= seed < portal.MAX_SEED:
+            seed = portal.random_seed()
+            self.seed_locked = False
+        self.seed = str(seed)
+        return FormInput(
+            prompt=self.prompt, negative_prompt=self.negative_prompt, seed=seed,
+            width=_int(self.width, 1024), height=_int(self.height, 1024), steps=_int(self.steps, 30),
+            guidance=_float(self.guidance, 7.5), variations=_int(self.variations, 1),
+            output_format=self.output_format, provider="" if self.provider == AUTOMATIC else self.provider,
+            reference_image_id=self.reference_id, seed_listing_id=self.seed_listing_id,
+        )
+
+    def _show_error(self, error: DreamPixelError) -> EventSpec:
+        hint, _label, link = portal.ERROR_ACTIONS.get(error.code, ("", "", ""))
+        self.error, self.error_hint, self.error_link = error.message, hint, link
+        return rx.toast.error(error.message, description=hint or None)
+
+    async def _submit(self, viewer: Viewer, request: FormInput):
+        self.error = self.error_hint = self.error_link = self.notice = ""
+        if not viewer.verified:
+            self.error, self.busy = "Verify your email address before generating images.", False
+            return None
+        try:
+            card = await asyncio.to_thread(portal.submit, viewer, request)
+        except DreamPixelError as error:
+            return self._show_error(error)
+        finally:
+            self.busy = False
+        self.cards = [card, *[c for c in self.cards if c.id != card.id]]
+        await self._refresh_account(viewer)
+        return GenerateState.watch
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]):
+        viewer = await require_user(self)
+        if viewer is None:
+            yield to_login(self)
+            return
+        request = self._input(form)
+        self.busy = True
+        yield  # the button shows its spinner while the generation is queued
+        follow_up = await self._submit(viewer, request)
+        if follow_up is not None:
+            yield follow_up
+
+    # ---- cards -----------------------------------------------------------------------------
+
+    def _card(self, generation_id: str) -> Card | None:
+        return next((card for card in self.cards if card.id == generation_id), None)
+
+    def _replace(self, card: Card) -> None:
+        if self._card(card.id) is None:
+            self.cards = [card, *self.cards]
+        else:
+            self.cards = [card if c.id == card.id else c for c in self.cards]
+
+    @rx.event
+    async def cancel(self, generation_id: str):
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        try:
+            self._replace(await asyncio.to_thread(portal.cancel, viewer, generation_id))
+        except NotFound:
+            return rx.toast.error("No such generation.")
+        except DreamPixelError as error:
+            return rx.toast.error(error.message)
+        await self._refresh_account(viewer)
+        return rx.toast.info("Canceled; the credits were returned.")
+
+    @rx.event
+    async def retry(self, generation_id: str):
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        try:
+            card = await asyncio.to_thread(portal.retry, viewer, generation_id)
+        except DreamPixelError as error:
+            return self._show_error(error)
+        self.cards = [card, *self.cards]
+        await self._refresh_account(viewer)
+        return GenerateState.watch
+
+    def _settings_of(self, card: Card, *, seed: str) -> dict[str, str]:
+        return {"prompt": card.prompt, "negative_prompt": card.negative_prompt, "seed": seed,
+                "width": str(card.width), "height": str(card.height), "steps": str(card.steps),
+                "guidance": str(card.guidance), "variations": str(card.variations),
+                "output_format": card.output_format}
+
+    @rx.event
+    async def reuse(self, generation_id: str, seed: str):
+        """Fill the form with a card's settings and the seed of the chosen image."""
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        card = self._card(generation_id)
+        if card is None:
+            return None
+        self._fill(self._settings_of(card, seed=seed or card.seed))
+        self.provider = card.provider_requested or AUTOMATIC
+        return rx.toast.info("Settings restored.")
+
+    @rx.event
+    async def remix(self, generation_id: str):
+        """Same settings, a new seed: fill the form and submit at once."""
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        card = self._card(generation_id)
+        if card is None:
+            return None
+        self._fill(self._settings_of(card, seed=str(portal.random_seed())))
+        return await self._submit(viewer, self._input({}))
+
+    @rx.event
+    def open_large(self, url: str) -> None:
+        self.large_image, self.large_open = url, True
+
+    @rx.event
+    def set_large_open(self, is_open: bool) -> None:
+        self.large_open = is_open
+
+    # ---- reference image and restored settings --------------------------------------------
+
+    @rx.event
+    async def upload_reference(self, files: list[rx.UploadFile]):
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        if not files:
+            return None
+        data = await files[0].read()
+        return await self._store_reference(portal.store_reference(viewer, data, source="upload"))
+
+    @rx.event
+    async def reference_from_url(self, form: dict[str, Any]):
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        return await self._store_reference(portal.reference_from_url(viewer, str(form.get("reference_url", ""))))
+
+    async def _store_reference(self, storing: Any):
+        self.reference_error = ""
+        self.reference_busy = True
+        try:
+            reference = await storing
+        except DreamPixelError as error:
+            self.reference_error = error.message
+            return None
+        finally:
+            self.reference_busy = False
+        self.reference_id, self.reference_thumbnail = reference.id, reference.thumbnail_url
+        return None
+
+    @rx.event
+    def clear_reference(self) -> None:
+        self.reference_id = self.reference_thumbnail = self.reference_error = ""
+
+    @rx.event
+    async def restore_from_png(self, files: list[rx.UploadFile]):
+        """A dropped PNG's embedded parameters fill the form."""
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        if not files:
+            return None
+        data = await files[0].read()
+        values = await asyncio.to_thread(portal.read_png_parameters, data)
+        if values is None:
+            return rx.toast.warning("That image carries no generation settings.")
+        self._fill(values)
+        return rx.toast.success("Settings restored from the image.")
+
+    # ---- live updates ----------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Follow the viewer's generation events while any card is unfinished."""
+        async with self:
+            if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
+                return  # another watcher serves this page
+            viewer = await require_user(self)
+            if viewer is None:
+                return
+            self._watch_tick = time.time()
+        async with events.subscribe(viewer.user_id) as stream:
+            iterator = aiter(stream)
+            pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
+            last_event = time.time()
+            try:
+                # Events published before the subscription started would be lost: re-read once.
+                async with self:
+                    unfinished = [card.id for card in self.cards if card.active]
+                for generation_id in unfinished:
+                    toast = await self._apply(viewer, generation_id)
+                    if toast is not None:
+                        yield toast
+                while True:
+                    done, _ = await asyncio.wait({pending}, timeout=WATCH_TICK_SECONDS)
+                    if done:
+                        event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
+                        last_event = time.time()
+                        async with self:
+                            viewer = await require_user(self)
+                        if viewer is None:
+                            return
+                        toast = await self._apply(viewer, str(event.get("generation_id", "")))
+                        if toast is not None:
+                            yield toast
+                    async with self:
+                        idle = time.time() - last_event > WATCH_IDLE_SECONDS
+                        if idle and not any(card.active for card in self.cards):
+                            self._watch_tick = 0.0
+                            return
+                        self._watch_tick = time.time()
+            finally:
+                pending.cancel()
+
+    async def _apply(self, viewer: Viewer, generation_id: str) -> EventSpec | None:
+        """Re-read one generation and update (or add) its card; a toast when it just failed."""
+        if not generation_id:
+            return None
+        try:
+            card = await asyncio.to_thread(portal.card, viewer, generation_id)
+        except NotFound:
+            return None
+        async with self:
+            before = self._card(generation_id)
+            self._replace(card)
+            if not card.active:
+                await self._refresh_account(viewer)
+        if card.status == "failed" and (before is None or before.active):
+            return rx.toast.error(card.error_message or "The generation failed.")
+        return None
+
+

@@ -1,0 +1,193 @@
+"""The generate page in Chromium against the production app: submit, watch, cancel, fail, reuse, restore."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+from services.images.parameters import pnginfo
+from tests.fixtures.browser import REPO, AppServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+Shot = Callable[[Page, str], Path]
+PASSWORD = "violet-lighthouse-42"
+LIVE_TIMEOUT = 30_000
+
+
+def _create_user(app_server: AppServer, *, verified: bool = True) -> str:
+    """A PRO account with credits, written straight into the app's database through the CLI."""
+    email = f"gen-{secrets.token_hex(4)}@example.test"
+    env = {**os.environ, "ENVIRONMENT": "test", "DATA_DIR": str(app_server.data_dir), "REDIS_URL": "",
+           "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}"}
+    command = [sys.executable, "-m", "dreampixel", "create-user", "--email", email, "--password", PASSWORD,
+               "--name", "Grace", "--tier", "pro", "--credits", "200"]
+    subprocess.run(command + (["--verified"] if verified else []), cwd=REPO, env=env, check=True,
+                   capture_output=True, timeout=60)
+    return email
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/generate")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fgenerate$"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
+    expect(page.get_by_label("Prompt", exact=True)).to_be_visible()
+
+
+def _cards(page: Page) -> Locator:
+    return page.get_by_role("region", name="Your generations").get_by_role("article")
+
+
+def _choose(page: Page, field: str, option: str) -> None:
+    page.get_by_role("combobox", name=field).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+@pytest.fixture
+def signed_in(page: Page, app_server: AppServer) -> Page:
+    _sign_in(page, _create_user(app_server))
+    return page
+
+
+def test_a_prompt_goes_live_to_an_image_without_reload(signed_in: Page, screenshot: Shot) -> None:
+    page = signed_in
+    screenshot(page, "generate-light")
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse on a cliff at dusk")
+    page.get_by_label("Prompt", exact=True).press("Control+Enter")
+
+    card = _cards(page).first
+    expect(card).to_have_attribute("data-status", re.compile("queued|processing|succeeded"))
+    expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
+    expect(card.get_by_text("Done")).to_be_visible()
+    expect(card.get_by_role("img")).to_have_count(1)
+    expect(card.get_by_text("local")).to_be_visible()
+    expect(page.get_by_text("199 left")).to_be_visible()
+    screenshot(page, "generate-card-succeeded")
+
+    card.get_by_role("button", name="Open large").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator("html")).to_have_class("dark")
+    screenshot(page, "generate-dark")
+    page.get_by_role("button", name="Toggle dark mode").click()
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    expect(page.get_by_role("button", name="Generate")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "nothing sticks out sideways at 375 px"
+    screenshot(page, "generate-375")
+
+
+def test_reuse_settings_fills_the_form(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_label("Prompt", exact=True).fill("a red fox in the snow")
+    page.get_by_label("Steps").fill("12")
+    page.get_by_role("button", name="Generate").click()
+    card = _cards(page).first
+    expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
+    seed = card.get_by_text(re.compile(r"seed \d+")).inner_text()
+
+    page.get_by_label("Prompt", exact=True).fill("something else")
+    page.get_by_label("Steps").fill("40")
+    card.get_by_role("button", name="Reuse settings").click()
+
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("a red fox in the snow")
+    expect(page.get_by_label("Steps")).to_have_value("12")
+    expect(page.get_by_label("Seed", exact=True)).to_have_value(re.search(r"seed (\d+)", seed).group(1))  # type: ignore[union-attr]
+    expect(page.get_by_role("button", name="Lock seed")).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_running_generation_can_be_canceled(signed_in: Page, screenshot: Shot) -> None:
+    page = signed_in
+    _choose(page, "Size", "Custom")
+    page.get_by_label("Width").fill("2048")
+    page.get_by_label("Height").fill("2048")
+    _choose(page, "Variations", "4")
+    page.get_by_label("Prompt", exact=True).fill("a vast mountain range, every ridge in detail")
+    page.get_by_role("button", name="Generate").click()
+    expect(_cards(page)).to_have_count(1)
+    page.get_by_role("button", name="Generate").click()
+    expect(_cards(page)).to_have_count(2)
+
+    card = _cards(page).first
+    expect(_cards(page).last).to_have_attribute("data-status", "processing", timeout=LIVE_TIMEOUT)
+    expect(_cards(page).last.get_by_text(re.compile(r"Generating for \d+ s"))).to_be_visible()
+    screenshot(page, "generate-card-live")
+    card.get_by_role("button", name="Cancel").click()
+
+    expect(card).to_have_attribute("data-status", "canceled")
+    expect(card.get_by_text("Canceled at your request")).to_be_visible()
+    expect(card.get_by_role("button", name="Retry")).to_be_visible()
+
+
+def test_a_blocked_prompt_says_why(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_label("Prompt", exact=True).fill("gore")
+    page.get_by_role("button", name="Generate").click()
+
+    alert = page.get_by_role("alert").filter(has_text="graphic violence")
+    expect(alert.first).to_be_visible()
+    expect(alert.first).to_contain_text("Rephrase the prompt")
+    expect(_cards(page)).to_have_count(0)
+
+
+def test_a_dropped_png_restores_its_settings(signed_in: Page, tmp_path: Path) -> None:
+    page = signed_in
+    params = {"prompt": "a paper boat on a pond", "negative_prompt": "blurry", "seed": 1234, "width": 832,
+              "height": 1216, "steps": 18, "guidance_scale": 5.5}
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "teal").save(buffer, format="PNG", pnginfo=pnginfo(params))
+    png = tmp_path / "boat.png"
+    png.write_bytes(buffer.getvalue())
+
+    zone = page.get_by_role("region", name="Restore settings")
+    zone.locator("input[type=file]").set_input_files(png)
+
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("a paper boat on a pond")
+    expect(page.get_by_label("Negative prompt")).to_have_value("blurry")
+    expect(page.get_by_label("Seed", exact=True)).to_have_value("1234")
+    expect(page.get_by_label("Steps")).to_have_value("18")
+    expect(page.get_by_role("combobox", name="Size")).to_contain_text("Portrait")
+
+
+def test_an_unverified_account_sees_the_banner_and_cannot_submit(page: Page, app_server: AppServer) -> None:
+    _sign_in(page, _create_user(app_server, verified=False))
+    expect(page.get_by_role("alert").filter(has_text="Verify your email")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+
+
+def test_a_link_prefills_the_prompt_and_seed(signed_in: Page) -> None:
+    page = signed_in
+    page.goto("/generate?prompt=a%20glass%20city&seed=99")
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("a glass city")
+    expect(page.get_by_label("Seed", exact=True)).to_have_value("99")
+
+
+def test_a_reference_image_is_attached_and_a_bad_file_is_explained(signed_in: Page, tmp_path: Path) -> None:
+    page = signed_in
+    zone = page.get_by_role("region", name="Reference image")
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"these are notes, not a picture")
+    zone.locator("input[type=file]").set_input_files(bad)
+    expect(zone.get_by_role("alert")).to_be_visible()
+
+    good = tmp_path / "palette.png"
+    Image.new("RGB", (64, 64), "orange").save(good, format="PNG")
+    zone.locator("input[type=file]").set_input_files(good)
+    expect(page.get_by_text("Reference image attached")).to_be_visible()
+    expect(zone.get_by_role("alert")).to_have_count(0)
