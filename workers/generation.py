@@ -44,11 +44,13 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
         return "skipped"
     started = time.perf_counter()
     log.info("generation.started", generation_id=generation_id, try_=generation.retry_count)
+    succeeded_attempts: list[dict[str, Any]] = []
     try:
         request = await _provider_request(generation)
         remaining = _seconds_left(generation)
         result = await asyncio.wait_for(
-            router.generate(request, requested=generation.provider_requested, on_attempt=_recorder(generation_id)),
+            router.generate(request, requested=generation.provider_requested,
+                            on_attempt=_recorder(generation_id, succeeded_attempts)),
             timeout=remaining,
         )
     except TimeoutError:
@@ -56,8 +58,8 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
     except ProviderError as error:
         return await _provider_failed(generation, error)
 
-    if not await _db(generations.still_processing, generation_id):
-        return "discarded"  # canceled while the provider worked: nothing is stored, nothing charged
+    # A cancel while the provider worked is caught by succeed()'s compare-and-set below, and
+    # the stored files are removed again; checking first would cost a transaction every time.
     outputs = await _store_outputs(generation, result)
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     delivery = generations.Delivery(
@@ -66,6 +68,8 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
     )
 
     def complete(session: Any) -> bool:
+        for attempt in succeeded_attempts:
+            generations.record_attempt(session, generation_id, attempt)
         fresh = session.get(Generation, generation_id)
         if fresh is None or not generations.succeed(session, fresh, delivery):
             return False
@@ -86,8 +90,11 @@ def _seconds_left(generation: Generation) -> float:
     return max(0.1, (generation.deadline_at - utcnow()).total_seconds())
 
 
-def _recorder(generation_id: str) -> Any:
+def _recorder(generation_id: str, succeeded: list[dict[str, Any]]) -> Any:
     async def record(attempt: router.Attempt) -> None:
+        if attempt.status == "succeeded":
+            succeeded.append(attempt.as_dict())  # written with the completion, in its transaction
+            return
         # Written between provider calls: the attempt log, and the heartbeat the reaper checks.
         await asyncio.to_thread(_write_attempt, generation_id, attempt.as_dict())
 

@@ -136,9 +136,10 @@ class LocalStorage:
             raise
 
     def _delete_sync(self, key: str) -> None:
-        for path in (self._path(key), self._meta_path(key)):
+        for path, top in ((self._path(key), self.root), (self._meta_path(key), self.root / _META_DIR)):
             with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 path.unlink()
+            _prune_empty_parents(path.parent, top)
 
     def _open_sync(self, key: str) -> LocalFile:
         path = self._path(key)
@@ -173,3 +174,13 @@ class LocalStorage:
             # The type only: a health report is public and must not reveal server paths.
             return False, f"the storage directory is unusable ({type(exc).__name__})"
         return True, f"writable, {free_mb} MB free"
+
+
+def _prune_empty_parents(directory: Path, top: Path) -> None:
+    """Remove `directory` and its parents below `top` while they are empty (as S3 has no folders)."""
+    while directory != top and top in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:  # not empty (or already gone, or in use): stop here
+            return
+        directory = directory.parent
