@@ -26,7 +26,7 @@ from dreampixel.core.models import (
     VerificationToken,
 )
 from services.accounts import passwords
-from services.storage import StorageNotFound, get_storage
+from services.storage import delete_many
 
 log = get_logger(__name__)
 
@@ -72,15 +72,5 @@ def delete_account(session: Session, *, user_id: str, password: str = "", typed_
 
 
 async def delete_files(keys: list[str]) -> int:
-    """Remove the image files of a deleted account; returns how many were removed."""
-    storage = get_storage()
-    removed = 0
-    for key in keys:
-        try:
-            await storage.delete(key)
-            removed += 1
-        except StorageNotFound:
-            continue
-        except Exception:  # one unreachable file must not keep the others
-            log.exception("account.file_delete_failed", key=key)
-    return removed
+    """Remove the stored files whose rows were deleted; returns how many were removed."""
+    return await delete_many(keys)

@@ -14,7 +14,7 @@ from dreampixel.core.errors import NotFound
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Generation, GenerationStatus, Image
 from services.generation import service as generation_service
-from services.storage import StorageNotFound, get_storage
+from services.storage import delete_many
 
 log = get_logger(__name__)
 
@@ -80,15 +80,5 @@ def delete_generations(session: Session, *, user_id: str, generation_ids: list[s
 
 
 async def delete_files(keys: list[str]) -> int:
-    """Remove the stored files of deleted generations; returns how many were removed."""
-    storage = get_storage()
-    removed = 0
-    for key in keys:
-        try:
-            await storage.delete(key)
-            removed += 1
-        except StorageNotFound:
-            continue
-        except Exception:  # one unreachable file must not keep the others
-            log.exception("gallery.file_delete_failed", key=key)
-    return removed
+    """Remove the stored files whose rows were deleted; returns how many were removed."""
+    return await delete_many(keys)

@@ -11,7 +11,7 @@ from services.storage.base import (
 )
 from services.storage.local import LocalStorage
 from services.storage.s3 import S3Storage
-from services.storage.service import get_storage, reset_storage_cache
+from services.storage.service import delete_many, get_storage, reset_storage_cache
 
 __all__ = [
     "BucketName",
@@ -22,6 +22,7 @@ __all__ = [
     "StorageNotFound",
     "StorageUnavailable",
     "cache_control",
+    "delete_many",
     "get_storage",
     "reset_storage_cache",
     "validate_key",

@@ -6,7 +6,7 @@ from functools import cache
 
 from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
-from services.storage.base import BUCKETS, BucketName, Storage
+from services.storage.base import BUCKETS, BucketName, Storage, StorageNotFound
 from services.storage.local import LocalStorage
 from services.storage.s3 import S3Storage
 
@@ -57,3 +57,22 @@ def _s3_storage(bucket: BucketName) -> S3Storage:
         cdn_base_url=settings.cdn_base_url,
         prefix=prefix,
     )
+
+
+async def delete_many(keys: list[str], *, bucket: BucketName = "images") -> int:
+    """Remove every object in `keys` that exists; returns how many were removed.
+
+    For clean-ups after a commit (deleted generations, a deleted account): one unreachable
+    file is logged and skipped, never a reason to keep the others.
+    """
+    storage = get_storage(bucket)
+    removed = 0
+    for key in keys:
+        try:
+            await storage.delete(key)
+            removed += 1
+        except StorageNotFound:
+            continue
+        except Exception:
+            log.exception("storage.delete_failed", bucket=bucket, key=key)
+    return removed
