@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.fixtures.browser import AppServer
 from tests.fixtures.smtp import Inbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -109,7 +111,9 @@ def test_sign_up_confirm_sign_in_see_the_session_and_sign_out(page: Page, smtp_i
     expect(page).to_have_url(re.compile(r"/login\?next="))
 
 
-def test_an_api_key_is_shown_once_after_creation(page: Page, smtp_inbox: Inbox, screenshot: Shot) -> None:
+def test_an_api_key_is_shown_once_after_creation_and_works_from_httpx(
+    page: Page, smtp_inbox: Inbox, screenshot: Shot, app_server: AppServer
+) -> None:
     email = f"bo-{secrets.token_hex(4)}@example.test"
     page.goto("/signup?next=/account")
     page.get_by_label("Email").fill(email)
@@ -133,8 +137,20 @@ def test_an_api_key_is_shown_once_after_creation(page: Page, smtp_inbox: Inbox, 
     expect(dialog.get_by_text(re.compile(r"^dp_live_"))).to_be_visible()
     expect(dialog.get_by_role("button", name="Copy key")).to_be_visible()
     screenshot(page, "auth-api-key-dialog")
+    plaintext = dialog.get_by_text(re.compile(r"^dp_live_")).inner_text().strip()
     dialog.get_by_role("button", name="I have copied it").click()
     keys = page.get_by_role("list", name="API keys")
     expect(keys.get_by_text("ci script")).to_be_visible()
-    keys.get_by_role("button", name="Revoke key ci script").click()
-    expect(page.get_by_text("No API keys yet.")).to_be_visible()
+
+    # The key works for a program, over plain HTTP, at once.
+    with httpx.Client(base_url=app_server.base_url, timeout=10) as client:
+        listed = client.get("/api/v1/generations", headers={"x-api-key": plaintext})
+        assert listed.status_code == 200 and listed.json()["data"] == []
+        assert int(listed.headers["ratelimit-limit"]) > 0
+        refused = client.post("/api/v1/generations", headers={"x-api-key": plaintext}, json={"prompt": "a cat"})
+        assert refused.status_code == 403 and refused.json()["code"] == "email_not_verified"
+
+        keys.get_by_role("button", name="Revoke key ci script").click()
+        expect(page.get_by_text("No API keys yet.")).to_be_visible()
+        revoked = client.get("/api/v1/generations", headers={"x-api-key": plaintext})
+        assert revoked.status_code == 401
