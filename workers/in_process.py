@@ -9,7 +9,6 @@ from typing import Any
 import structlog
 
 from services import jobs
-from workers.context import close_shared, open_shared
 from workers.functions import FUNCTIONS
 from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
 
@@ -21,7 +20,6 @@ REAP_EVERY_SECONDS = 60
 async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> jobs.InProcessQueue:
     """Install an in-process queue on the running loop and start the reaper's timer."""
     ctx: dict[str, Any] = {}
-    await open_shared(ctx)
     queue = jobs.InProcessQueue(
         FUNCTIONS, ctx=ctx, max_jobs=MAX_JOBS, job_timeout=JOB_TIMEOUT_SECONDS, loop=asyncio.get_running_loop()
     )
@@ -41,7 +39,6 @@ async def stop(queue: jobs.InProcessQueue) -> None:
     if jobs.get_queue() is queue:
         jobs.uninstall()
     await queue.close()
-    await close_shared(queue.ctx)
 
 
 async def _reap_forever(queue: jobs.InProcessQueue, every: float) -> None:
