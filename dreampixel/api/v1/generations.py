@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dreampixel.api.deps import ApiCaller, require
+from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus, User
@@ -75,17 +76,12 @@ def _prefer_wait(prefer: str | None) -> int | None:
 
 
 async def _wait_for_final(stream: AsyncIterator[dict[str, Any]], generation_id: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
     final = {s.value for s in GenerationStatus if s.is_final}
-    try:
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             async for event in stream:
                 if event.get("generation_id") == generation_id and event.get("status") in final:
                     return
-                if time.monotonic() > deadline:
-                    return
-    except TimeoutError:
-        return
 
 
 def _read(caller: ApiCaller, generation_id: str) -> dict[str, Any]:
@@ -105,13 +101,8 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationInput) -> str | 
         return await asyncio.to_thread(check)
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
-        derived = await references.prepare(data)
-        _key, fields = await references.store(caller.user_id, derived, source="url")
-
-        def save() -> str:
-            with uow() as session:
-                return references.record(session, fields).id
-        return await asyncio.to_thread(save)
+        image, _created = await save_reference(caller.user_id, data, source="url")
+        return str(image["id"])
     return None
 
 
