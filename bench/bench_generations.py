@@ -48,6 +48,30 @@ def bare_one(seed: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(pid: int, part: str = "tree") -> float:
+    """User + system CPU of a process ("self"), its live descendants ("children") or both ("tree")."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = {"self": [root], "children": root.children(recursive=True),
+                 "tree": [root, *root.children(recursive=True)]}[part]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postmaster.pid").read_text().split()[0])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -135,10 +159,10 @@ def main() -> None:
     os.environ.update(env)
     try:
         with running_process([redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
-                             ready=lambda: _redis_ready(redis_url), what="redis"):
+                             ready=lambda: _redis_ready(redis_url), what="redis") as redis:
             subprocess.run([sys.executable, "-m", "dreampixel", "migrate"], cwd=ROOT, check=True,
                            capture_output=True, env={**os.environ})
-            _bench(args, env)
+            _bench(args, env, {"postgres": postmaster_pid(postgres.data), "redis": redis.pid})
     finally:
         postgres.stop()
 
@@ -152,7 +176,7 @@ def _redis_ready(url: str) -> bool:
         return False
 
 
-def _bench(args: argparse.Namespace, env: dict[str, str]) -> None:
+def _bench(args: argparse.Namespace, env: dict[str, str], servers: dict[str, int]) -> None:
     from dreampixel.core.logging import configure_logging
 
     configure_logging(level="WARNING")
@@ -181,13 +205,26 @@ def _bench(args: argparse.Namespace, env: dict[str, str]) -> None:
             platform.jobs.install(await platform.jobs.ArqQueue.connect(env["REDIS_URL"]))
             await run_end_to_end(platform, list(range(5)), 2)  # warm the workers' pools
             rates = []
+            tracked = {
+                "arq worker process(es)": [(w.pid, "self") for w in workers],
+                "their pipeline pools": [(w.pid, "children") for w in workers],
+                **{name: [(pid, "tree")] for name, pid in servers.items()},
+                "submitter and watcher (this process)": [(os.getpid(), "self")],
+            }
+
+            def measure_cpu() -> dict[str, float]:
+                return {name: sum(cpu_seconds(pid, part) for pid, part in parts) for name, parts in tracked.items()}
+
+            cpu_before = measure_cpu()
             for r in range(args.rounds):
                 wall, _ = await run_end_to_end(platform, list(range(10_000 + r * 1000, 10_000 + r * 1000 + args.count)),
                                                args.count)
                 rates.append(args.count / wall)
+            cpu_after = measure_cpu()
+            cpu = {name: (cpu_after[name] - cpu_before[name]) / (args.count * args.rounds) for name in tracked}
             _, serial = await run_end_to_end(platform, list(range(50_000, 50_020)), 1)
             _, burst = await run_end_to_end(platform, list(range(60_000, 60_000 + 20 * args.rounds)), 20)
-            return {"rates": rates, "serial": serial, "burst": burst}
+            return {"rates": rates, "serial": serial, "burst": burst, "cpu": cpu}
 
         results = asyncio.run(measure())
     finally:
@@ -199,6 +236,7 @@ def _bench(args: argparse.Namespace, env: dict[str, str]) -> None:
     rate = statistics.median(results["rates"])  # type: ignore[arg-type]
     bare_rate = statistics.median(bare_rates)
     bare_p50 = statistics.median(bare_single)
+    cpu: dict[str, float] = results["cpu"]  # type: ignore[assignment]
     serial: list[float] = results["serial"]  # type: ignore[assignment]
     burst: list[float] = results["burst"]  # type: ignore[assignment]
     print(f"end to end, local provider {SIZE}x{SIZE}, PostgreSQL + Redis + {args.workers} arq worker(s), "
@@ -206,6 +244,10 @@ def _bench(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"{'throughput':<44}{'gen/s':>8}{'ratio':>9}")
     print(f"{'bare provider + pipeline, 2 processes':<44}{bare_rate:>8.2f}{1.0:>8.2f}x")
     print(f"{'through the platform':<44}{rate:>8.2f}{rate / bare_rate:>8.2f}x")
+    print(f"{'CPU per generation, throughput rounds':<44}{'ms':>8}")
+    print(f"{'bare provider + pipeline (one at a time)':<44}{bare_p50 * 1000:>8.1f}")
+    for name, seconds in cpu.items():
+        print(f"{name:<44}{seconds * 1000:>8.1f}")
     print()
     print(f"{'latency, submit to succeeded':<44}{'p50 ms':>8}{'p99 ms':>9}{'p50 overhead':>14}")
     print(f"{'provider + pipeline alone (one at a time)':<44}{bare_p50 * 1000:>8.0f}"

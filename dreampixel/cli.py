@@ -82,10 +82,9 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from arq.worker import run_worker
-
     from dreampixel.core.settings import settings
     from workers.settings import WorkerSettings
+    from workers.worker import run_worker
 
     if not settings.redis_url:
         raise CommandError("REDIS_URL is not set: without Redis, jobs run inside the app process (make run)")

@@ -14,7 +14,8 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from dreampixel.api.app import create_api
 from dreampixel.core.db import uow
@@ -374,3 +375,18 @@ async def test_provider_health_reports_each_provider(api: httpx.AsyncClient) -> 
     assert body["status"] == "ok" and "local" in body["available"]
     assert body["providers"]["local"]["configured"] is True
     assert body["providers"]["stability"]["configured"] is False
+
+
+async def test_a_dropped_database_connection_is_a_503_and_the_next_request_works(client: Client,
+                                                                                   live_db: Engine) -> None:
+    assert (await client.get("/api/v1/generations")).status_code == 200  # the pool now holds a connection
+    outsider = create_engine(live_db.url, poolclass=NullPool)  # not one of the pool's own connections
+    with outsider.connect() as admin:
+        # What a PostgreSQL restart does to every connection the pool is holding.
+        admin.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    outsider.dispose()
+    refused = await client.get("/api/v1/generations")
+    assert refused.status_code == 503 and refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "database_unavailable" and refused.headers["retry-after"] == "1"
+    assert (await client.get("/api/v1/generations")).status_code == 200

@@ -318,8 +318,9 @@ async def test_a_failed_generation_does_not_count_against_the_daily_limit(
     user_id = make_user(credits=10, tier=Tier.FREE)
     await asyncio.to_thread(submit, user_id)
     await engine.settle()
-    second = await asyncio.to_thread(submit, user_id)
-    assert load(second).status is GenerationStatus.QUEUED
+    second = await asyncio.to_thread(submit, user_id)  # a FREE account's one a day: accepted, not refused
+    # The in-process worker may have picked it up already.
+    assert load(second).status in (GenerationStatus.QUEUED, GenerationStatus.PROCESSING, GenerationStatus.SUCCEEDED)
 
 
 async def test_a_blocked_prompt_is_refused_before_anything_is_held(engine: Harness) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arq.worker import Retry, Worker
+from arq.worker import Retry, Worker, func
 from sqlmodel import Session
 
 from dreampixel.core.db import uow
@@ -21,6 +21,7 @@ from tests.factories import create_user
 from workers import in_process
 from workers.functions import FUNCTIONS
 from workers.settings import WorkerSettings
+from workers.worker import Worker as DreamPixelWorker
 
 
 def outbox_messages(outbox: Path) -> list[email.message.Message]:
@@ -161,3 +162,24 @@ def test_every_job_function_is_registered_with_the_worker() -> None:
     names = {f.name for f in WorkerSettings.functions}
     assert names == set(FUNCTIONS)
     assert WorkerSettings.poll_delay <= 0.05 and WorkerSettings.max_jobs >= 50
+
+
+async def test_the_worker_does_not_recheck_its_own_running_jobs_in_redis_on_every_poll(redis_url: str) -> None:
+    async def nap(_ctx: dict[str, Any]) -> None:
+        await asyncio.sleep(0.5)
+
+    queue = await jobs.ArqQueue.connect(redis_url)
+    try:
+        for _ in range(4):
+            await queue.pool.enqueue_job("nap")
+        await queue.pool.config_resetstat()
+        worker = DreamPixelWorker(functions=[func(nap, name="nap")], redis_pool=queue.pool, burst=True,
+                                  poll_delay=0.01, max_jobs=10, on_startup=None, on_shutdown=None,
+                                  handle_signals=False)
+        await worker.main()  # about fifty polls while the four naps run
+        assert worker.jobs_complete == 4
+        watches = (await queue.pool.info("commandstats")).get("cmdstat_watch", {}).get("calls", 0)
+        # One WATCH to start each job; arq's own worker would add four for every poll.
+        assert watches <= 6, watches
+    finally:
+        await queue.close()

@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import Generation, Image, ImageStatus, ImageType
+from dreampixel.core.models import Generation, Image, ImageStatus, ImageType, new_id, utcnow
 from dreampixel.core.settings import settings
 from services.generation import service as generations
 from services.images import pool
@@ -44,13 +44,13 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
         return "skipped"
     started = time.perf_counter()
     log.info("generation.started", generation_id=generation_id, try_=generation.retry_count)
-    succeeded_attempts: list[dict[str, Any]] = []
+    attempts: list[dict[str, Any]] = list(generation.attempts)  # earlier tries', then this run's
     try:
         request = await _provider_request(generation)
         remaining = _seconds_left(generation)
         result = await asyncio.wait_for(
             router.generate(request, requested=generation.provider_requested,
-                            on_attempt=_recorder(generation_id, succeeded_attempts)),
+                            on_attempt=_recorder(generation_id, attempts)),
             timeout=remaining,
         )
     except TimeoutError:
@@ -64,16 +64,15 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     delivery = generations.Delivery(
         images_delivered=len(outputs), provider=result.provider,
-        seed=result.images[0].seed if result.images else None, processing_ms=elapsed_ms,
+        seed=result.images[0].seed if result.images else None, processing_ms=elapsed_ms, attempts=attempts,
     )
 
     def complete(session: Any) -> bool:
-        for attempt in succeeded_attempts:
-            generations.record_attempt(session, generation_id, attempt)
-        fresh = session.get(Generation, generation_id)
-        if fresh is None or not generations.succeed(session, fresh, delivery):
+        # Two statements: the status compare-and-set (with the attempts), then the image rows.
+        mine = session.merge(generation, load=False)
+        if not generations.succeed(session, mine, delivery):
             return False
-        _replace_images(session, fresh, outputs)
+        _insert_images(session, mine, outputs)
         return True
 
     if not await _db(complete):
@@ -85,15 +84,13 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
 def _seconds_left(generation: Generation) -> float:
     if generation.deadline_at is None:
         return float(settings.generation_timeout_seconds)
-    from dreampixel.core.models import utcnow
-
     return max(0.1, (generation.deadline_at - utcnow()).total_seconds())
 
 
-def _recorder(generation_id: str, succeeded: list[dict[str, Any]]) -> Any:
+def _recorder(generation_id: str, attempts: list[dict[str, Any]]) -> Any:
     async def record(attempt: router.Attempt) -> None:
+        attempts.append(attempt.as_dict())  # all of them are written again with the completion
         if attempt.status == "succeeded":
-            succeeded.append(attempt.as_dict())  # written with the completion, in its transaction
             return
         # Written between provider calls: the attempt log, and the heartbeat the reaper checks.
         await asyncio.to_thread(_write_attempt, generation_id, attempt.as_dict())
@@ -188,31 +185,37 @@ async def _store_outputs(generation: Generation, result: ProviderResult) -> list
 
 
 def _image_row(generation: Generation, key: str, kind: ImageType, encoded: Encoded, index: int,
-               parent_id: str | None, phash: str | None = None, meta: dict[str, Any] | None = None) -> Image:
-    return Image(
-        user_id=generation.user_id, generation_id=generation.id, parent_id=parent_id, type=kind,
-        status=ImageStatus.READY, storage_key=key, width=encoded.width, height=encoded.height,
-        bytes=len(encoded.data), content_type=encoded.content_type, sha256=encoded.sha256,
-        perceptual_hash=phash, variation_index=index, meta=meta or {},
-    )
+               parent_id: str | None, phash: str | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One `images` row as column values (a plain INSERT: no ORM objects on the hot path)."""
+    return {
+        "id": new_id("img"), "created_at": utcnow(), "user_id": generation.user_id, "generation_id": generation.id,
+        "parent_id": parent_id, "type": kind, "status": ImageStatus.READY, "storage_key": key, "url": None,
+        "width": encoded.width, "height": encoded.height, "bytes": len(encoded.data),
+        "content_type": encoded.content_type, "sha256": encoded.sha256, "perceptual_hash": phash,
+        "variation_index": index, "metadata": meta or {},
+    }
 
 
-def _replace_images(session: Any, generation: Generation, outputs: list[tuple[int, Derived]]) -> None:
-    """Image rows for this generation, replacing any a previous run of the job left behind."""
-    from sqlmodel import delete
+def _insert_images(session: Any, generation: Generation, outputs: list[tuple[int, Derived]]) -> None:
+    """The image rows, in one multi-row INSERT.
 
-    session.execute(delete(Image).where(Image.generation_id == generation.id))
+    No earlier run can have left rows behind: they are written only here, in the transaction
+    that moves the generation to `succeeded`, and a succeeded generation is never run again.
+    """
     ext = generation.output_format.value
+    rows: list[dict[str, Any]] = []
     for index, derived in outputs:
         full = _image_row(generation, _key(generation, index, f"full.{ext}"), ImageType.FULL, derived.full, index,
                           None, derived.perceptual_hash, {"seed": generation.seed_used})
-        session.add(full)
-        session.flush()
-        session.add(_image_row(generation, _key(generation, index, "medium.webp"), ImageType.MEDIUM,
-                               derived.medium, index, full.id))
-        session.add(_image_row(generation, _key(generation, index, "thumb.webp"), ImageType.THUMBNAIL,
-                               derived.thumbnail, index, full.id))
-    session.flush()
+        rows += [
+            full,
+            _image_row(generation, _key(generation, index, "medium.webp"), ImageType.MEDIUM, derived.medium, index,
+                       full["id"]),
+            _image_row(generation, _key(generation, index, "thumb.webp"), ImageType.THUMBNAIL, derived.thumbnail,
+                       index, full["id"]),
+        ]
+    if rows:
+        session.execute(Image.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
 async def _delete_outputs(generation: Generation, outputs: list[tuple[int, Derived]]) -> None:

@@ -1,4 +1,4 @@
-"""The arq worker: `python -m dreampixel worker` (or `arq workers.settings.WorkerSettings`)."""
+"""The arq worker's settings, run by `python -m dreampixel worker` (see workers/worker.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dreampixel.core.errors import DreamPixelError
@@ -72,6 +73,7 @@ def install_problem_handlers(api: FastAPI) -> None:
     api.add_exception_handler(DreamPixelError, _dreampixel_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    api.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
 
 
 async def _dreampixel_error(request: Request, exc: DreamPixelError) -> JSONResponse:
@@ -119,6 +121,24 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         detail=detail,
         request_id=_request_id(request),
         headers=dict(exc.headers or {}),
+    )
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    """A connection the database dropped (a restart, a failover) is a 503 worth retrying.
+
+    SQLAlchemy has already replaced the pool by then, so the next request gets a new
+    connection. Any other database error is a bug and goes on to the 500 handler.
+    """
+    if not exc.connection_invalidated:
+        raise exc
+    return problem_response(
+        status=503,
+        code="database_unavailable",
+        title="Database unavailable",
+        detail="The database connection was lost. Try again in a moment.",
+        request_id=_request_id(request),
+        headers={"Retry-After": "1"},
     )
 
 

@@ -46,7 +46,11 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    # No pre-ping: it costs a round trip on every checkout, and the worker checks out a
+    # connection several times per generation. A connection the server dropped fails its
+    # statement once (jobs retry, requests answer 503), and SQLAlchemy then replaces the
+    # whole pool; recycling bounds how old an idle connection can get.
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -197,26 +197,33 @@ def list_for_user(
 
 
 def _transition(session: Session, generation_id: str, expected: tuple[GenerationStatus, ...],
-                **values: Any) -> bool:
-    """Compare-and-set the row's status; False when another actor changed it first."""
+                **values: Any) -> Generation | None:
+    """Compare-and-set the row's status in one `UPDATE ... RETURNING`.
+
+    Returns the row as it now is (the session's copy refreshed), or None when another actor
+    changed the status first.
+    """
     result = session.execute(
         update(Generation)
         .where(col(Generation.id) == generation_id)
         .where(col(Generation.status).in_(expected))
         .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+        .returning(Generation)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.scalars().one_or_none()
 
 
 def _end(session: Session, generation: Generation, status: GenerationStatus, *, expected: tuple[GenerationStatus, ...],
          error_code: str | None = None, error_message: str | None = None) -> bool:
     """Move to a final status from `expected` and release whatever is still held."""
     now = utcnow()
-    if not _transition(session, generation.id, expected, status=status, completed_at=now,
-                       error_code=error_code, error_message=error_message):
+    ended = _transition(session, generation.id, expected, status=status, completed_at=now,
+                        error_code=error_code, error_message=error_message)
+    if ended is None:
         return False
-    session.refresh(generation)
+    if ended is not generation:  # the caller's copy came from another session
+        session.refresh(generation)
     release_hold(session, generation)
     session.add(generation)
     session.flush()
@@ -265,12 +272,10 @@ def retry(session: Session, *, user: User, generation_id: str, source: Generatio
 def claim(session: Session, generation_id: str) -> Generation | None:
     """queued -> processing; None when the job has nothing to do (already done, canceled...)."""
     now = utcnow()
-    if not _transition(session, generation_id, (GenerationStatus.QUEUED,), status=GenerationStatus.PROCESSING,
-                       started_at=now):
+    generation = _transition(session, generation_id, (GenerationStatus.QUEUED,), status=GenerationStatus.PROCESSING,
+                             started_at=now)
+    if generation is None:
         return None
-    generation = session.get(Generation, generation_id)
-    assert generation is not None
-    session.refresh(generation)
     if generation.deadline_at is not None and generation.deadline_at <= now:
         expire(session, generation)
         return None
@@ -300,18 +305,24 @@ class Delivery:
     provider: str
     seed: int | None
     processing_ms: int
+    # Every provider attempt of the generation so far, when the caller has them all: written
+    # in the same UPDATE as the status.
+    attempts: list[dict[str, Any]] | None = None
 
 
 def succeed(session: Session, generation: Generation, delivery: Delivery) -> bool:
     """processing -> succeeded; charge per delivered image and release the rest."""
     per_image = credits_per_image(generation.width, generation.height)
     charged = min(generation.credits_held, per_image * delivery.images_delivered)
-    if not _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.SUCCEEDED,
-                       completed_at=utcnow(), provider_used=delivery.provider, credits_charged=charged,
-                       seed_used=delivery.seed if delivery.seed is not None else generation.seed_used,
-                       processing_time_ms=delivery.processing_ms, error_code=None, error_message=None):
+    extra = {} if delivery.attempts is None else {"attempts": delivery.attempts}
+    succeeded = _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.SUCCEEDED,
+                            completed_at=utcnow(), provider_used=delivery.provider, credits_charged=charged,
+                            seed_used=delivery.seed if delivery.seed is not None else generation.seed_used,
+                            processing_time_ms=delivery.processing_ms, error_code=None, error_message=None, **extra)
+    if succeeded is None:
         return False
-    session.refresh(generation)
+    if succeeded is not generation:
+        session.refresh(generation)
     release_hold(session, generation)
     session.add(generation)
     session.flush()
@@ -346,10 +357,12 @@ def deadline_allows(generation: Generation, delay: float) -> bool:
 
 def requeue(session: Session, generation: Generation, *, defer_by: float) -> bool:
     """processing -> queued for another try of the whole provider chain, after `defer_by` seconds."""
-    if not _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.QUEUED,
-                       retry_count=generation.retry_count + 1):
+    requeued = _transition(session, generation.id, (GenerationStatus.PROCESSING,), status=GenerationStatus.QUEUED,
+                           retry_count=generation.retry_count + 1)
+    if requeued is None:
         return False
-    session.refresh(generation)
+    if requeued is not generation:
+        session.refresh(generation)
     enqueue_run(session, generation.id, generation.retry_count, defer_by=defer_by)
     events.publish_after_commit(session, generation.user_id, event_for(generation, "retrying"))
     return True

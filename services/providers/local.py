@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from dreampixel.core.logging import get_logger
+from services.images import pool
 from services.providers.base import (
     Capabilities,
     GeneratedImage,
@@ -38,10 +38,12 @@ class LocalProvider:
     )
 
     async def generate(self, request: GenerationRequest) -> ProviderResult:
-        """Paint the request's images in a worker thread so the event loop stays free."""
+        """Paint the request's images off the event loop: in the worker's process pool, or a thread."""
         check_request(request, self.capabilities, self.name)
         started = time.perf_counter()
-        images = await asyncio.to_thread(self.render, request)
+        # In the pool, painting runs beside the pipeline on every core instead of contending
+        # for the worker process's GIL with the database, Redis and the event loop.
+        images = await pool.run(self.render, request)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         log.info(
             "provider.local.generated",
