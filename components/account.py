@@ -14,8 +14,9 @@ from components.buttons import link_button
 
 
 def section(title: str, description: str, *children: rx.Component, danger: bool = False,
-            section_id: str = "") -> rx.Component:
-    """One titled card of the account page (an <section> with its heading as accessible name)."""
+            section_id: str = "", **props) -> rx.Component:
+    """One titled card of the account page (an <section> with its heading as accessible name);
+    `props` (an `on_mount`, say) go to the <section>."""
     heading_id = f"{section_id or title.lower().replace(' ', '-')}-heading"
     return rx.el.section(
         rx.vstack(
@@ -33,6 +34,7 @@ def section(title: str, description: str, *children: rx.Component, danger: bool 
         border=f"1px solid {rx.color('red', 6) if danger else theme.BORDER}",
         border_radius=theme.RADIUS_CARD,
         background=theme.SURFACE,
+        **props,
     )
 
 

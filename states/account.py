@@ -1,4 +1,5 @@
-"""The /account page: profile, security (password, sessions, connected accounts), API keys, deletion.
+"""The /account page: profile, security (password, sessions, connected accounts), API keys, usage
+(from `UsageMixin`), deletion.
 
 Every handler resolves the session cookie again before acting (`_viewer`), so a revoked
 session or a suspended account is refused at once even with the page still open. Lists are
@@ -19,11 +20,12 @@ from services.accounts import deletion, portal
 from services.accounts.portal import Viewer
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
 from states.session import SIGNED_OUT_URL, SessionState, leave_for, require_user, to_login
+from states.usage import UsageMixin
 
 ALL_SCOPES = sorted(SCOPES)
 
 
-class AccountState(rx.State):
+class AccountState(UsageMixin, rx.State):
     # False until the signed-in check has passed: a signed-out visitor never sees the page frame.
     ready: bool = False
     name: str = ""
@@ -69,6 +71,7 @@ class AccountState(rx.State):
         self.ready = False
         self.name = self.email = self.new_key = ""
         self.sessions, self.connected, self.keys = [], [], []
+        self._forget_usage()
 
     @rx.event
     async def load(self):

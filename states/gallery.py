@@ -155,6 +155,10 @@ class GalleryState(rx.State):
         self.providers = await asyncio.to_thread(portal.providers, viewer.user_id)
         await self._first_page(viewer.user_id)
         yield rx.call_script(INFINITE_SCROLL_SCRIPT)
+        # /gallery?generation=<id> (the account page's credit history links here) opens its detail.
+        wanted = self.router.url.query_parameters.get("generation", "")
+        if wanted:
+            yield GalleryState.open_detail(wanted)
 
     @rx.event
     async def load_more(self):

@@ -1,4 +1,4 @@
-"""`/account`: profile, security, API keys and the danger zone; also the navigation bar's account menu."""
+"""`/account`: profile, usage, security, API keys and the danger zone; also the navigation bar's account menu."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from components.account import (
 )
 from components.auth_forms import field, form_alert
 from components.layout import content, page_layout
+from components.usage import UsageVars, daily_chart, ledger_table, no_generations, stat_tiles, usage_skeleton
 from services.accounts.service import MIN_PASSWORD_LENGTH
 from states.account import AccountState
 from states.session import SessionState
@@ -89,6 +90,33 @@ def _profile() -> rx.Component:
             on_submit=AccountState.change_email,
             label="Change email",
         ),
+    )
+
+
+def _usage() -> rx.Component:
+    s = AccountState
+    v = UsageVars(balance=s.credit_balance, daily_used=s.daily_used, daily_limit=s.daily_limit,
+                  daily_note=s.daily_note, credits_spent=s.credits_spent, days=s.usage_days,
+                  summary=s.usage_summary)
+    return section(
+        "Usage", "Your credits, today's allowance, generations per day (UTC) and every change to your balance.",
+        rx.cond(
+            s.usage_ready,
+            rx.vstack(
+                stat_tiles(v),
+                subheading("Generations per day"),
+                rx.cond(s.usage_total > 0, daily_chart(v), no_generations()),
+                subheading("Credit history"),
+                ledger_table(s.ledger, has_more=s.ledger_has_more, loading=s.ledger_loading,
+                             on_more=s.show_more_ledger),
+                spacing="3",
+                width="100%",
+            ),
+            usage_skeleton(),
+        ),
+        section_id="usage",
+        # Loads on every visit: the section mounts once the signed-in check has passed.
+        on_mount=s.load_usage,
     )
 
 
@@ -210,7 +238,8 @@ def account() -> rx.Component:
                            letter_spacing=theme.HEADING_TRACKING),
                 rx.cond(
                     AccountState.ready,
-                    rx.vstack(_profile(), _security(), _api_keys(), _danger_zone(), spacing="5", width="100%"),
+                    rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), spacing="5",
+                              width="100%"),
                     rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
                               spacing="3", align="center", role="status", padding_y="2rem"),
                 ),

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from dreampixel.api.v1 import generations, providers, seeds, uploads
+from dreampixel.api.v1 import account, generations, providers, seeds, uploads
 
 router = APIRouter()
 router.include_router(generations.router)
 router.include_router(uploads.router)
 router.include_router(providers.router)
 router.include_router(seeds.router)
+router.include_router(account.router)

@@ -1,0 +1,145 @@
+"""The account page's usage section calls these: each opens its own unit of work and returns
+display values (frozen dataclasses of strings and numbers, never rows).
+
+Synchronous on purpose: states run them with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from dreampixel.core.db import uow
+from dreampixel.core.errors import NotFound
+from dreampixel.core.models import LedgerReason, User
+from services.credits import usage
+from services.credits.usage import DayUsage, LedgerEntry
+from services.generation import service as generations
+
+LEDGER_PAGE = 10
+REASONS = {
+    LedgerReason.HOLD: "Held for a generation",
+    LedgerReason.RELEASE: "Returned: not delivered",
+    LedgerReason.CHARGE: "Charged for a generation",
+    LedgerReason.GRANT: "Credits added",
+    LedgerReason.PURCHASE: "Credits bought",
+    LedgerReason.SUBSCRIPTION: "Credits from your plan",
+    LedgerReason.REFUND: "Refund",
+    LedgerReason.ADJUSTMENT: "Adjustment by support",
+}
+# Grants whose reference says more than "credits added".
+GRANT_REFERENCES = {"signup": "Welcome credits"}
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: str
+    day: str  # "2026-11-24", UTC
+    time: str  # "14:03", UTC
+    change: str  # "+50", "-1"
+    gained: bool
+    reason: str
+    balance: str
+    generation_href: str  # "" when the change is not about one of the user's generations
+
+
+@dataclass(frozen=True)
+class ChartDay:
+    date: str  # ISO date, UTC
+    label: str  # "Nov 24"
+    succeeded: int
+    failed: int
+    in_progress: int
+    credits: int
+
+
+@dataclass(frozen=True)
+class LedgerSlice:
+    rows: list[LedgerRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class UsageOverview:
+    balance: int
+    daily_used: int
+    daily_limit: int
+    daily_note: str  # "89 left today", or when the next one is possible once none are left
+    days: list[ChartDay]
+    generations: int
+    succeeded: int
+    failed: int
+    credits_spent: int
+    ledger: LedgerSlice
+
+
+def gallery_href(generation_id: str) -> str:
+    return "/gallery?" + urlencode({"generation": generation_id})
+
+
+def _reason(entry: LedgerEntry) -> str:
+    if entry.reason is LedgerReason.GRANT and entry.reference in GRANT_REFERENCES:
+        return GRANT_REFERENCES[entry.reference]
+    return REASONS.get(entry.reason, entry.reason.value.capitalize())
+
+
+def _row(entry: LedgerEntry) -> LedgerRow:
+    return LedgerRow(
+        id=entry.id,
+        day=f"{entry.created_at:%Y-%m-%d}",
+        time=f"{entry.created_at:%H:%M}",
+        change=f"{entry.delta:+d}",
+        gained=entry.delta > 0,
+        reason=_reason(entry),
+        balance=str(entry.balance_after),
+        generation_href=gallery_href(entry.generation_id) if entry.generation_id else "",
+    )
+
+
+def _daily_note(remaining: int, resets_at: datetime | None) -> str:
+    if remaining > 0:
+        return f"{remaining} left today"
+    # The window slides: a slot frees up when the oldest counted generation leaves it.
+    return f"next one at {resets_at:%H:%M} UTC" if resets_at else "none left today"
+
+
+def _day(day: DayUsage) -> ChartDay:
+    return ChartDay(
+        date=day.day.isoformat(),
+        label=f"{day.day:%b} {day.day.day}",
+        succeeded=day.succeeded,
+        failed=day.failed,
+        in_progress=day.in_progress,
+        credits=day.credits_spent,
+    )
+
+
+def ledger(user_id: str, cursor: str | None = None, limit: int = LEDGER_PAGE) -> LedgerSlice:
+    """One page of the user's ledger, newest first."""
+    with uow() as session:
+        entries, next_cursor = usage.ledger_page(session, user_id=user_id, cursor=cursor, limit=limit)
+        return LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor)
+
+
+def overview(user_id: str, days: int = usage.DEFAULT_DAYS) -> UsageOverview:
+    """Balance, today's allowance, the per-day series and the first page of the ledger, read together."""
+    with uow() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such account.")
+        daily = generations.usage(session, user)
+        series = usage.daily_usage(session, user_id=user_id, days=days)
+        entries, next_cursor = usage.ledger_page(session, user_id=user_id, limit=LEDGER_PAGE)
+        return UsageOverview(
+            balance=user.credit_balance,
+            daily_used=daily["used"],
+            daily_limit=daily["limit"],
+            daily_note=_daily_note(daily["remaining"], daily["resets_at"]),
+            days=[_day(d) for d in series],
+            generations=sum(d.total for d in series),
+            succeeded=sum(d.succeeded for d in series),
+            failed=sum(d.failed for d in series),
+            credits_spent=sum(d.credits_spent for d in series),
+            ledger=LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor),
+        )

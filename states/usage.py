@@ -1,0 +1,91 @@
+"""The usage section of /account: balance, today's allowance, generations per day and the ledger.
+
+A mixin of AccountState, so signing out or deleting the account forgets it with the rest of
+the page. Handlers resolve the session cookie again and pass only the viewer's own id to the
+portal; the ledger cursor stays private, so a crafted client can page only through its own rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+from services.credits import portal
+from services.credits.usage import DEFAULT_DAYS
+from states.session import require_user, to_login
+
+
+def _strings(row: portal.LedgerRow) -> dict[str, str]:
+    """A ledger row as display strings (booleans as "1" or ""), the shape foreach lists use."""
+    return {k: ("1" if v else "") if isinstance(v, bool) else str(v) for k, v in dataclasses.asdict(row).items()}
+
+
+def _summary(total: int, succeeded: int, failed: int) -> str:
+    noun = "generation" if total == 1 else "generations"
+    text = f"{total} {noun} in the last {DEFAULT_DAYS} days"
+    return f"{text}: {succeeded} succeeded, {failed} failed or canceled." if total else f"{text}."
+
+
+class UsageMixin(rx.State, mixin=True):
+    usage_ready: bool = False
+    credit_balance: int = 0
+    daily_used: int = 0
+    daily_limit: int = 0
+    daily_note: str = ""
+    usage_days: list[dict[str, Any]] = []
+    usage_total: int = 0
+    usage_summary: str = ""
+    credits_spent: int = 0
+    ledger: list[dict[str, str]] = []
+    ledger_has_more: bool = False
+    ledger_loading: bool = False
+
+    _ledger_cursor: str = ""
+
+    def _forget_usage(self) -> None:
+        self.usage_ready = self.ledger_has_more = self.ledger_loading = False
+        self.usage_days, self.ledger = [], []
+        self.credit_balance = self.daily_used = self.daily_limit = self.usage_total = self.credits_spent = 0
+        self.daily_note = self.usage_summary = self._ledger_cursor = ""
+
+    @rx.event
+    async def load_usage(self):
+        """Runs when the section mounts: a skeleton until the numbers arrive."""
+        viewer = await require_user(self)
+        if viewer is None:
+            self._forget_usage()
+            yield to_login(self)
+            return
+        self.usage_ready = False
+        yield
+        view = await asyncio.to_thread(portal.overview, viewer.user_id)
+        self.credit_balance, self.daily_used, self.daily_limit = view.balance, view.daily_used, view.daily_limit
+        self.daily_note = view.daily_note
+        self.usage_days = [dataclasses.asdict(day) for day in view.days]
+        self.usage_total, self.credits_spent = view.generations, view.credits_spent
+        self.usage_summary = _summary(view.generations, view.succeeded, view.failed)
+        self.ledger = [_strings(row) for row in view.ledger.rows]
+        self._ledger_cursor = view.ledger.next_cursor or ""
+        self.ledger_has_more = view.ledger.next_cursor is not None
+        self.usage_ready = True
+
+    @rx.event
+    async def show_more_ledger(self):
+        """The next page of the ledger, older rows appended below."""
+        viewer = await require_user(self)
+        if viewer is None:
+            yield to_login(self)
+            return
+        if not self._ledger_cursor or self.ledger_loading:
+            return
+        self.ledger_loading = True
+        yield
+        page = await asyncio.to_thread(portal.ledger, viewer.user_id, self._ledger_cursor)
+        shown = {row["id"] for row in self.ledger}
+        self.ledger = self.ledger + [_strings(row) for row in page.rows if row.id not in shown]
+        self._ledger_cursor = page.next_cursor or ""
+        self.ledger_has_more = page.next_cursor is not None
+        self.ledger_loading = False

@@ -1,0 +1,179 @@
+"""The usage section of /account in Chromium against the production app: the balance, the chart
+of generations per day and the credit history, after generations made through the REST API."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.fixtures.browser import REPO, AppServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+Shot = Callable[[Page, str], Path]
+PASSWORD = "copper-kettle-lanterns-9"
+SUCCEEDED = 11  # 512x512: one credit each
+# One 2048x2048 generation (two credits held) canceled at once: the hold comes back as a release.
+# Ledger, newest first: release +2 (39), hold -2 (37), 11 holds -1 (48 .. 38), welcome +50 (50).
+LEDGER_ROWS = 1 + SUCCEEDED + 2
+
+
+@dataclass(frozen=True)
+class Spender:
+    email: str
+    canceled_id: str
+
+
+def _cli(app_server: AppServer, *args: str) -> str:
+    """Run `python -m dreampixel ...` against the app server's own database."""
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATA_DIR": str(app_server.data_dir),
+        "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}",
+        "REDIS_URL": "",
+        "S3_BUCKET_IMAGES": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "dreampixel", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip()
+
+
+def _new_user(app_server: AppServer, credits: int) -> str:
+    email = f"usage-{secrets.token_hex(4)}@example.test"
+    _cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Una Usage",
+         "--tier", "pro", "--credits", str(credits), "--verified")  # fmt: skip
+    return email
+
+
+def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = http.get(f"/api/v1/generations/{generation_id}").json()["status"]
+        if status not in ("queued", "processing") or time.monotonic() > deadline:
+            return str(status)
+        time.sleep(0.2)  # the API offers polling or webhooks; this test has no webhook receiver
+
+
+@pytest.fixture(scope="module")
+def spender(app_server: AppServer) -> Spender:
+    """A PRO user with 50 credits, 11 succeeded generations and one canceled, all made over the API."""
+    email = _new_user(app_server, 50)
+    key = _cli(app_server, "create-api-key", "--email", email, "--name", "usage test").splitlines()[-1].strip()
+    with httpx.Client(base_url=app_server.base_url, headers={"x-api-key": key}, timeout=30) as http:
+        ids = []
+        for index in range(SUCCEEDED):
+            response = http.post(
+                "/api/v1/generations",
+                json={"prompt": f"a paper lantern, number {index}", "width": 512, "height": 512, "provider": "local"},
+            )
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        assert [_wait_until_final(http, i) for i in ids] == ["succeeded"] * SUCCEEDED
+
+        big = http.post("/api/v1/generations", json={"prompt": "a vast city at night", "width": 2048, "height": 2048})
+        assert big.status_code == 202, big.text
+        canceled = http.post(f"/api/v1/generations/{big.json()['id']}/cancel")
+        assert canceled.status_code == 200 and canceled.json()["status"] == "canceled", canceled.text
+    return Spender(email=email, canceled_id=big.json()["id"])
+
+
+def _open_account(page: Page, email: str) -> Locator:
+    page.goto("/login?next=/account")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/account/?$"))
+    usage = page.get_by_role("region", name="Usage")
+    expect(usage.get_by_role("status", name="Loading usage")).to_have_count(0)
+    return usage
+
+
+def test_the_chart_and_the_credit_history_after_generations(page: Page, spender: Spender, screenshot: Shot) -> None:
+    usage = _open_account(page, spender.email)
+
+    summary = "12 generations in the last 30 days: 11 succeeded, 1 failed or canceled."
+    expect(usage.get_by_role("img", name=summary)).to_be_visible()
+    expect(usage.get_by_text(summary)).to_be_visible()
+    expect(usage.locator(".recharts-bar-rectangle").first).to_be_visible()  # the bars were drawn
+    expect(usage.get_by_role("group", name="Credits")).to_contain_text("39")
+    today = usage.get_by_role("group", name="Today")
+    expect(today).to_contain_text("11 of 100")  # a canceled generation does not count
+    expect(today).to_contain_text("89 left today")
+
+    ledger = usage.get_by_role("table", name="Credit history")
+    rows = ledger.get_by_role("row")
+    expect(rows).to_have_count(1 + 10)  # the header and the newest page
+    expect(rows.nth(1)).to_contain_text("+2")
+    expect(rows.nth(1)).to_contain_text("Returned: not delivered")
+    expect(rows.nth(1).get_by_role("cell").last).to_have_text("39")
+    expect(rows.nth(2)).to_contain_text("-2")
+    expect(rows.nth(2)).to_contain_text("Held for a generation")
+    expect(rows.nth(2).get_by_role("cell").last).to_have_text("37")
+    expect(rows.nth(1).get_by_role("link", name="Open in gallery")).to_have_attribute(
+        "href", f"/gallery?generation={spender.canceled_id}"
+    )
+    screenshot(page, "account-usage-light")
+
+    usage.get_by_role("button", name="Show more").click()
+    expect(rows).to_have_count(1 + LEDGER_ROWS)
+    expect(usage.get_by_role("button", name="Show more")).to_have_count(0)
+    oldest = rows.last
+    expect(oldest).to_contain_text("+50")
+    expect(oldest).to_contain_text("Welcome credits")
+    expect(oldest.get_by_role("cell").last).to_have_text("50")
+    expect(rows.nth(LEDGER_ROWS - 1).get_by_role("cell").last).to_have_text("49")  # the first hold
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator("html")).to_have_class("dark")
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky bar lands mid-page in a full-page shot
+    screenshot(page, "account-usage-dark")
+    page.get_by_role("button", name="Toggle dark mode").click()
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    expect(usage.get_by_role("img", name=summary)).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "nothing sticks out sideways at 375 px"
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "account-usage-375")
+    newest = rows.nth(1).get_by_role("cell")
+    newest.first.scroll_into_view_if_needed()
+    expect(newest.last).to_be_in_viewport(ratio=1)  # the balance, without scrolling the table sideways
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    rows.nth(1).get_by_role("link", name="Open in gallery").click()
+    expect(page).to_have_url(re.compile(rf"/gallery\?generation={spender.canceled_id}$"))
+    expect(page.get_by_role("dialog")).to_contain_text("a vast city at night")  # that generation's detail
+
+
+def test_without_generations_the_section_says_where_to_start(page: Page, app_server: AppServer) -> None:
+    usage = _open_account(page, _new_user(app_server, 5))
+
+    expect(usage.get_by_text("No generations in the last 30 days — start one on Generate.")).to_be_visible()
+    usage.get_by_role("link", name="Generate", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/generate/?$"))
+    page.go_back()
+    usage = page.get_by_role("region", name="Usage")
+    rows = usage.get_by_role("table", name="Credit history").get_by_role("row")
+    expect(rows).to_have_count(2)
+    expect(rows.last).to_contain_text("Welcome credits")
+    expect(usage.get_by_role("button", name="Show more")).to_have_count(0)

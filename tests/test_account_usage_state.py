@@ -1,0 +1,106 @@
+"""The account page's usage handlers: the caller's own numbers and ledger, as display values."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from dreampixel.core.db import uow
+from dreampixel.core.models import GenerationStatus, LedgerReason
+from services.accounts import sessions
+from services.credits import portal
+from services.credits import service as credits
+from states.account import AccountState
+from tests.factories import create_generation, create_user
+from tests.test_state_authorization import call, state_for
+
+HOLDS = 12  # more than one page of the ledger
+
+
+@pytest.fixture
+def people(live_db: Engine) -> dict[str, str]:
+    """Alice with 12 generations (one failed and released), Bob with nothing but his welcome credits."""
+    with uow() as session:
+        alice, bob = create_user(session, name="Alice"), create_user(session, name="Bob")
+        credits.grant(session, user_id=alice.id, amount=50, reference="signup")
+        credits.grant(session, user_id=bob.id, amount=5, reference="signup")
+        for index in range(HOLDS):
+            failed = index == 0
+            generation = create_generation(
+                session,
+                alice,
+                status=GenerationStatus.FAILED if failed else GenerationStatus.SUCCEEDED,
+                credits_held=1,
+                credits_charged=0 if failed else 1,
+            )
+            credits.debit(session, user_id=alice.id, amount=1, reason=LedgerReason.HOLD, reference=generation.id)
+            if failed:
+                credits.grant(session, user_id=alice.id, amount=1, reason=LedgerReason.RELEASE, reference=generation.id)
+        return {
+            "alice_token": sessions.create(session, user_id=alice.id, ip="127.0.0.1", user_agent="test"),
+            "bob_token": sessions.create(session, user_id=bob.id, ip="127.0.0.1", user_agent="test"),
+        }
+
+
+async def test_loading_shows_the_balance_the_chart_and_the_newest_ledger_page(people: dict[str, str]) -> None:
+    alice = state_for(people["alice_token"])
+
+    await call(AccountState.load_usage, alice)
+
+    assert alice.usage_ready and alice.credit_balance == 39
+    assert alice.daily_used == 11 and alice.daily_limit == 1  # a FREE account: failed ones do not count
+    assert len(alice.usage_days) == 30 and alice.usage_days[-1]["succeeded"] == 11
+    assert alice.usage_days[-1]["failed"] == 1 and alice.credits_spent == 11
+    assert alice.usage_summary == "12 generations in the last 30 days: 11 succeeded, 1 failed or canceled."
+    assert len(alice.ledger) == portal.LEDGER_PAGE and alice.ledger_has_more
+    newest = alice.ledger[0]
+    assert (newest["change"], newest["reason"], newest["balance"]) == ("-1", "Held for a generation", "39")
+    assert newest["generation_href"].startswith("/gallery?generation=gen_")
+
+
+async def test_show_more_appends_the_older_rows_once(people: dict[str, str]) -> None:
+    alice = state_for(people["alice_token"])
+    await call(AccountState.load_usage, alice)
+
+    await call(AccountState.show_more_ledger, alice)
+    await call(AccountState.show_more_ledger, alice)  # nothing left: changes nothing
+
+    assert not alice.ledger_has_more
+    assert len(alice.ledger) == HOLDS + 2 == len({row["id"] for row in alice.ledger})
+    oldest = alice.ledger[-1]
+    assert (oldest["change"], oldest["reason"], oldest["balance"], oldest["gained"]) == (
+        "+50",
+        "Welcome credits",
+        "50",
+        "1",
+    )
+    assert oldest["generation_href"] == ""
+
+
+async def test_another_person_sees_only_their_own_usage(people: dict[str, str]) -> None:
+    bob = state_for(people["bob_token"])
+
+    await call(AccountState.load_usage, bob)
+    await call(AccountState.show_more_ledger, bob)
+
+    assert bob.credit_balance == 5 and bob.usage_total == 0 and bob.credits_spent == 0
+    assert [row["change"] for row in bob.ledger] == ["+5"] and not bob.ledger_has_more
+    assert bob.usage_summary == "0 generations in the last 30 days."
+
+
+async def test_a_signed_out_caller_gets_nothing(people: dict[str, str]) -> None:
+    stranger = state_for(None)
+
+    await call(AccountState.load_usage, stranger)
+    await call(AccountState.show_more_ledger, stranger)
+
+    assert not stranger.usage_ready and stranger.ledger == [] and stranger.credit_balance == 0
+
+
+async def test_forgetting_the_page_drops_the_usage_too(people: dict[str, str]) -> None:
+    alice = state_for(people["alice_token"])
+    await call(AccountState.load_usage, alice)
+
+    alice.forget()
+
+    assert not alice.usage_ready and alice.ledger == [] and alice.usage_days == [] and alice.credit_balance == 0
