@@ -85,8 +85,8 @@ contracts: $(VENV)/.dev ## import direction (import-linter)
 test: $(VENV)/.dev $(BUN) system-deps lint contracts ## lint, import contracts and the whole test suite
 	$(VENV)/bin/pytest
 
-bench: $(VENV)/.dev $(BUN) system-deps ## benchmarks that print figures (never pass/fail)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+bench: $(VENV)/.dev $(BUN) system-deps ## benchmarks that print figures (never pass/fail); BENCH=web runs one
+	@for b in bench/bench_$(or $(BENCH),*).py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## remove build products (keeps data/)
 	rm -rf .web .states $(TOOLS) .pytest_cache .ruff_cache .mypy_cache

@@ -45,7 +45,10 @@ def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Hand
     return rx.vstack(
         rx.el.button(
             rx.image(src=image.medium_url, alt="Generated image: " + card.prompt, width="100%", height="auto",
-                     border_radius="var(--radius-3)", display="block", loading="lazy"),
+                     border_radius="var(--radius-3)", display="block",
+                     # Eager: the newest card is at the top, in view; lazy loading only adds a
+                     # layout pass before the request starts.
+                     loading="eager", decoding="async"),
             on_click=on_open(image.url),
             aria_label="Open large",
             style={"padding": "0", "border": "none", "background": "none", "cursor": "zoom-in", "width": "100%"},

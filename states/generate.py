@@ -445,10 +445,11 @@ class GenerateState(rx.State):
             card = await asyncio.to_thread(portal.card, viewer, generation_id)
         except NotFound:
             return None
-        async with self:
+        async with self:  # leaving the block sends the card to the browser
             before = self._card(generation_id)
             self._replace(card)
-            if not card.active:
+        if not card.active:  # then the balance and the daily count, in a second update
+            async with self:
                 await self._refresh_account(viewer)
         if card.status == "failed" and (before is None or before.active):
             return rx.toast.error(card.error_message or "The generation failed.")
