@@ -2,7 +2,9 @@
 
 Every refusal of credentials reads "Email or password is incorrect." and costs one bcrypt
 check, whether the email is registered or not. Five failures lock an account for 15
-minutes; an address with too many failures waits (see services.accounts.throttle).
+minutes; an address with too many failures waits. Both counters of failures that have no
+account row (per address, per unknown email) are rate-limit counters (services.ratelimit), in
+Redis when it is configured, so they hold across app processes.
 
 `sign_in` never raises for a refused attempt: it returns the outcome, so the edge commits
 the failure count in the same unit of work.
@@ -17,14 +19,14 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from dreampixel.core.models import UserStatus
-from services.accounts import clock, passwords, sessions, throttle
+from services import ratelimit
+from services.accounts import clock, passwords, sessions
 from services.accounts.service import get_by_email
 
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
 INCORRECT = "Email or password is incorrect."
-ADDRESS_SCOPE = "signin-address"
-# Unknown emails are "locked" in memory too, so the lock message is no sign an account exists.
+# Unknown emails are "locked" too, so the lock message is no sign an account exists.
 UNKNOWN_EMAIL_SCOPE = "signin-unknown-email"
 
 
@@ -48,24 +50,24 @@ def _locked_message(seconds: float) -> str:
 
 def sign_in(session: Session, *, email: str, password: str, address: str | None) -> SignInResult:
     """Check the credentials and issue a one-time sign-in ticket, counting failures."""
-    wait = throttle.retry_after(ADDRESS_SCOPE, address)
-    if wait is not None:
-        return SignInResult(error=f"Too many attempts from your network. Try again in {math.ceil(wait / 60)} minutes.")
+    from_address = ratelimit.throttle_failures(address)
+    if not from_address.allowed:
+        minutes = math.ceil(from_address.reset_seconds / 60)
+        return SignInResult(error=f"Too many attempts from your network. Try again in {minutes} minutes.")
     now = clock.now()
     user = get_by_email(session, email) if email.strip() else None
     if user is None:
         passwords.burn_time(password)
-        throttle.note_failure(ADDRESS_SCOPE, address)
-        key = email.strip().lower()
-        throttle.note_failure(UNKNOWN_EMAIL_SCOPE, key)
-        locked = throttle.retry_after(UNKNOWN_EMAIL_SCOPE, key, limit=MAX_FAILURES)
-        return SignInResult(error=_locked_message(locked) if locked else INCORRECT)
+        ratelimit.record_failure(address)
+        unknown = ratelimit.record_failure(email.strip().lower(), scope=UNKNOWN_EMAIL_SCOPE, limit=MAX_FAILURES,
+                                           window=int(LOCK_DURATION.total_seconds()))
+        return SignInResult(error=INCORRECT if unknown.allowed else _locked_message(LOCK_DURATION.total_seconds()))
     correct = passwords.verify_password(password, user.password_hash or passwords.DUMMY_HASH) and bool(user.password_hash)
     if user.locked_until is not None and user.locked_until > now:
-        throttle.note_failure(ADDRESS_SCOPE, address)
+        ratelimit.record_failure(address)
         return SignInResult(error=_locked_message((user.locked_until - now).total_seconds()))
     if not correct:
-        throttle.note_failure(ADDRESS_SCOPE, address)
+        ratelimit.record_failure(address)
         user.failed_login_count += 1
         error = INCORRECT
         if user.failed_login_count >= MAX_FAILURES:

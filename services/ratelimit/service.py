@@ -8,8 +8,9 @@ they give the same decisions.
     decision = ratelimit.hit(f"api:{user_id}", limit=100, window=900)
     if not decision.allowed: ...  # 429, Retry-After: decision.reset_seconds
 
-Failed sign-ins per client address: `throttle_failures(ip)` before checking a password,
-`record_failure(ip)` after a wrong one.
+Failures (wrong passwords) per subject and scope: `throttle_failures(subject)` before
+checking a password, `record_failure(subject)` after a wrong one. The default scope is the
+client address (20 in 15 minutes); sign-in also counts failures per unknown email.
 """
 
 from __future__ import annotations
@@ -182,15 +183,15 @@ def generation_create_limit(tier: str) -> tuple[int, int]:
     return max(1, limit // GENERATION_CREATE_DIVISOR), window
 
 
-def throttle_failures(ip: str | None) -> Decision:
-    """Whether `ip` may try to sign in again: allowed while it has fewer than 20 failures in 15 minutes."""
-    return get_limiter().peek(f"signin-failures:{ip or 'unknown'}", SIGN_IN_FAILURE_LIMIT,
-                              SIGN_IN_FAILURE_WINDOW_SECONDS)
+def throttle_failures(subject: str | None, *, scope: str = "signin-failures", limit: int = SIGN_IN_FAILURE_LIMIT,
+                      window: int = SIGN_IN_FAILURE_WINDOW_SECONDS) -> Decision:
+    """Whether `subject` may try again: allowed while it has fewer than `limit` failures in the window."""
+    return get_limiter().peek(f"{scope}:{subject or 'unknown'}", limit, window)
 
 
-def record_failure(ip: str | None) -> Decision:
-    """Count one failed sign-in from `ip`; the decision says whether it may still try."""
-    counted = get_limiter().hit(f"signin-failures:{ip or 'unknown'}", SIGN_IN_FAILURE_LIMIT,
-                                SIGN_IN_FAILURE_WINDOW_SECONDS)
+def record_failure(subject: str | None, *, scope: str = "signin-failures", limit: int = SIGN_IN_FAILURE_LIMIT,
+                   window: int = SIGN_IN_FAILURE_WINDOW_SECONDS) -> Decision:
+    """Count one failure of `subject`; the decision says whether it may still try."""
+    counted = get_limiter().hit(f"{scope}:{subject or 'unknown'}", limit, window)
     return Decision(allowed=counted.remaining > 0, limit=counted.limit, remaining=counted.remaining,
                     reset_seconds=counted.reset_seconds)
