@@ -24,6 +24,8 @@ STATUS_LABELS = [("any", "Any status"), ("succeeded", "Succeeded"), ("processing
 SHAPE_LABELS = [("any", "Any size"), ("square", "Square"), ("portrait", "Portrait"), ("landscape", "Landscape")]
 SORT_LABELS = [("newest", "Newest first"), ("oldest", "Oldest first")]
 GRID_COLUMNS = {"initial": "2", "sm": "3", "md": "4"}
+# Behind the checkbox and star laid over a thumbnail: they stay visible on dark and light images.
+ON_IMAGE = rx.color_mode_cond("rgba(255,255,255,0.85)", "rgba(24,20,30,0.85)")
 GRID_TEMPLATE = rx.breakpoints(initial="repeat(2, minmax(0, 1fr))", sm="repeat(3, minmax(0, 1fr))",
                                md="repeat(4, minmax(0, 1fr))")
 
@@ -40,7 +42,8 @@ def _select(value: rx.Var[str], options: list[tuple[str, str]] | rx.Var[list[str
         items = [rx.select.item("Any provider", value="any"),
                  rx.foreach(options, lambda p: rx.select.item(p, value=p))]
     return rx.select.root(
-        rx.select.trigger(aria_label=label, min_width="9rem"),
+        # Two to a row on phones, filling it; their own width from the tablet up.
+        rx.select.trigger(aria_label=label, min_width="9rem", flex=rx.breakpoints(initial="1 1 40%", sm="0 0 auto")),
         rx.select.content(*items),
         value=value,
         on_change=on_change,
@@ -154,16 +157,18 @@ def card_tile(card: Card, *, selected: rx.Var[list[str]], on_open: Handler, on_s
                 rx.checkbox(checked=is_selected, on_change=lambda _checked: on_select(card["id"]),
                             aria_label="Select: " + card["prompt"], size="2"),
                 position="absolute", top="0.5rem", left="0.5rem", padding="0.25rem", line_height="0",
-                border_radius="var(--radius-2)", background=rx.color_mode_cond("rgba(255,255,255,0.85)",
-                                                                              "rgba(24,20,30,0.85)"),
+                border_radius="var(--radius-2)", background=ON_IMAGE,
             ),
-            rx.icon_button(
-                rx.icon("star", size=16, fill=rx.cond(card["favorite"] == "1", "currentColor", "none")),
-                on_click=on_favorite(card["id"]),
-                aria_label=rx.cond(card["favorite"] == "1", "Unfavourite: ", "Favourite: ") + card["prompt"],
-                aria_pressed=rx.cond(card["favorite"] == "1", "true", "false"),
-                variant="soft", color_scheme=rx.cond(card["favorite"] == "1", "amber", "gray"), size="1",
-                position="absolute", top="0.5rem", right="0.5rem",
+            rx.box(
+                rx.icon_button(
+                    rx.icon("star", size=16, fill=rx.cond(card["favorite"] == "1", "currentColor", "none")),
+                    on_click=on_favorite(card["id"]),
+                    aria_label=rx.cond(card["favorite"] == "1", "Unfavourite: ", "Favourite: ") + card["prompt"],
+                    aria_pressed=rx.cond(card["favorite"] == "1", "true", "false"),
+                    variant="soft", color_scheme=rx.cond(card["favorite"] == "1", "amber", "gray"), size="1",
+                ),
+                position="absolute", top="0.5rem", right="0.5rem", line_height="0",
+                border_radius="var(--radius-2)", background=ON_IMAGE,
             ),
             position="relative",
             overflow="hidden",

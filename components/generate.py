@@ -91,3 +91,22 @@ def large_image_dialog(*, url: rx.Var, open_: rx.Var, on_open_change: Handler) -
         open=open_,
         on_open_change=on_open_change,
     )
+
+
+def no_cards_yet() -> rx.Component:
+    """Where the cards go, before the first generation: what will happen, and where to find ideas."""
+    return rx.vstack(
+        rx.center(rx.icon("sparkles", size=24, color=theme.BRAND_TEXT), width="48px", height="48px",
+                  border_radius="var(--radius-4)", background=theme.BRAND_SOFT),
+        rx.heading("Nothing generated yet", as_="h3", size="4", color=theme.TEXT),
+        rx.text("Your images appear here as they are made. Each one shows its progress live, from the queue to "
+                "the finished picture.", size="2", color=theme.TEXT_MUTED, text_align="center", max_width="26rem"),
+        rx.link("Looking for ideas? Browse seeds", href="/seeds", size="2", color=theme.BRAND_TEXT),
+        spacing="3",
+        align="center",
+        width="100%",
+        padding_y="3rem",
+        padding_x="1rem",
+        border=f"1px dashed {theme.BORDER}",
+        border_radius=theme.RADIUS_CARD,
+    )

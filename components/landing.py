@@ -271,8 +271,15 @@ def _tier_card(tier: Tier, *, pricing_href: str) -> rx.Component:
             align="center",
             width="100%",
         ),
-        rx.text(tier.allowance, size="6", weight="bold", color=theme.TEXT, letter_spacing=theme.HEADING_TRACKING),
-        rx.text(tier.pitch, size="2", color=theme.TEXT_MUTED),
+        rx.text(
+            tier.allowance,
+            size="6",
+            weight="bold",
+            color=theme.TEXT,
+            letter_spacing=theme.HEADING_TRACKING,
+            min_height=theme.two_lines("6"),
+        ),
+        rx.text(tier.pitch, size="2", color=theme.TEXT_MUTED, min_height=theme.two_lines("2")),
         rx.separator(size="4", margin_y="0.5rem"),
         rx.vstack(
             *[

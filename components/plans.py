@@ -31,9 +31,9 @@ def plan_card(plan: PlanCard) -> rx.Component:
                 align="center",
                 width="100%",
             ),
-            rx.text(plan.pitch, size="2", color=theme.TEXT_MUTED),
+            rx.text(plan.pitch, size="2", color=theme.TEXT_MUTED, min_height=theme.two_lines("2")),
             rx.text(plan.generations, size="6", weight="bold", color=theme.TEXT,
-                    letter_spacing=theme.HEADING_TRACKING),
+                    letter_spacing=theme.HEADING_TRACKING, min_height=theme.two_lines("6")),
             rx.text(plan.api_requests, size="2", color=theme.TEXT_MUTED),
             rx.separator(size="4", margin_y="0.25rem"),
             rx.vstack(

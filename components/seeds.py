@@ -32,6 +32,10 @@ def page_heading(title: str, subtitle: str, *actions: rx.Component) -> rx.Compon
     )
 
 
+def _uses(count: rx.Var[str]) -> rx.Var[str]:
+    return rx.cond(count == "1", " use", " uses")  # type: ignore[return-value]
+
+
 def _artwork(src: rx.Var[str], alt: rx.Var[str]) -> rx.Component:
     return rx.cond(
         src != "",
@@ -49,17 +53,20 @@ def seed_card(card: Card) -> rx.Component:
             rx.box(_artwork(card["image_url"], card["title"]), aspect_ratio="1", width="100%", overflow="hidden",
                    background=rx.color(theme.GRAY, 3)),
             rx.vstack(
-                rx.text(card["title"], weight="bold", size="3", color=theme.TEXT,
-                        overflow="hidden", text_overflow="ellipsis", white_space="nowrap", width="100%"),
-                rx.hstack(
+                rx.text(card["title"], weight="bold", size="3", color=theme.TEXT, width="100%",
+                        style={"display": "-webkit-box", "-webkit-line-clamp": "2", "-webkit-box-orient": "vertical",
+                               "overflow": "hidden", "overflow_wrap": "anywhere"}),
+                # Side by side where the card is wide enough; stacked in the two-column phone grid.
+                rx.flex(
                     rx.text("by ", card["creator"], size="1", color=theme.TEXT_MUTED, overflow="hidden",
-                            text_overflow="ellipsis", white_space="nowrap"),
-                    rx.hstack(rx.icon("repeat", size=12), rx.text(card["uses"], " uses", size="1"),
+                            text_overflow="ellipsis", white_space="nowrap", min_width="0", max_width="100%"),
+                    rx.hstack(rx.icon("repeat", size=12), rx.text(card["uses"], _uses(card["uses"]), size="1"),
                               spacing="1", align="center", color=theme.TEXT_MUTED, flex_shrink="0"),
+                    direction={"initial": "column", "sm": "row"},
                     justify="between",
-                    align="center",
+                    align={"initial": "start", "sm": "center"},
                     width="100%",
-                    spacing="2",
+                    gap="0.25rem 0.5rem",
                 ),
                 spacing="2",
                 padding="0.875rem",
@@ -82,6 +89,8 @@ def seed_card(card: Card) -> rx.Component:
 
 
 GRID_COLUMNS = {"initial": "2", "sm": "3", "md": "4"}
+# A featured card is as wide as a grid column below it (gaps of 1rem); on phones the next one peeks in.
+FEATURED_WIDTH = rx.breakpoints(initial="62%", sm="calc((100% - 2rem) / 3)", md="calc((100% - 3rem) / 4)")
 
 
 def _skeleton_card() -> rx.Component:
@@ -137,7 +146,7 @@ def featured_row(cards: rx.Var[list[dict[str, str]]], *, title: str = "Featured"
                       spacing="2", align="center", padding_bottom="0.75rem"),
             rx.flex(
                 rx.foreach(cards, lambda card: rx.box(seed_card(card), flex="0 0 auto",
-                                                      width={"initial": "62%", "sm": "30%", "md": "23%"})),
+                                                      width=FEATURED_WIDTH)),
                 gap="1rem",
                 overflow_x="auto",
                 padding_bottom="0.5rem",
@@ -188,7 +197,7 @@ def toolbar(*, query: rx.Var[str], on_search: Any, on_clear: Any, sort: rx.Var[s
             role="search",
             flex="1",
             width="100%",
-            max_width={"initial": "100%", "sm": "28rem"},
+            max_width=rx.breakpoints(initial="100%", sm="28rem"),
         ),
         rx.segmented_control.root(
             rx.segmented_control.item("Popular", value="popular"),
@@ -210,9 +219,10 @@ def toolbar(*, query: rx.Var[str], on_search: Any, on_clear: Any, sort: rx.Var[s
 
 def _recipe_row(label: str | rx.Var[str], value: rx.Var[str] | rx.Component) -> rx.Component:
     return rx.flex(
-        rx.text(label, size="2", color=theme.TEXT_MUTED, width={"initial": "auto", "sm": "9rem"}, flex_shrink="0"),
+        rx.text(label, size="2", color=theme.TEXT_MUTED, width=rx.breakpoints(initial="auto", sm="9rem"),
+                flex_shrink="0"),
         rx.box(value, flex="1", min_width="0"),
-        gap="0.75rem",
+        gap=rx.breakpoints(initial="0.25rem", sm="0.75rem"),
         padding_y="0.5rem",
         border_top=f"1px solid {theme.BORDER}",
         direction={"initial": "column", "sm": "row"},
@@ -289,7 +299,7 @@ def my_seeds_list(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
                         spacing="1",
                         min_width="0",
                     ),
-                    rx.hstack(rx.text(row["uses"], " uses", size="1", color=theme.TEXT_MUTED),
+                    rx.hstack(rx.text(row["uses"], _uses(row["uses"]), size="1", color=theme.TEXT_MUTED),
                               status_badge(row["status"]), spacing="3", align="center"),
                     justify="between",
                     align="center",
@@ -306,6 +316,11 @@ def my_seeds_list(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
         ),
         rx.text("You have not published a seed yet.", size="2", color=theme.TEXT_MUTED),
     )
+
+
+def _label(text: str, field_id: str) -> rx.Component:
+    # A real <label for=...>: rx.text(as_="label") drops `html_for`, leaving the field unnamed.
+    return rx.el.label(rx.text(text, as_="span", size="2", weight="medium"), html_for=field_id)
 
 
 def _field_error(errors: rx.Var[dict[str, str]], name: str) -> rx.Component:
@@ -347,18 +362,21 @@ def publish_dialog(*, open_: rx.Var[bool], on_open_change: Any, options: rx.Var[
                                 role="radiogroup", aria_label="Generation", max_height="14rem", overflow_y="auto",
                                 padding="3px"),
                         _field_error(errors, "generation_id"),
-                        rx.text("Title", as_="label", html_for="seed-title", size="2", weight="medium"),
+                        _label("Title", "seed-title"),
                         rx.input(id="seed-title", name="title", max_length=120, required=True, width="100%"),
                         _field_error(errors, "title"),
-                        rx.text("Description", as_="label", html_for="seed-description", size="2", weight="medium"),
+                        _label("Description", "seed-description"),
                         rx.text_area(id="seed-description", name="description", max_length=2000, rows="3",
                                      width="100%"),
                         _field_error(errors, "description"),
-                        rx.text("Category", as_="label", html_for="seed-category", size="2", weight="medium"),
-                        rx.el.select(
-                            *[rx.el.option(label, value=value) for value, label in CATEGORY_LABELS[1:]],
-                            id="seed-category", name="category", default_value="other",
-                            class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface",
+                        _label("Category", "seed-category"),
+                        # The form's own select (it submits `category`), drawn like every other select.
+                        rx.select.root(
+                            rx.select.trigger(id="seed-category", width="100%"),
+                            rx.select.content(*[rx.select.item(label, value=value)
+                                                for value, label in CATEGORY_LABELS[1:]]),
+                            name="category",
+                            default_value="other",
                         ),
                         _field_error(errors, "form"),
                         rx.hstack(

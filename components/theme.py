@@ -51,6 +51,13 @@ HEADING_TRACKING = "-0.02em"
 NAV_COLLAPSE = "@media (max-width: 639.98px)"
 NAV_EXPAND = "@media (min-width: 640px)"
 
+
+def two_lines(size: str) -> dict[str, str]:
+    """Room for two lines of text at a Radix size from the width where cards sit side by side,
+    so the same rows of neighbouring cards line up when one wraps and another does not."""
+    return rx.breakpoints(initial="0", md=f"calc(2 * var(--line-height-{size}))")
+
+
 # --- radii and elevation --------------------------------------------------------------
 RADIUS_CARD = "var(--radius-5)"
 SHADOW_CARD = "0 1px 2px rgba(16, 12, 40, 0.04), 0 8px 24px -12px rgba(16, 12, 40, 0.18)"

@@ -10,6 +10,7 @@ from components.generate import (
     label,
     labelled,
     large_image_dialog,
+    no_cards_yet,
     number_field,
     select_field,
     side_panel,
@@ -164,7 +165,7 @@ def _extras() -> rx.Component:
     return rx.vstack(
         side_panel(
             drop_zone(upload_id="reference", on_drop=GenerateState.upload_reference, accept=IMAGE_TYPES,
-                      title="Reference image", body="Drop a PNG, JPEG or WebP here, or click to choose.",
+                      title="Drop or choose an image", body="A PNG, JPEG or WebP for the new image to follow.",
                       busy=GenerateState.reference_busy),
             rx.form(
                 rx.hstack(
@@ -183,8 +184,8 @@ def _extras() -> rx.Component:
         ),
         side_panel(
             drop_zone(upload_id="restore", on_drop=GenerateState.restore_from_png, accept={"image/png": [".png"]},
-                      title="Restore settings from a PNG",
-                      body="Drop an image made by Dream Pixel (or AUTOMATIC1111) to reuse its prompt and settings."),
+                      title="Drop or choose a PNG",
+                      body="One made by Dream Pixel (or AUTOMATIC1111) brings back its prompt and settings."),
             heading="Restore settings",
         ),
         spacing="4",
@@ -207,7 +208,7 @@ def _cards() -> rx.Component:
                     gap="1rem",
                     width="100%",
                 ),
-                rx.text("Your images appear here as they are made.", size="2", color=theme.TEXT_MUTED),
+                no_cards_yet(),
             ),
             spacing="3",
             width="100%",
@@ -228,11 +229,17 @@ def generate() -> rx.Component:
                     GenerateState.ready,
                     rx.vstack(
                         _verify_banner(),
+                        # On phones the cards come straight after the form, so a submit is seen
+                        # to start; the reference and restore panels follow them.
                         rx.grid(
-                            rx.vstack(side_panel(_form(), heading="Settings"), _extras(), spacing="4",
-                                      width="100%", min_width="0"),
-                            _cards(),
-                            columns={"initial": "1", "md": "minmax(320px, 400px) 1fr"},
+                            rx.box(side_panel(_form(), heading="Settings"), grid_area="settings", min_width="0"),
+                            rx.box(_cards(), grid_area="cards", min_width="0"),
+                            rx.box(_extras(), grid_area="extras", min_width="0"),
+                            grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)",
+                                                                 md="minmax(320px, 400px) minmax(0, 1fr)"),
+                            grid_template_areas=rx.breakpoints(initial='"settings" "cards" "extras"',
+                                                               md='"settings cards" "extras cards"'),
+                            grid_template_rows=rx.breakpoints(initial="auto", md="auto 1fr"),
                             gap="1.5rem",
                             width="100%",
                             align_items="start",

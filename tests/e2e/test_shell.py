@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.fixtures.browser import SCREENSHOTS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-Shot = Callable[[Page, str], Path]
 
-
-def test_landing_page_leads_with_its_promise(page: Page, screenshot: Shot) -> None:
+def test_landing_page_leads_with_its_promise(page: Page) -> None:
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -27,10 +24,9 @@ def test_landing_page_leads_with_its_promise(page: Page, screenshot: Shot) -> No
     expect(page.get_by_text("1,000 generations / day")).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert errors == [], "the page loads without errors (event websocket included)"
-    screenshot(page, "landing-light")
 
 
-def test_sign_in_leads_to_the_login_form(page: Page, screenshot: Shot) -> None:
+def test_sign_in_leads_to_the_login_form(page: Page) -> None:
     page.goto("/")
 
     page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
@@ -39,10 +35,9 @@ def test_sign_in_leads_to_the_login_form(page: Page, screenshot: Shot) -> None:
     expect(page.get_by_label("Email")).to_be_visible()
     expect(page.get_by_label("Password")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
-    screenshot(page, "login")
 
 
-def test_the_colour_mode_toggle_switches_to_dark(page: Page, screenshot: Shot) -> None:
+def test_the_colour_mode_toggle_switches_to_dark_and_back(page: Page) -> None:
     page.goto("/")
     html = page.locator("html")
     expect(html).to_have_class("light")
@@ -50,17 +45,19 @@ def test_the_colour_mode_toggle_switches_to_dark(page: Page, screenshot: Shot) -
     page.get_by_role("button", name="Toggle dark mode").click()
 
     expect(html).to_have_class("dark")
-    screenshot(page, "landing-dark")
+    page.reload()
+    expect(html).to_have_class("dark")  # the choice is remembered
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(html).to_have_class("light")
 
 
-def test_an_unknown_page_says_not_found_and_links_home(page: Page, screenshot: Shot) -> None:
+def test_an_unknown_page_says_not_found_and_links_home(page: Page) -> None:
     page.goto("/no-such-page")
 
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     page.get_by_role("link", name="Back to home").click()
     expect(page).to_have_url("/")
-    page.go_back()
-    screenshot(page, "not-found")
 
 
 def test_public_pages_answer_and_private_ones_ask_to_sign_in(page: Page) -> None:
@@ -72,7 +69,7 @@ def test_public_pages_answer_and_private_ones_ask_to_sign_in(page: Page) -> None
         expect(page).to_have_url(f"/login?next=%2F{route.lstrip('/')}")
 
 
-def test_at_phone_width_the_navigation_collapses_into_a_menu(page: Page, screenshot: Shot) -> None:
+def test_at_phone_width_the_navigation_collapses_into_a_menu(page: Page) -> None:
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto("/")
 
@@ -80,9 +77,10 @@ def test_at_phone_width_the_navigation_collapses_into_a_menu(page: Page, screens
     expect(nav.get_by_role("link", name="Gallery")).to_be_hidden()
     menu = page.get_by_role("button", name="Open menu")
     expect(menu).to_be_visible()
-    screenshot(page, "landing-375")
 
     menu.click()
+    expect(page.get_by_role("menuitem", name="Seeds")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "nav-menu-375.png"))  # the open menu, as the visitor sees it
     page.get_by_role("menuitem", name="Gallery").click()
     expect(page).to_have_url("/gallery")
 
