@@ -9,7 +9,7 @@ Two figures, each beside its baseline measured in the same run:
    p99 at concurrency 1 and 20, beside the provider + pipeline time alone. Goal: p50 overhead
    under 50 ms.
 
-    .venv/bin/python bench/bench_generations.py [--count 60] [--workers 2]
+    .venv/bin/python bench/bench_generations.py [--count 120] [--workers 1] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ async def run_end_to_end(platform: Platform, seeds: list[int], concurrency: int)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=60, help="generations per throughput round")
+    parser.add_argument("--count", type=int, default=120, help="generations per throughput round")
     parser.add_argument("--workers", type=int, default=1, help="arq worker processes")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
