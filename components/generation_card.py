@@ -41,24 +41,60 @@ def _progress(card: rx.Var) -> rx.Component:
     )
 
 
-def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Handler, on_remix: Handler) -> rx.Component:
+DOWNLOAD_FORMATS = (("png", "PNG, with its settings"), ("jpeg", "JPEG"), ("webp", "WebP"))
+
+
+def _download_menu(image: rx.Var) -> rx.Component:
+    """Download in each format; the server converts from the stored original."""
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.button(rx.icon("download", size=14), "Download", rx.icon("chevron-down", size=12), size="1",
+                      variant="soft"),
+        ),
+        rx.dropdown_menu.content(
+            *[
+                # rx.download, not a link: the app's router would take /api/... for one of its pages.
+                rx.dropdown_menu.item(
+                    label, on_click=rx.download(url="/api/gallery/images/" + image.id + "/download?format=" + fmt,
+                                                filename=""),
+                )
+                for fmt, label in DOWNLOAD_FORMATS
+            ],
+            size="1",
+        ),
+    )
+
+
+def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Handler, on_remix: Handler,
+                on_favorite: Handler) -> rx.Component:
     return rx.vstack(
         rx.el.button(
             rx.image(src=image.medium_url, alt="Generated image: " + card.prompt, width="100%", height="auto",
                      border_radius="var(--radius-3)", display="block",
                      # Eager: the newest card is at the top, in view; lazy loading only adds a
                      # layout pass before the request starts.
-                     loading="eager", decoding="async"),
+                     loading="eager"),
             on_click=on_open(image.url),
             aria_label="Open large",
             style={"padding": "0", "border": "none", "background": "none", "cursor": "zoom-in", "width": "100%"},
         ),
         rx.flex(
-            rx.button(rx.el.a(rx.icon("download", size=14), "Download", href=image.url, download=""),
-                      as_child=True, size="1", variant="soft"),
+            _download_menu(image),
             rx.button(rx.icon("rotate-ccw", size=14), "Reuse settings", size="1", variant="soft",
                       on_click=on_reuse(card.id, image.seed)),
             rx.button(rx.icon("shuffle", size=14), "Remix", size="1", variant="soft", on_click=on_remix(card.id)),
+            rx.icon_button(
+                rx.icon("star", size=14, fill=rx.cond(card.favorite, "currentColor", "none")),
+                size="1",
+                variant=rx.cond(card.favorite, "solid", "soft"),
+                color_scheme="amber",
+                aria_label="Favourite",
+                aria_pressed=rx.cond(card.favorite, "true", "false"),
+                title=rx.cond(card.favorite, "Remove from favourites", "Add to favourites"),
+                on_click=on_favorite(card.id),
+            ),
+            rx.button(rx.el.a(rx.icon("upload", size=14), "Publish as seed", href="/seeds?publish=" + card.id),
+                      as_child=True, size="1", variant="soft"),
             gap="0.375rem",
             wrap="wrap",
         ),
@@ -68,7 +104,7 @@ def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Hand
 
 
 def generation_card(card: rx.Var, *, on_cancel: Handler, on_retry: Handler, on_open: Handler, on_reuse: Handler,
-                    on_remix: Handler) -> rx.Component:
+                    on_remix: Handler, on_favorite: Handler) -> rx.Component:
     return rx.el.article(
         rx.vstack(
             rx.flex(
@@ -103,7 +139,8 @@ def generation_card(card: rx.Var, *, on_cancel: Handler, on_retry: Handler, on_o
                 card.images.length() > 0,  # type: ignore[attr-defined]
                 rx.grid(
                     rx.foreach(card.images, lambda image: _image_tile(card, image, on_open=on_open,
-                                                                      on_reuse=on_reuse, on_remix=on_remix)),
+                                                                      on_reuse=on_reuse, on_remix=on_remix,
+                                                                      on_favorite=on_favorite)),
                     columns=rx.cond(card.images.length() > 1, "2", "1"),  # type: ignore[attr-defined]
                     gap="0.75rem",
                     width="100%",

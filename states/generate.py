@@ -334,6 +334,20 @@ class GenerateState(rx.State):
         return await self._submit(viewer, self._input({}))
 
     @rx.event
+    async def toggle_favorite(self, generation_id: str):
+        viewer = await require_user(self)
+        if viewer is None:
+            return to_login(self)
+        card = self._card(generation_id)
+        if card is None:
+            return None
+        try:
+            self._replace(await asyncio.to_thread(portal.set_favorite, viewer, generation_id, not card.favorite))
+        except NotFound:
+            return rx.toast.error("That generation is no longer in your gallery.")
+        return None
+
+    @rx.event
     def open_large(self, url: str) -> None:
         self.large_image, self.large_open = url, True
 

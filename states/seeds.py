@@ -209,18 +209,25 @@ class PublishState(rx.State):
         return True
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):
         self.notice = ""
         await self._refresh()
+        # /seeds?publish=<generation id> ("Publish as seed" on a Generate card) opens the
+        # dialog with that generation chosen.
+        wanted = self.router.url.query_parameters.get("publish", "")
+        if wanted:
+            return PublishState.open_dialog(wanted)
+        return None
 
     @rx.event
-    async def open_dialog(self):
+    async def open_dialog(self, generation_id: str = ""):
         viewer = await current_viewer(self)
         if viewer is None:
             return to_login(self)
         options = await asyncio.to_thread(portal.publishable, viewer)
         self.options = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in options]
-        self.chosen = self.options[0]["generation_id"] if self.options else ""
+        ids = [option["generation_id"] for option in self.options]
+        self.chosen = generation_id if generation_id in ids else (ids[0] if ids else "")
         self.errors, self.notice, self.dialog_open = {}, "", True
         return None
 

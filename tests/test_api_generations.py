@@ -19,13 +19,14 @@ from sqlalchemy.pool import NullPool
 
 from dreampixel.api.app import create_api
 from dreampixel.core.db import uow
-from dreampixel.core.models import Tier, utcnow
+from dreampixel.core.models import ImageType, Tier, utcnow
 from dreampixel.core.settings import settings
 from services.api_keys import service as api_keys
 from services.credits import service as credits
 from services.images.parameters import read_parameters
 from services.storage import reset_storage_cache
 from tests.factories import create_user
+from tests.fixtures.engine import images_of
 from workers import in_process
 
 PROBLEM = "application/problem+json"
@@ -390,3 +391,31 @@ async def test_a_dropped_database_connection_is_a_503_and_the_next_request_works
     assert refused.status_code == 503 and refused.headers["content-type"] == PROBLEM
     assert refused.json()["code"] == "database_unavailable" and refused.headers["retry-after"] == "1"
     assert (await client.get("/api/v1/generations")).status_code == 200
+
+
+async def test_an_image_downloads_in_each_format_and_only_for_its_owner(client: Client) -> None:
+    created = await client.post("/api/v1/generations", json={
+        "prompt": "a red kite over dunes", "width": 512, "height": 512, "seed": 77, "format": "webp"})
+    await settle(client.http)
+    [output] = (await client.get(f"/api/v1/generations/{created.json()['id']}")).json()["outputs"]
+    path = f"/api/v1/images/{output['image_id']}/download"
+
+    for fmt, content_type, pil_format in (("png", "image/png", "PNG"), ("jpeg", "image/jpeg", "JPEG"),
+                                          ("webp", "image/webp", "WEBP")):
+        response = await client.get(path, params={"format": fmt})
+        assert response.status_code == 200 and response.headers["content-type"] == content_type
+        assert response.headers["content-disposition"].startswith("attachment; filename=\"dreampixel-")
+        with Image.open(io.BytesIO(response.content)) as image:
+            assert (image.format, image.size) == (pil_format, (512, 512))
+    # The PNG made from a WebP original still carries the recipe, so dropping it restores it.
+    png = await client.get(path, params={"format": "png"})
+    params = read_parameters(png.content)
+    assert params is not None and params["prompt"] == "a red kite over dunes" and params["seed"] == 77
+
+    refused = await client.get(path, params={"format": "gif"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "format"
+    stranger_key, _ = await asyncio.to_thread(new_key)
+    stranger = await client.http.get(path, headers={"x-api-key": stranger_key})
+    assert stranger.status_code == 404
+    thumbnail = next(i for i in images_of(created.json()["id"]) if i.type is ImageType.THUMBNAIL)
+    assert (await client.get(f"/api/v1/images/{thumbnail.id}/download")).status_code == 404  # full images only

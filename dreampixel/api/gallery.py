@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from dreampixel.api.deps import SessionCaller
+from dreampixel.api.downloads import image_download
 from dreampixel.core.db import uow
 from dreampixel.core.errors import NotFound
 from services.gallery import archive
@@ -29,3 +30,9 @@ def download_zip(caller: SessionCaller, ids: str = Query(..., max_length=4000)) 
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
     )
+
+
+@router.get("/images/{image_id}/download", include_in_schema=False)
+async def download_image(image_id: str, caller: SessionCaller, format: str = "png") -> Response:
+    """One of the caller's images as PNG (with its parameters), JPEG or WebP."""
+    return await image_download(caller.user_id, image_id, format)

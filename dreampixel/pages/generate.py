@@ -203,7 +203,7 @@ def _cards() -> rx.Component:
                     rx.foreach(GenerateState.cards, lambda card: generation_card(
                         card, on_cancel=GenerateState.cancel, on_retry=GenerateState.retry,
                         on_open=GenerateState.open_large, on_reuse=GenerateState.reuse,
-                        on_remix=GenerateState.remix)),
+                        on_remix=GenerateState.remix, on_favorite=GenerateState.toggle_favorite)),
                     columns={"initial": "1", "md": "2"},
                     gap="1rem",
                     width="100%",

@@ -25,7 +25,7 @@ TITLE = "Seeds · Dream Pixel"
 def _publish_button() -> rx.Component:
     return rx.cond(
         PublishState.signed_in,
-        rx.button(rx.icon("upload", size=16), "Publish a seed", on_click=PublishState.open_dialog, size="3"),
+        rx.button(rx.icon("upload", size=16), "Publish a seed", on_click=PublishState.open_dialog(""), size="3"),
         link_button("Sign in to publish", href="/login?next=%2Fseeds", size="3", variant="soft"),
     )
 

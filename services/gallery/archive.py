@@ -11,11 +11,12 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from dreampixel.core.logging import get_logger
-from dreampixel.core.models import ImageType
+from dreampixel.core.models import Generation, Image, ImageType
 from services.gallery.service import images_of, owned
 from services.images.parameters import a1111_text
 from services.storage import StorageNotFound, get_storage
@@ -35,6 +36,20 @@ class ZipEntry:
     made_at: datetime
 
 
+def image_parameters(generation: Generation, image: Image) -> dict[str, Any]:
+    """What made one delivered image: the recipe a PNG carries and a ZIP's text file spells out."""
+    return {
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "steps": generation.steps,
+        "guidance_scale": generation.guidance_scale,
+        "seed": (image.meta or {}).get("seed", generation.seed_used),
+        "width": image.width,
+        "height": image.height,
+        "provider": generation.provider_used,
+    }
+
+
 def entries(session: Session, *, user_id: str, generation_ids: list[str]) -> list[ZipEntry]:
     """The full images of the user's chosen generations; NotFound if any generation is not theirs."""
     generations = owned(session, user_id=user_id, generation_ids=generation_ids)
@@ -46,16 +61,7 @@ def entries(session: Session, *, user_id: str, generation_ids: list[str]) -> lis
     for generation in generations:
         for image in sorted(by_generation.get(generation.id, []), key=lambda i: i.variation_index or 0):
             base = f"{generation.created_at:%Y%m%d-%H%M%S}-{generation.id}-{(image.variation_index or 0) + 1}"
-            params = {
-                "prompt": generation.prompt,
-                "negative_prompt": generation.negative_prompt,
-                "steps": generation.steps,
-                "guidance_scale": generation.guidance_scale,
-                "seed": (image.meta or {}).get("seed", generation.seed_used),
-                "width": image.width,
-                "height": image.height,
-                "provider": generation.provider_used,
-            }
+            params = image_parameters(generation, image)
             result.append(ZipEntry(storage_key=image.storage_key,
                                    name=f"{base}.{EXTENSIONS.get(image.content_type, 'bin')}",
                                    parameters=a1111_text(params) + "\n", made_at=generation.created_at))

@@ -20,6 +20,7 @@ from dreampixel.core.errors import DreamPixelError, NotFound, ValidationFailed
 from dreampixel.core.models import GenerationCreate, GenerationSource, User
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
 from services.accounts.portal import Viewer
+from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation import views
 from services.images import parameters, references
@@ -81,6 +82,7 @@ class Card:
     error_hint: str = ""
     error_link_label: str = ""
     error_link: str = ""
+    favorite: bool = False
     images: list[CardImage] = field(default_factory=list)
 
 
@@ -132,7 +134,7 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%b %d, %H:%M UTC") if value else ""
 
 
-def _card(generation: dict[str, Any]) -> Card:
+def _card(generation: dict[str, Any], *, favorite: bool = False) -> Card:
     data = generation["input"]
     provider = generation["provider"]
     error = generation["error"] or {}
@@ -156,7 +158,7 @@ def _card(generation: dict[str, Any]) -> Card:
         started_at=generation["started_at"] or "",
         cost=f"{held} credit{'s' if held != 1 else ''}",
         error_code=code, error_message=error.get("message") or "", error_hint=hint, error_link_label=link_label,
-        error_link=link,
+        error_link=link, favorite=favorite,
         images=[CardImage(id=o["image_id"], url=o["url"], medium_url=o["medium_url"] or o["url"],
                           thumbnail_url=o["thumbnail_url"] or o["url"], width=o["width"], height=o["height"],
                           seed=str(o["seed"] if o["seed"] is not None else generation["seed"]))
@@ -185,14 +187,22 @@ def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:
     """The viewer's latest generations, newest first (the page's cards after a reload)."""
     with uow() as session:
         rows, _ = generations.list_for_user(session, user_id=viewer.user_id, limit=limit)
-        return [_card(views.generation_object(session, row)) for row in rows]
+        return [_card(views.generation_object(session, row), favorite=row.is_favorite) for row in rows]
 
 
 def card(viewer: Viewer, generation_id: str) -> Card:
     """One of the viewer's generations; another user's raises NotFound."""
     with uow() as session:
         generation = generations.get_for_user(session, user_id=viewer.user_id, generation_id=generation_id)
-        return _card(views.generation_object(session, generation))
+        return _card(views.generation_object(session, generation), favorite=generation.is_favorite)
+
+
+def set_favorite(viewer: Viewer, generation_id: str, favorite: bool) -> Card:
+    """Star or unstar one of the viewer's generations (the gallery's favourites filter shows it)."""
+    with uow() as session:
+        gallery.set_favorite(session, user_id=viewer.user_id, generation_id=generation_id, favorite=favorite)
+        generation = generations.get_for_user(session, user_id=viewer.user_id, generation_id=generation_id)
+        return _card(views.generation_object(session, generation), favorite=generation.is_favorite)
 
 
 def cost(width: int, height: int, variations: int) -> int:

@@ -252,3 +252,35 @@ def test_a_reference_image_is_attached_and_a_bad_file_is_explained(signed_in: Pa
     zone.locator("input[type=file]").set_input_files(good)
     expect(page.get_by_text("Reference image attached")).to_be_visible()
     expect(zone.get_by_role("alert")).to_have_count(0)
+
+
+def test_an_image_downloads_in_each_format_is_starred_and_goes_to_publishing(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_label("Prompt", exact=True).fill("a copper teapot on a windowsill")
+    page.get_by_role("button", name="Generate").click()
+    card = _cards(page).first
+    expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
+
+    for label, pil_format in (("JPEG", "JPEG"), ("WebP", "WEBP"), ("PNG, with its settings", "PNG")):
+        card.get_by_role("button", name="Download").click()
+        with page.expect_download() as started:
+            page.get_by_role("menuitem", name=label).click()
+        saved = started.value.path()
+        with Image.open(saved) as image:
+            assert image.format == pil_format
+            if pil_format == "PNG":
+                assert "a copper teapot on a windowsill" in image.info.get("parameters", "")
+
+    star = card.get_by_role("button", name="Favourite")
+    expect(star).to_have_attribute("aria-pressed", "false")
+    star.click()
+    expect(star).to_have_attribute("aria-pressed", "true")
+    page.reload()  # stored, not just shown
+    expect(_cards(page).first.get_by_role("button", name="Favourite")).to_have_attribute("aria-pressed", "true")
+
+    _cards(page).first.get_by_role("link", name="Publish as seed").click()
+    expect(page).to_have_url(re.compile(r"/seeds\?publish=gen_"))
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("radio", checked=True)).to_have_accessible_name(
+        re.compile("a copper teapot on a windowsill"))

@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dreampixel.api.deps import ApiCaller, require
+from dreampixel.api.downloads import image_download
 from dreampixel.core.db import uow
 from dreampixel.core.errors import DreamPixelError, ValidationFailed
 from dreampixel.core.settings import settings
@@ -81,3 +82,10 @@ async def upload_reference(request: Request, caller: ApiCaller = require("upload
 def get_image(image_id: str, caller: ApiCaller = require("images:read")) -> dict[str, Any]:
     with uow() as session:
         return references.describe(references.get_for_user(session, user_id=caller.user_id, image_id=image_id))
+
+
+@router.get("/images/{image_id}/download")
+async def download_image(image_id: str, caller: ApiCaller = require("images:read"),
+                         format: str = "png") -> Response:
+    """The full-size image as `format` (png, jpeg or webp); a PNG carries the generation's parameters."""
+    return await image_download(caller.user_id, image_id, format)
