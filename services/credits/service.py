@@ -31,7 +31,8 @@ def _apply(session: Session, *, user_id: str, delta: int, reason: LedgerReason, 
         stmt = stmt.where(col(User.credit_balance) >= -delta)
     balance = session.execute(stmt).scalar_one_or_none()
     if balance is None:
-        raise InsufficientCredits(f"This needs {-delta} credits and your balance is lower.")
+        needed = -delta
+        raise InsufficientCredits(f"This needs {needed} credit{'s' if needed != 1 else ''} and your balance is lower.")
     entry = CreditLedger(user_id=user_id, delta=delta, reason=reason, reference=reference, balance_after=balance)
     # A plain INSERT rather than add() + flush(): this runs on every submit and release, and
     # the ledger row is never changed afterwards.
