@@ -16,9 +16,10 @@ from typing import Any
 import reflex as rx
 
 from dreampixel.core.errors import DreamPixelError
-from services.accounts import deletion, portal
-from services.accounts.portal import Viewer
+from services.accounts import deletion
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
+from states.edge import accounts as portal
+from states.edge.accounts import Viewer
 from states.session import SIGNED_OUT_URL, SessionState, leave_for, require_user, to_login
 from states.usage import UsageMixin
 

@@ -14,10 +14,11 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from dreampixel.core.errors import DreamPixelError, ValidationFailed
-from services.accounts import portal
+from services.accounts.navigation import safe_next
 from services.accounts.recovery import RESET_REQUESTED_MESSAGE
 from services.accounts.signup import SIGNED_UP_MESSAGE
 from services.accounts.verification import VerifyOutcome
+from states.edge import accounts as portal
 from states.session import current_viewer, leave_for
 
 _FIELDS = ("name", "email", "password", "token")
@@ -59,7 +60,7 @@ class AuthState(rx.State):
         self.form_error = "" if shown else error.message
 
     def _next(self) -> str:
-        return portal.safe_next(self.router.url.query_parameters.get("next"))
+        return safe_next(self.router.url.query_parameters.get("next"))
 
     @rx.event
     async def load_form(self) -> EventSpec | None:

@@ -17,8 +17,8 @@ import reflex as rx
 
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models.enums import GenerationStatus
-from services.gallery import portal
 from services.gallery.queries import GalleryFilter, Shape, Sort
+from states.edge import gallery as portal
 from states.session import require_user, to_login
 
 ANY = "any"

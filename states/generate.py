@@ -17,9 +17,9 @@ from reflex.event import EventSpec, KeyInputInfo
 
 from dreampixel.core.errors import DreamPixelError, NotFound
 from services import events
-from services.accounts.portal import Viewer
-from services.generation import portal
-from services.generation.portal import Card, FormInput, ProviderOption
+from states.edge import generation as portal
+from states.edge.accounts import Viewer
+from states.edge.generation import Card, FormInput, ProviderOption
 from states.session import require_user, to_login
 
 SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
@@ -129,7 +129,7 @@ class GenerateState(rx.State):
     async def _prefill(self, params: Any) -> None:
         values: dict[str, str] = {}
         if params.get("seed_id"):
-            from services.seeds import portal as seeds_portal
+            from states.edge import seeds as seeds_portal
 
             try:
                 recipe = await asyncio.to_thread(seeds_portal.recipe_for, params["seed_id"])

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services.plans import portal
+from states.edge import plans as portal
 from states.session import current_viewer, to_login
 
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import reflex as rx
 
 from dreampixel.core.errors import DreamPixelError
-from services.seeds import portal
-from services.seeds.portal import SeedCard
+from states.edge import seeds as portal
+from states.edge.seeds import SeedCard
 from states.session import current_viewer, to_login
 
 CATEGORIES = ["all", "portrait", "landscape", "anime", "abstract", "other"]

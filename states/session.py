@@ -15,8 +15,8 @@ from urllib.parse import quote
 import reflex as rx
 from reflex.event import EventSpec
 
-from services.accounts import portal
-from services.accounts.portal import Viewer
+from states.edge import accounts as portal
+from states.edge.accounts import Viewer
 
 SIGNED_OUT_URL = "/api/auth/signed-out"
 

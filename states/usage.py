@@ -13,8 +13,8 @@ from typing import Any
 
 import reflex as rx
 
-from services.credits import portal
 from services.credits.usage import DEFAULT_DAYS
+from states.edge import credits as portal
 from states.session import require_user, to_login
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from dreampixel.core.db import uow
 from dreampixel.core.models import GenerationStatus, LedgerReason
 from services.accounts import sessions
-from services.credits import portal
 from services.credits import service as credits
 from states.account import AccountState
+from states.edge import credits as portal
 from tests.factories import create_generation, create_user
 from tests.test_state_authorization import call, state_for
 

@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 from sqlmodel import Session
 
-from services.accounts import devices, portal, sessions
+from services.accounts import devices, sessions
 from services.email import templates
 from services.notifications import link
+from states.edge import accounts as portal
 from tests.factories import create_user
 from tests.fixtures.smtp import Inbox, SmtpServer
 from workers import email as email_jobs

@@ -21,9 +21,10 @@ from dreampixel.core.db import uow
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models import Generation, GenerationStatus, Image, ImageType, User
 from services.accounts import sessions
-from services.gallery import portal, queries
+from services.gallery import queries
 from services.gallery.queries import GalleryFilter, Shape, Sort
 from services.storage import StorageNotFound, get_storage
+from states.edge import gallery as portal
 from states.gallery import GalleryState
 from tests.factories import create_generation, create_image, create_user
 

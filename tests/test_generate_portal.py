@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 from dreampixel.core.errors import NotFound, ValidationFailed
-from services.accounts.portal import Viewer
-from services.generation import portal
 from services.generation.service import EmailNotVerified
 from services.images.parameters import pnginfo
 from services.images.validation import InvalidImage
 from services.moderation.prompts import PromptBlocked
+from states.edge import generation as portal
+from states.edge.accounts import Viewer
 from tests.fixtures.engine import Harness, make_user
 
 

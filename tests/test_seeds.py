@@ -17,9 +17,9 @@ from dreampixel.core.errors import Conflict, NotFound, ValidationFailed
 from dreampixel.core.models import GenerationStatus, ImageType, ModerationStatus, Seed, SeedCategory
 from dreampixel.core.settings import settings
 from services.api_keys import service as api_keys
-from services.seeds import portal
 from services.seeds import service as seeds
 from services.storage import reset_storage_cache
+from states.edge import seeds as portal
 from tests.factories import create_generation, create_image, create_seed, create_user
 
 

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from dreampixel.core.db import uow
 from dreampixel.core.settings import settings
 from services.accounts import sessions
-from services.accounts.portal import safe_next
+from services.accounts.navigation import safe_next
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -7,7 +7,7 @@ import reflex as rx
 from components.layout import content, page_layout
 from components.plans import PlanCard, pricing_table
 from components.seeds import page_heading
-from services.plans import portal
+from states.edge import plans as portal
 
 TITLE = "Pricing · Dream Pixel"
 

@@ -145,6 +145,11 @@ class OAuthRefused(DreamPixelError):
         self.reason = reason
 
 
+def linked_accounts(session: Session, user_id: str) -> list[OAuthAccount]:
+    """The Google and GitHub identities that can sign in to this account."""
+    return list(session.exec(select(OAuthAccount).where(OAuthAccount.user_id == user_id)).all())
+
+
 def find_link(session: Session, *, provider: str, account_id: str) -> OAuthAccount | None:
     return session.exec(
         select(OAuthAccount).where(OAuthAccount.provider == provider, OAuthAccount.provider_account_id == account_id)

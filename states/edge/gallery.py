@@ -1,6 +1,6 @@
 """The entry points the gallery page calls: each opens its own unit of work and returns plain values.
 
-States may not touch the database layer, so this is their edge: one commit per call, frozen
+The gallery page's edge (see __init__.py): one commit per call, frozen
 dataclasses out (no ORM rows), synchronous so a state runs it with `asyncio.to_thread`;
 `delete` is async because it also removes the files, after the commit.
 """

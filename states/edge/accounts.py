@@ -1,8 +1,7 @@
-"""The entry points the web pages call: each opens its own unit of work and returns plain values.
+"""The account pages' edge: sign-up, sign-in, verification, recovery, profile, keys, deletion.
 
-States may not touch the database layer (import-linter), so this module is their edge: it
-commits once per call, turns rows into small frozen dataclasses (no ORM objects reach a
-state), and is synchronous so a state runs it with `asyncio.to_thread`.
+Each function opens its own unit of work (see states/edge/__init__.py), commits once and
+returns small frozen dataclasses; a state runs it with `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -10,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlsplit
-
-from sqlmodel import select
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import OAuthAccount, User
+from dreampixel.core.models import User
 from services.accounts import (
     deletion,
     devices,
     login,
+    oauth,
     profile,
     recovery,
     sessions,
@@ -70,12 +67,6 @@ class AccountView:
     has_password: bool
 
 
-def safe_next(target: str | None, default: str = "/generate") -> str:
-    """Only same-site paths: an open redirect would turn sign-in links into phishing links."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
-            or urlsplit(target).netloc or target.startswith("/api/"):
-        return default
-    return target
 
 
 def token_from_cookie_header(header: str) -> str | None:
@@ -204,7 +195,7 @@ def account_view(viewer: Viewer) -> AccountView:
             for row in sessions.list_for_user(session, viewer.user_id)
         ]
         connected = [account.provider.capitalize() + (f" ({account.email})" if account.email else "")
-                     for account in session.exec(select(OAuthAccount).where(OAuthAccount.user_id == viewer.user_id))]
+                     for account in oauth.linked_accounts(session, viewer.user_id)]
         keys = [
             KeyRow(id=key.id, name=key.name, prefix=key.prefix, scopes=", ".join(key.scopes),
                    created=_when(key.created_at), last_used=_when(key.last_used_at),

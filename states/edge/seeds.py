@@ -1,6 +1,6 @@
 """The seeds pages' entry points: one unit of work per call, small frozen display values back.
 
-Synchronous on purpose: states run them with `asyncio.to_thread` (see services.accounts.portal).
+Synchronous on purpose: states run them with `asyncio.to_thread` (see __init__.py).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import Seed
-from services.accounts.portal import Viewer
 from services.generation import views as generation_views
 from services.seeds import service, views
+from states.edge.accounts import Viewer
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The generate page's edge: each call opens its own unit of work and returns display values.
 
-States may not touch the database layer, so the page submits, cancels, retries and re-reads
-generations here. Everything returned is a small frozen dataclass of strings and numbers
+The page submits, cancels, retries and re-reads generations here (see __init__.py). Everything returned is a small frozen dataclass of strings and numbers
 (no ORM rows), built from the API's generation object so the page and the API agree.
 """
 
@@ -19,12 +18,12 @@ from dreampixel.core.db import uow
 from dreampixel.core.errors import DreamPixelError, NotFound, ValidationFailed
 from dreampixel.core.models import GenerationCreate, GenerationSource, User
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
-from services.accounts.portal import Viewer
 from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation import views
 from services.images import parameters, references
 from services.providers import registry
+from states.edge.accounts import Viewer
 
 RECENT_CARDS = 6
 MAX_SEED = generations.MAX_SEED

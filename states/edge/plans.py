@@ -11,7 +11,7 @@ from dreampixel.core.db import uow
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models import Tier, User
 from dreampixel.core.settings import settings
-from services.accounts.portal import Viewer
+from states.edge.accounts import Viewer
 
 
 @dataclass(frozen=True)
