@@ -6,7 +6,7 @@ both are written in the same transaction and the balance is never read-then-writ
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col
 
 from dreampixel.core.errors import DreamPixelError
@@ -19,17 +19,20 @@ class InsufficientCredits(DreamPixelError):
     title = "Insufficient credits"
 
 
+# Built once: every submit and every release runs one of them.
+_CHANGE = (
+    update(User)
+    .where(col(User.id) == bindparam("user_id"))
+    .values(credit_balance=User.credit_balance + bindparam("delta"))
+    .returning(User.credit_balance)
+)
+_DEBIT = _CHANGE.where(col(User.credit_balance) >= -bindparam("delta"))
+
+
 def _apply(session: Session, *, user_id: str, delta: int, reason: LedgerReason, reference: str | None,
            require_funds: bool) -> CreditLedger:
-    stmt = (
-        update(User)
-        .where(col(User.id) == user_id)
-        .values(credit_balance=User.credit_balance + delta)
-        .returning(User.credit_balance)
-    )
-    if require_funds and delta < 0:
-        stmt = stmt.where(col(User.credit_balance) >= -delta)
-    balance = session.execute(stmt).scalar_one_or_none()
+    statement = _DEBIT if require_funds and delta < 0 else _CHANGE
+    balance = session.execute(statement, {"user_id": user_id, "delta": delta}).scalar_one_or_none()
     if balance is None:
         needed = -delta
         raise InsufficientCredits(f"This needs {needed} credit{'s' if needed != 1 else ''} and your balance is lower.")

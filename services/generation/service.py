@@ -83,16 +83,20 @@ def event_for(generation: Generation, kind: str | None = None) -> dict[str, Any]
     }
 
 
+# Runs on every submit; built once.
+_WINDOW_USAGE = (
+    select(func.count(), func.min(Generation.created_at))
+    .where(col(Generation.user_id) == bindparam("user_id"))
+    .where(col(Generation.created_at) > bindparam("since"))
+    .where(col(Generation.status).in_(COUNTED))
+)
+
+
 def _window_usage(session: Session, user: User, now: datetime) -> tuple[int, int, datetime | None]:
     """(limit, used, when the oldest counted generation leaves the window)."""
     limit, window = settings.generation_limit(user.tier.value)
     since = now - timedelta(seconds=window)
-    used, oldest = session.exec(
-        select(func.count(), func.min(Generation.created_at))
-        .where(col(Generation.user_id) == user.id)
-        .where(col(Generation.created_at) > since)
-        .where(col(Generation.status).in_(COUNTED))
-    ).one()
+    used, oldest = session.execute(_WINDOW_USAGE, {"user_id": user.id, "since": since}).one()
     return limit, used, (oldest + timedelta(seconds=window)) if oldest else None
 
 
