@@ -222,7 +222,7 @@ def _bench(args: argparse.Namespace, env: dict[str, str], servers: dict[str, int
                 rates.append(args.count / wall)
             cpu_after = measure_cpu()
             cpu = {name: (cpu_after[name] - cpu_before[name]) / (args.count * args.rounds) for name in tracked}
-            _, serial = await run_end_to_end(platform, list(range(50_000, 50_020)), 1)
+            _, serial = await run_end_to_end(platform, list(range(50_000, 50_040)), 1)
             _, burst = await run_end_to_end(platform, list(range(60_000, 60_000 + 20 * args.rounds)), 20)
             return {"rates": rates, "serial": serial, "burst": burst, "cpu": cpu}
 

@@ -184,6 +184,9 @@ async def _store_outputs(generation: Generation, result: ProviderResult) -> list
     return outputs
 
 
+_INSERT_IMAGES = Image.__table__.insert()  # type: ignore[attr-defined]
+
+
 def _image_row(generation: Generation, key: str, kind: ImageType, encoded: Encoded, index: int,
                parent_id: str | None, phash: str | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """One `images` row as column values (a plain INSERT: no ORM objects on the hot path)."""
@@ -215,7 +218,7 @@ def _insert_images(session: Any, generation: Generation, outputs: list[tuple[int
                        index, full["id"]),
         ]
     if rows:
-        session.execute(Image.__table__.insert(), rows)  # type: ignore[attr-defined]
+        session.execute(_INSERT_IMAGES, rows)
 
 
 async def _delete_outputs(generation: Generation, outputs: list[tuple[int, Derived]]) -> None:
