@@ -3,11 +3,8 @@ of generations per day and the credit history, after generations made through th
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.fixtures.browser import REPO, AppServer
+from tests.fixtures.browser import AppServer, app_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,32 +32,10 @@ class Spender:
     canceled_id: str
 
 
-def _cli(app_server: AppServer, *args: str) -> str:
-    """Run `python -m dreampixel ...` against the app server's own database."""
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATA_DIR": str(app_server.data_dir),
-        "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}",
-        "REDIS_URL": "",
-        "S3_BUCKET_IMAGES": "",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "dreampixel", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
-
 
 def _new_user(app_server: AppServer, credits: int) -> str:
     email = f"usage-{secrets.token_hex(4)}@example.test"
-    _cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Una Usage",
+    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Una Usage",
          "--tier", "pro", "--credits", str(credits), "--verified")  # fmt: skip
     return email
 
@@ -78,7 +53,7 @@ def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 9
 def spender(app_server: AppServer) -> Spender:
     """A PRO user with 50 credits, 11 succeeded generations and one canceled, all made over the API."""
     email = _new_user(app_server, 50)
-    key = _cli(app_server, "create-api-key", "--email", email, "--name", "usage test").splitlines()[-1].strip()
+    key = app_cli(app_server, "create-api-key", "--email", email, "--name", "usage test").splitlines()[-1].strip()
     with httpx.Client(base_url=app_server.base_url, headers={"x-api-key": key}, timeout=30) as http:
         ids = []
         for index in range(SUCCEEDED):

@@ -3,11 +3,8 @@ can be searched, filtered, opened and deleted."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -16,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import REPO, AppServer
+from tests.fixtures.browser import AppServer, app_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,16 +26,6 @@ class Artist:
     email: str
     generation_ids: list[str]
 
-
-def _cli(app_server: AppServer, *args: str) -> str:
-    """Run `python -m dreampixel ...` against the app server's own database."""
-    env = {**os.environ, "ENVIRONMENT": "test", "DATA_DIR": str(app_server.data_dir),
-           "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}", "REDIS_URL": "",
-           "S3_BUCKET_IMAGES": ""}
-    result = subprocess.run([sys.executable, "-m", "dreampixel", *args], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
 
 
 def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 60) -> str:
@@ -54,9 +41,9 @@ def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 6
 def artist(app_server: AppServer) -> Artist:
     """A verified PRO user with three images made by the local provider through the REST API."""
     email = f"painter-{secrets.token_hex(4)}@example.test"
-    _cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Pat Painter",
+    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Pat Painter",
          "--tier", "pro", "--credits", "50", "--verified")
-    key = _cli(app_server, "create-api-key", "--email", email, "--name", "gallery test").splitlines()[-1].strip()
+    key = app_cli(app_server, "create-api-key", "--email", email, "--name", "gallery test").splitlines()[-1].strip()
     ids = []
     with httpx.Client(base_url=app_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
         for prompt in PROMPTS:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from services.images.parameters import pnginfo
-from tests.fixtures.browser import REPO, AppServer
+from tests.fixtures.browser import AppServer, app_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,12 +25,8 @@ LIVE_TIMEOUT = 30_000
 def _create_user(app_server: AppServer, *, verified: bool = True, credits: int = 200) -> str:
     """A PRO account with credits, written straight into the app's database through the CLI."""
     email = f"gen-{secrets.token_hex(4)}@example.test"
-    env = {**os.environ, "ENVIRONMENT": "test", "DATA_DIR": str(app_server.data_dir), "REDIS_URL": "",
-           "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}"}
-    command = [sys.executable, "-m", "dreampixel", "create-user", "--email", email, "--password", PASSWORD,
-               "--name", "Grace", "--tier", "pro", "--credits", str(credits)]
-    subprocess.run(command + (["--verified"] if verified else []), cwd=REPO, env=env, check=True,
-                   capture_output=True, timeout=60)
+    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Grace", "--tier", "pro",
+            "--credits", str(credits), *(["--verified"] if verified else []))
     return email
 
 

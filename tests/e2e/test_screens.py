@@ -10,11 +10,8 @@ is left to its own tests.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.fixtures.browser import REPO, SCREENSHOTS, AppServer
+from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -59,28 +56,6 @@ PAST_THE_EDGE = """() => {
     .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${(el.textContent || "").trim().slice(0, 40)}`);
 }"""
 
-
-def _cli(app_server: AppServer, *args: str) -> str:
-    """Run `python -m dreampixel ...` against the app server's own database."""
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATA_DIR": str(app_server.data_dir),
-        "DATABASE_URL": f"sqlite:///{app_server.data_dir / 'dreampixel.db'}",
-        "REDIS_URL": "",
-        "S3_BUCKET_IMAGES": "",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "dreampixel", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
 
 
 def _make_images(app_server: AppServer, key: str) -> None:
@@ -118,7 +93,7 @@ def _signed_in_state(app_server: AppServer, browser: Browser, email: str, path: 
 
 def _create_user(app_server: AppServer, name: str) -> str:
     email = f"screens-{secrets.token_hex(4)}@example.test"
-    _cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", name,
+    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", name,
          "--tier", "pro", "--credits", "50", "--verified")  # fmt: skip
     return email
 
@@ -126,9 +101,9 @@ def _create_user(app_server: AppServer, name: str) -> str:
 @pytest.fixture(scope="module")
 def accounts(app_server: AppServer, browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo seeds; a PRO member with three images and a newcomer with none, signed in."""
-    _cli(app_server, "seed-demo")
+    app_cli(app_server, "seed-demo")
     member = _create_user(app_server, "Sam Screens")
-    key = _cli(app_server, "create-api-key", "--email", member, "--name", "screens").splitlines()[-1].strip()
+    key = app_cli(app_server, "create-api-key", "--email", member, "--name", "screens").splitlines()[-1].strip()
     _make_images(app_server, key)
     newcomer = _create_user(app_server, "Nell Newcomer")
     states = tmp_path_factory.mktemp("screens")

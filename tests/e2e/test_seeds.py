@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +13,7 @@ from dreampixel.core.db import create_db_engine
 from dreampixel.core.models import User
 from dreampixel.core.settings import settings
 from services.accounts import admin
-from tests.fixtures.browser import REPO, SCREENSHOTS, AppServer
+from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,20 +25,11 @@ def _database_url(app_server: AppServer) -> str:
     return f"sqlite:///{app_server.data_dir / 'dreampixel.db'}"
 
 
-def _cli(app_server: AppServer, *args: str) -> str:
-    """Run `python -m dreampixel ...` against the app server's own database."""
-    env = {**os.environ, "ENVIRONMENT": "test", "DATA_DIR": str(app_server.data_dir),
-           "DATABASE_URL": _database_url(app_server), "REDIS_URL": "", "S3_BUCKET_IMAGES": ""}
-    result = subprocess.run([sys.executable, "-m", "dreampixel", *args], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
-
 
 @pytest.fixture(scope="module")
 def demo_data(app_server: AppServer) -> AppServer:
     """The demo accounts and approved seeds, written into the app server's own database (once)."""
-    _cli(app_server, "seed-demo")
+    app_cli(app_server, "seed-demo")
     return app_server
 
 
@@ -160,7 +148,7 @@ def test_a_published_seed_waits_for_moderation_then_appears_in_the_marketplace(
     page: Page, browser: Browser, demo_data: AppServer
 ) -> None:
     email = f"kettle-{secrets.token_hex(4)}@example.test"
-    _cli(demo_data, "create-user", "--email", email, "--password", PASSWORD, "--name", "Kit Kettle",
+    app_cli(demo_data, "create-user", "--email", email, "--password", PASSWORD, "--name", "Kit Kettle",
          "--tier", "pro", "--credits", "20", "--verified")
     prompt = "a copper kettle on an old stove, morning light"
     title = f"Copper kettle {secrets.token_hex(3)}"
