@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
-from dreampixel.api.middleware import RequestContextMiddleware
+from dreampixel.api.middleware import ImmutableAssetsMiddleware, RequestContextMiddleware
 from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.core.logging import configure_logging
@@ -28,6 +28,9 @@ def create_api() -> FastAPI:
     """The FastAPI app for `rx.App(api_transformer=...)`; also usable alone in tests."""
     configure_logging()
     outer = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # Reflex mounts itself (and, in production, the built frontend) inside this app, so this
+    # also covers the frontend's files.
+    outer.add_middleware(ImmutableAssetsMiddleware)
     outer.mount(API_PREFIX, create_api_app(), name="api")
     return outer
 

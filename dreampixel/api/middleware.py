@@ -72,3 +72,31 @@ class RequestContextMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+# The production build's scripts and styles: their names carry a hash of their content.
+HASHED_ASSETS_PREFIX = "/assets/"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class ImmutableAssetsMiddleware:
+    """Lets browsers keep the built frontend's hashed assets for a year without asking again.
+
+    Reflex serves them with an ETag but no Cache-Control, so every page load revalidated
+    each one. A new build has new names, so a long lifetime never serves stale code.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(HASHED_ASSETS_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_lifetime(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (200, 304):
+                MutableHeaders(scope=message)["Cache-Control"] = IMMUTABLE
+            await send(message)
+
+        await self.app(scope, receive, send_with_lifetime)

@@ -90,3 +90,15 @@ def test_the_api_answers_on_the_same_port(page: Page) -> None:
 
     assert response.status == 200
     assert response.json()["checks"]["database"]["ok"] is True
+
+
+def test_the_frontends_hashed_assets_are_cached_for_a_year(page: Page) -> None:
+    page.goto("/")
+    scripts = page.locator("script[src^='/assets/'], link[rel='modulepreload'][href^='/assets/']")
+    expect(scripts.first).to_be_attached()
+    asset = scripts.first.get_attribute("src") or scripts.first.get_attribute("href")
+    response = page.request.get(str(asset))
+    assert response.status == 200
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Pages themselves are not: a new build must reach the next visit.
+    assert "immutable" not in (page.request.get("/").headers.get("cache-control") or "")
