@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.engine",
     "tests.fixtures.accounts",
+    "tests.fixtures.api",
     "tests.fakes.oidc",
     "tests.fixtures.browser",
     "tests.scripted_providers",

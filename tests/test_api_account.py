@@ -3,51 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 
-from dreampixel.api.app import create_api
 from dreampixel.core.db import uow
-from dreampixel.core.models import GenerationStatus, Tier, User
-from dreampixel.core.settings import settings
-from services.api_keys import service as api_keys
-from services.credits import service as credits
-from services.storage import reset_storage_cache
-from tests.factories import create_generation, create_user
-from workers import in_process
+from dreampixel.core.models import GenerationStatus, User
+from tests.factories import create_generation
+from tests.fixtures.api import new_key
 
 PROBLEM = "application/problem+json"
 BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 ENDPOINTS = ["/api/v1/account", "/api/v1/account/credits", "/api/v1/account/usage"]
 
 
-def new_key(*, credits_: int = 20, scopes: tuple[str, ...] = api_keys.DEFAULT_SCOPES, **user: Any) -> tuple[str, str]:
-    """A PRO user with `credits_` and an API key; returns (plaintext key, user id)."""
-    with uow() as session:
-        owner = create_user(session, tier=Tier.PRO, **user)
-        if credits_:
-            credits.grant(session, user_id=owner.id, amount=credits_, reference="signup")
-        _key, plaintext = api_keys.create_key(session, user_id=owner.id, name="test", scopes=scopes)
-        return plaintext, owner.id
 
 
-@pytest.fixture
-async def api(live_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    monkeypatch.setattr(settings, "data_dir", tmp_path)
-    reset_storage_cache()
-    queue = await in_process.start(reap_every=None)
-    transport = httpx.ASGITransport(app=create_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://dreampixel.test") as http:
-        http.queue = queue  # type: ignore[attr-defined]
-        yield http
-    await in_process.stop(queue)
-    reset_storage_cache()
 
 
 async def generate(api: httpx.AsyncClient, key: str, count: int) -> list[str]:

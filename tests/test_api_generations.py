@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,17 +15,12 @@ from PIL import Image
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-from dreampixel.api.app import create_api
 from dreampixel.core.db import uow
 from dreampixel.core.models import ImageType, Tier, utcnow
 from dreampixel.core.settings import settings
-from services.api_keys import service as api_keys
-from services.credits import service as credits
 from services.images.parameters import read_parameters
-from services.storage import reset_storage_cache
-from tests.factories import create_user
+from tests.fixtures.api import new_key
 from tests.fixtures.engine import images_of
-from workers import in_process
 
 PROBLEM = "application/problem+json"
 
@@ -49,27 +42,8 @@ class Client:
         return await self.http.get(path, headers=self.headers(**kwargs.pop("headers", {})), **kwargs)
 
 
-def new_key(*, credits_: int = 20, tier: Tier = Tier.PRO, scopes: tuple[str, ...] = api_keys.DEFAULT_SCOPES,
-            **user: Any) -> tuple[str, str]:
-    with uow() as session:
-        owner = create_user(session, tier=tier, **user)
-        if credits_:
-            credits.grant(session, user_id=owner.id, amount=credits_)
-        _key, plaintext = api_keys.create_key(session, user_id=owner.id, name="test", scopes=scopes)
-        return plaintext, owner.id
 
 
-@pytest.fixture
-async def api(live_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    monkeypatch.setattr(settings, "data_dir", tmp_path)
-    reset_storage_cache()
-    queue = await in_process.start(reap_every=None)
-    transport = httpx.ASGITransport(app=create_api())
-    async with httpx.AsyncClient(transport=transport, base_url="http://dreampixel.test") as http:
-        http.queue = queue  # type: ignore[attr-defined]
-        yield http
-    await in_process.stop(queue)
-    reset_storage_cache()
 
 
 @pytest.fixture
