@@ -4,8 +4,6 @@ of generations per day and the credit history, after generations made through th
 from __future__ import annotations
 
 import re
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.fixtures.browser import AppServer, app_cli
+from tests.fixtures.browser import AppServer, app_cli, app_user, wait_until_final
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,26 +31,12 @@ class Spender:
 
 
 
-def _new_user(app_server: AppServer, credits: int) -> str:
-    email = f"usage-{secrets.token_hex(4)}@example.test"
-    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Una Usage",
-         "--tier", "pro", "--credits", str(credits), "--verified")  # fmt: skip
-    return email
-
-
-def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = http.get(f"/api/v1/generations/{generation_id}").json()["status"]
-        if status not in ("queued", "processing") or time.monotonic() > deadline:
-            return str(status)
-        time.sleep(0.2)  # the API offers polling or webhooks; this test has no webhook receiver
 
 
 @pytest.fixture(scope="module")
 def spender(app_server: AppServer) -> Spender:
     """A PRO user with 50 credits, 11 succeeded generations and one canceled, all made over the API."""
-    email = _new_user(app_server, 50)
+    email = app_user(app_server, prefix="usage", name="Una Usage", password=PASSWORD, credits=50)
     key = app_cli(app_server, "create-api-key", "--email", email, "--name", "usage test").splitlines()[-1].strip()
     with httpx.Client(base_url=app_server.base_url, headers={"x-api-key": key}, timeout=30) as http:
         ids = []
@@ -63,7 +47,7 @@ def spender(app_server: AppServer) -> Spender:
             )
             assert response.status_code == 202, response.text
             ids.append(response.json()["id"])
-        assert [_wait_until_final(http, i) for i in ids] == ["succeeded"] * SUCCEEDED
+        assert [wait_until_final(http, i, timeout=90) for i in ids] == ["succeeded"] * SUCCEEDED
 
         big = http.post("/api/v1/generations", json={"prompt": "a vast city at night", "width": 2048, "height": 2048})
         assert big.status_code == 202, big.text
@@ -141,7 +125,7 @@ def test_the_chart_and_the_credit_history_after_generations(page: Page, spender:
 
 
 def test_without_generations_the_section_says_where_to_start(page: Page, app_server: AppServer) -> None:
-    usage = _open_account(page, _new_user(app_server, 5))
+    usage = _open_account(page, app_user(app_server, prefix="usage", name="Una Usage", password=PASSWORD, credits=5))
 
     expect(usage.get_by_text("No generations in the last 30 days — start one on Generate.")).to_be_visible()
     usage.get_by_role("link", name="Generate", exact=True).click()

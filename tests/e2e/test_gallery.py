@@ -4,8 +4,6 @@ can be searched, filtered, opened and deleted."""
 from __future__ import annotations
 
 import re
-import secrets
-import time
 import zipfile
 from dataclasses import dataclass
 
@@ -13,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import AppServer, app_cli
+from tests.fixtures.browser import AppServer, app_cli, app_user, wait_until_final
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,21 +26,11 @@ class Artist:
 
 
 
-def _wait_until_final(http: httpx.Client, generation_id: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = http.get(f"/api/v1/generations/{generation_id}").json()["status"]
-        if status not in ("queued", "processing") or time.monotonic() > deadline:
-            return str(status)
-        time.sleep(0.2)  # the API offers polling or webhooks; this test has no webhook receiver
-
 
 @pytest.fixture(scope="module")
 def artist(app_server: AppServer) -> Artist:
     """A verified PRO user with three images made by the local provider through the REST API."""
-    email = f"painter-{secrets.token_hex(4)}@example.test"
-    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Pat Painter",
-         "--tier", "pro", "--credits", "50", "--verified")
+    email = app_user(app_server, prefix="painter", name="Pat Painter", password=PASSWORD, credits=50)
     key = app_cli(app_server, "create-api-key", "--email", email, "--name", "gallery test").splitlines()[-1].strip()
     ids = []
     with httpx.Client(base_url=app_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
@@ -51,7 +39,7 @@ def artist(app_server: AppServer) -> Artist:
                                                                "provider": "local"})
             assert response.status_code in (200, 201, 202), response.text
             ids.append(response.json()["id"])
-        assert [_wait_until_final(http, i) for i in ids] == ["succeeded"] * 3
+        assert [wait_until_final(http, i, timeout=60) for i in ids] == ["succeeded"] * 3
     return Artist(email=email, generation_ids=ids)
 
 

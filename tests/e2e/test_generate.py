@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from services.images.parameters import pnginfo
-from tests.fixtures.browser import AppServer, app_cli
+from tests.fixtures.browser import AppServer, app_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,11 +23,7 @@ LIVE_TIMEOUT = 30_000
 
 
 def _create_user(app_server: AppServer, *, verified: bool = True, credits: int = 200) -> str:
-    """A PRO account with credits, written straight into the app's database through the CLI."""
-    email = f"gen-{secrets.token_hex(4)}@example.test"
-    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", "Grace", "--tier", "pro",
-            "--credits", str(credits), *(["--verified"] if verified else []))
-    return email
+    return app_user(app_server, prefix="gen", name="Grace", password=PASSWORD, credits=credits, verified=verified)
 
 
 def _sign_in(page: Page, email: str) -> None:

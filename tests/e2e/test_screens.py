@@ -11,7 +11,6 @@ is left to its own tests.
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli
+from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli, app_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -92,10 +91,7 @@ def _signed_in_state(app_server: AppServer, browser: Browser, email: str, path: 
 
 
 def _create_user(app_server: AppServer, name: str) -> str:
-    email = f"screens-{secrets.token_hex(4)}@example.test"
-    app_cli(app_server, "create-user", "--email", email, "--password", PASSWORD, "--name", name,
-         "--tier", "pro", "--credits", "50", "--verified")  # fmt: skip
-    return email
+    return app_user(app_server, prefix="screens", name=name, password=PASSWORD, credits=50)
 
 
 @pytest.fixture(scope="module")

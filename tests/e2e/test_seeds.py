@@ -13,7 +13,7 @@ from dreampixel.core.db import create_db_engine
 from dreampixel.core.models import User
 from dreampixel.core.settings import settings
 from services.accounts import admin
-from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli
+from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli, app_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -147,9 +147,7 @@ def _search_seeds(page: Page, words: str) -> None:
 def test_a_published_seed_waits_for_moderation_then_appears_in_the_marketplace(
     page: Page, browser: Browser, demo_data: AppServer
 ) -> None:
-    email = f"kettle-{secrets.token_hex(4)}@example.test"
-    app_cli(demo_data, "create-user", "--email", email, "--password", PASSWORD, "--name", "Kit Kettle",
-         "--tier", "pro", "--credits", "20", "--verified")
+    email = app_user(demo_data, prefix="kettle", name="Kit Kettle", password=PASSWORD, credits=20)
     prompt = "a copper kettle on an old stove, morning light"
     title = f"Copper kettle {secrets.token_hex(3)}"
     page.goto("/login?next=/generate")
