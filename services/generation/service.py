@@ -309,11 +309,6 @@ def record_attempt(session: Session, generation_id: str, attempt: dict[str, Any]
     session.flush()
 
 
-def still_processing(session: Session, generation_id: str) -> bool:
-    status = session.exec(select(Generation.status).where(Generation.id == generation_id)).first()
-    return status == GenerationStatus.PROCESSING
-
-
 @dataclass
 class Delivery:
     images_delivered: int
