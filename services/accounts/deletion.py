@@ -7,8 +7,8 @@ durable, so a rollback never leaves rows pointing at missing files.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col
 
 from dreampixel.core.errors import NotFound, ValidationFailed
 from dreampixel.core.logging import get_logger
@@ -18,7 +18,6 @@ from dreampixel.core.models import (
     CreditLedger,
     Generation,
     IdempotencyRecord,
-    Image,
     Invoice,
     OAuthAccount,
     SeedFavorite,
@@ -26,6 +25,7 @@ from dreampixel.core.models import (
     VerificationToken,
 )
 from services.accounts import passwords
+from services.images import repository as image_rows
 from services.storage import delete_many
 
 log = get_logger(__name__)
@@ -48,15 +48,9 @@ def delete_account(session: Session, *, user_id: str, password: str = "", typed_
         raise NotFound("No such account.")
     confirm_deletion(user, password=password, typed_email=typed_email)
 
-    generation_ids = select(Generation.id).where(Generation.user_id == user_id)
-    owned = or_(col(Image.user_id) == user_id, col(Image.generation_id).in_(generation_ids))
-    image_ids = list(session.exec(select(Image.id).where(owned)).all())
-    # Derivatives (thumbnails, medium sizes) hang off the full images by parent_id.
-    images = list(session.exec(select(Image).where(or_(col(Image.id).in_(image_ids),
-                                                        col(Image.parent_id).in_(image_ids)))).all()) if image_ids else []
+    images = image_rows.of_user(session, user_id)
     keys = sorted({image.storage_key for image in images})
-    if images:
-        session.execute(delete(Image).where(col(Image.id).in_([image.id for image in images])))
+    image_rows.delete_rows(session, images)
     session.execute(delete(Generation).where(col(Generation.user_id) == user_id))
     for table in (ApiKey, AuthSession, VerificationToken, OAuthAccount, SeedFavorite):
         session.execute(delete(table).where(col(table.user_id) == user_id))  # type: ignore[attr-defined]

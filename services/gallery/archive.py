@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Generation, Image, ImageType
-from services.gallery.service import images_of, owned
+from services.gallery.service import owned
+from services.images import repository as image_rows
 from services.images.parameters import a1111_text
 from services.storage import StorageNotFound, get_storage
 
@@ -54,7 +55,7 @@ def entries(session: Session, *, user_id: str, generation_ids: list[str]) -> lis
     """The full images of the user's chosen generations; NotFound if any generation is not theirs."""
     generations = owned(session, user_id=user_id, generation_ids=generation_ids)
     by_generation: dict[str, list] = {}
-    for image in images_of(session, [g.id for g in generations]):
+    for image in image_rows.of_generations(session, [g.id for g in generations]):
         if image.type is ImageType.FULL and image.generation_id:
             by_generation.setdefault(image.generation_id, []).append(image)
     result = []

@@ -15,8 +15,9 @@ from PIL import Image as PILImage
 from sqlmodel import Session
 
 from dreampixel.core.errors import DreamPixelError, NotFound
-from dreampixel.core.models import Generation, Image, ImageType
+from dreampixel.core.models import Generation, ImageType
 from services.gallery.archive import EXTENSIONS, image_parameters
+from services.images import repository as image_rows
 from services.images.pipeline import CONTENT_TYPES, Encoded, encode
 
 Format = Literal["png", "jpeg", "webp"]
@@ -35,7 +36,7 @@ class Source:
 
 def locate(session: Session, *, user_id: str, image_id: str) -> Source:
     """The caller's full-size generated image `image_id`; NotFound for anyone else's, or a derivative."""
-    image = session.get(Image, image_id)
+    image = image_rows.get(session, image_id)
     generation = session.get(Generation, image.generation_id) if image and image.generation_id else None
     if image is None or generation is None or image.user_id != user_id or image.type is not ImageType.FULL:
         raise NotFound("No such image.")

@@ -7,13 +7,14 @@ leaves rows pointing at missing files.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import NotFound
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Generation, GenerationStatus, Image
 from services.generation import service as generation_service
+from services.images import repository as image_rows
 from services.storage import delete_many
 
 log = get_logger(__name__)
@@ -38,11 +39,7 @@ def owned(session: Session, *, user_id: str, generation_ids: list[str]) -> list[
 
 def images_of(session: Session, generation_ids: list[str]) -> list[Image]:
     """Every image row of these generations: full images and the derivatives hanging off them."""
-    if not generation_ids:
-        return []
-    direct = col(Image.generation_id).in_(generation_ids)
-    parents = select(Image.id).where(direct)
-    return list(session.exec(select(Image).where(or_(direct, col(Image.parent_id).in_(parents)))).all())
+    return image_rows.of_generations(session, generation_ids)
 
 
 def set_favorite(session: Session, *, user_id: str, generation_id: str, favorite: bool) -> bool:
@@ -67,10 +64,9 @@ def delete_generations(session: Session, *, user_id: str, generation_ids: list[s
         if not GenerationStatus(generation.status).is_final:
             generation_service.cancel(session, user_id=user_id, generation_id=generation.id)
     ids = [g.id for g in generations]
-    images = images_of(session, ids)
+    images = image_rows.of_generations(session, ids)
     keys = sorted({image.storage_key for image in images})
-    if images:
-        session.execute(delete(Image).where(col(Image.id).in_([image.id for image in images])))
+    image_rows.delete_rows(session, images)
     session.execute(delete(Generation).where(col(Generation.id).in_(ids), col(Generation.user_id) == user_id))
     session.flush()
     session.expunge_all()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models import Image, ImageStatus, ImageType
 from dreampixel.core.settings import settings
 from services.images import pool
+from services.images import repository as image_rows
 from services.images.fetch import fetch
 from services.images.pipeline import Derived
 from services.storage import get_storage
@@ -19,10 +20,7 @@ log = structlog.get_logger(__name__)
 
 
 def find_duplicate(session: Session, *, user_id: str, sha256: str) -> Image | None:
-    return session.exec(
-        select(Image).where(Image.user_id == user_id, Image.sha256 == sha256, Image.type == ImageType.REFERENCE,
-                            Image.status == ImageStatus.READY)
-    ).first()
+    return image_rows.reference_with_content(session, user_id=user_id, sha256=sha256)
 
 
 async def prepare(data: bytes) -> Derived:
@@ -52,8 +50,7 @@ def record(session: Session, fields: dict[str, Any]) -> Image:
     if existing is not None:
         return existing
     image = Image(**fields)
-    session.add(image)
-    session.flush()
+    image_rows.add(session, image)
     return image
 
 
@@ -63,7 +60,7 @@ async def fetch_bytes(url: str) -> bytes:
 
 
 def get_for_user(session: Session, *, user_id: str, image_id: str) -> Image:
-    image = session.get(Image, image_id)
+    image = image_rows.get(session, image_id)
     if image is None or image.user_id != user_id or image.status is not ImageStatus.READY:
         raise NotFound("No such image.")
     return image

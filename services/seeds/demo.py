@@ -24,6 +24,7 @@ from dreampixel.core.models import (
 )
 from dreampixel.core.settings import settings
 from services.accounts import service as accounts
+from services.images import repository as image_rows
 from services.providers.base import GenerationRequest
 from services.providers.local import LocalProvider
 from services.storage import get_storage
@@ -83,7 +84,7 @@ async def seed_demo() -> bool:
         rendered = (await asyncio.to_thread(provider.render, request))[0]
         images = await _store_example(storage, admin_id, demo, rendered.data)
         with uow() as session:
-            session.add_all(images)
+            image_rows.add(session, *images)
             session.add(
                 Seed(
                     seed_number=demo.seed_number,

@@ -21,8 +21,6 @@ from dreampixel.core.errors import Conflict, NotFound, ValidationFailed
 from dreampixel.core.models import (
     Generation,
     GenerationStatus,
-    Image,
-    ImageType,
     ModerationStatus,
     Seed,
     SeedCategory,
@@ -30,6 +28,7 @@ from dreampixel.core.models import (
     SeedFavorite,
 )
 from services.generation import service as generations
+from services.images import repository as image_rows
 
 log = structlog.get_logger(__name__)
 
@@ -176,9 +175,7 @@ def submit(
     if generation.status is not GenerationStatus.SUCCEEDED or generation.seed_used is None:
         raise ValidationFailed("Only a finished generation can be published.",
                                errors=[{"field": "generation_id", "message": "Pick a generation that succeeded."}])
-    images = [row.id for row in session.exec(
-        select(Image).where(Image.generation_id == generation.id, Image.type == ImageType.FULL)
-        .order_by(col(Image.variation_index))).all()]
+    images = image_rows.full_image_ids(session, generation.id)
     try:
         data = SeedCreate(title=title.strip(), description=description.strip(), category=category,
                           recipe=_recipe_from(generation), source_generation_id=generation.id,
