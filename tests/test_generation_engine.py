@@ -31,7 +31,7 @@ from dreampixel.core.models import (
 from dreampixel.core.settings import settings
 from services import events, jobs
 from services.credits.service import InsufficientCredits
-from services.generation import reaper
+from services.generation import reaper, runner
 from services.generation import service as generations
 from services.images.parameters import read_parameters
 from services.moderation.prompts import PromptBlocked
@@ -128,7 +128,7 @@ async def test_retryable_failures_everywhere_are_retried_then_fail_with_a_refund
     engine: Harness, scripted: dict[str, ScriptedProvider], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "generation_max_retries", 2)
-    monkeypatch.setattr(generation_job, "backoff_delay", lambda *a, **k: 0.01)
+    monkeypatch.setattr(runner, "backoff_delay", lambda *a, **k: 0.01)
     for provider in scripted.values():
         provider.will(*["unavailable"] * 10)
     user_id = make_user(credits=4)

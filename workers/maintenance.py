@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from dreampixel.core.db import uow
+from dreampixel.core.db import in_uow
 from services.generation import reaper
 
 
 async def reap(ctx: dict[str, Any]) -> dict[str, int]:
     """Return stuck `processing` generations to the queue or fail them with a refund."""
-
-    def sweep() -> dict[str, int]:
-        with uow() as session:
-            return reaper.reap(session)
-
-    return await asyncio.to_thread(sweep)
+    return await in_uow(reaper.reap)

@@ -8,11 +8,12 @@ runs after a successful commit and is dropped on rollback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import sessionmaker
@@ -33,6 +34,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 _AFTER_COMMIT = "dreampixel.after_commit"
+
+T = TypeVar("T")
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -126,6 +129,16 @@ def uow() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def in_uow(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(session, *args)` in its own unit of work on a thread, off the event loop."""
+
+    def work() -> T:
+        with uow() as session:
+            return fn(session, *args)
+
+    return await asyncio.to_thread(work)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
