@@ -60,12 +60,14 @@ def to_create(
     """
     try:
         parsed = GenerationRequest.model_validate(request)
-        return GenerationCreate(
-            prompt=parsed.prompt, negative_prompt=parsed.negative_prompt, seed_requested=parsed.seed,
-            width=parsed.width, height=parsed.height, steps=parsed.steps, guidance_scale=parsed.guidance_scale,
-            num_variations=parsed.num_variations, output_format=parsed.format, provider_requested=parsed.provider,
-            reference_image_id=reference_image_id, seed_listing_id=parsed.seed_id, idempotency_key=idempotency_key,
-        )
+        return GenerationCreate.model_validate({
+            "prompt": parsed.prompt, "negative_prompt": parsed.negative_prompt, "seed_requested": parsed.seed,
+            "width": parsed.width, "height": parsed.height, "steps": parsed.steps,
+            "guidance_scale": parsed.guidance_scale, "num_variations": parsed.num_variations,
+            "output_format": parsed.format, "provider_requested": parsed.provider,
+            "reference_image_id": reference_image_id, "seed_listing_id": parsed.seed_id,
+            "idempotency_key": idempotency_key,
+        })
     except ValidationError as error:
         errors = [{"field": _field(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
                   for e in error.errors()]

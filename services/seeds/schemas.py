@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlmodel import Session, col, or_, select
 
-from dreampixel.core.models import Image, ImageType, Seed, User
+from dreampixel.core.models import Image, ImageType, ModerationStatus, Seed, User
 from dreampixel.core.schemas import Timestamp
 from services.storage import get_storage
 
@@ -95,3 +95,16 @@ def seeds_public(session: Session, seeds: list[Seed]) -> list[SeedPublic]:
     """The seed objects of several seeds, with two queries for all their images and creators."""
     shown, names = examples(session, seeds), creator_names(session, seeds)
     return [seed_public(seed, shown[seed.id], names.get(seed.creator_id or "")) for seed in seeds]
+
+
+class SeedModeration(BaseModel):
+    """A seed's moderation state after an admin decision."""
+
+    object: Literal["seed"] = "seed"
+    id: str
+    moderation_status: ModerationStatus
+    moderation_reason: str | None
+
+    @classmethod
+    def of(cls, seed: Seed) -> SeedModeration:
+        return cls(id=seed.id, moderation_status=seed.moderation_status, moderation_reason=seed.moderation_reason)
