@@ -164,3 +164,10 @@ async def test_the_health_report_matches_its_schema_whether_ok_or_degraded(
     response = await api.get("/api/health")
     assert response.status_code in (200, 503)
     assert problems(document, schema_of(document, "GET", "/health", response.status_code), response.json()) == []
+
+
+async def test_no_schema_in_the_document_carries_a_secret(document: dict[str, Any]) -> None:
+    secrets = {"password_hash", "key_hash", "token_hash", "secret_ciphertext", "secret", "storage_key"}
+    leaked = [f"{name}.{field}" for name, schema in document["components"]["schemas"].items()
+              for field in schema.get("properties", {}) if field in secrets]
+    assert leaked == []
