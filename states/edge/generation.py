@@ -18,9 +18,10 @@ from dreampixel.core.models import GenerationSource, User
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
 from services.gallery import service as gallery
 from services.generation import service as generations
-from services.generation.schemas import GenerationPublic, generation_public, to_create
+from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
 from services.images import parameters, references
 from services.providers import registry
+from services.providers.schemas import ProviderList
 from states.edge.accounts import Viewer
 
 RECENT_CARDS = 6
@@ -175,10 +176,9 @@ def account(viewer: Viewer) -> Account:
     """Credits left and today's generations: what the form shows beside the cost."""
     with uow() as session:
         user = _user(session, viewer)
-        use = generations.usage(session, user)
+        use = DailyUsage(**generations.usage(session, user))
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
-                       limit=use["limit"], used=use["used"], remaining=use["remaining"],
-                       resets_at=_when(use["resets_at"]))
+                       limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at))
 
 
 def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:
@@ -243,11 +243,11 @@ def retry(viewer: Viewer, generation_id: str) -> Card:
 async def providers() -> list[ProviderOption]:
     """Every known provider with a health word for the picker."""
     options = []
-    for status in await registry.provider_statuses():
-        configured, healthy = bool(status.get("configured")), bool(status.get("healthy"))
+    for status in ProviderList.of(await registry.provider_statuses()).data:
+        configured, healthy = status.configured, bool(status.healthy)
         word = "not configured" if not configured else ("healthy" if healthy else "unavailable")
-        options.append(ProviderOption(name=status["name"], configured=configured, healthy=configured and healthy,
-                                      label=f"{status['name']} · {word}"))
+        options.append(ProviderOption(name=status.name, configured=configured, healthy=configured and healthy,
+                                      label=f"{status.name} · {word}"))
     return options
 
 
