@@ -5,8 +5,6 @@ Thin wrappers: services.accounts.admin decides who may do what.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -14,8 +12,10 @@ from sqlmodel import Session
 from dreampixel.api.deps import SessionCaller, WebCaller
 from dreampixel.core.db import uow
 from dreampixel.core.errors import Unauthorized
-from dreampixel.core.models import Role, Seed, User
+from dreampixel.core.models import Role, User
 from services.accounts import admin
+from services.accounts.schemas import UserStanding
+from services.seeds.schemas import SeedModeration
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -44,43 +44,36 @@ def _actor(session: Session, caller: WebCaller) -> User:
     return actor
 
 
-def _user_json(user: User) -> dict[str, Any]:
-    return {"object": "user", "id": user.id, "role": user.role.value, "status": user.status.value}
-
-
-def _seed_json(seed: Seed) -> dict[str, Any]:
-    return {"object": "seed", "id": seed.id, "moderation_status": seed.moderation_status.value,
-            "moderation_reason": seed.moderation_reason}
-
-
 @router.post("/users/{user_id}/suspend")
-def suspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> dict[str, Any]:
+def suspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> UserStanding:
     """Suspend an account: every session and API key of it stops working now."""
     with uow() as session:
         user = admin.suspend(session, actor=_actor(session, caller), user_id=user_id, reason=body.reason,
                              ip=_client_ip(request))
-        return _user_json(user)
+        return UserStanding.of(user)
 
 
 @router.post("/users/{user_id}/unsuspend")
-def unsuspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> dict[str, Any]:
+def unsuspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> UserStanding:
     with uow() as session:
         user = admin.unsuspend(session, actor=_actor(session, caller), user_id=user_id, reason=body.reason,
                                ip=_client_ip(request))
-        return _user_json(user)
+        return UserStanding.of(user)
 
 
 @router.post("/users/{user_id}/role")
-def change_role(user_id: str, body: RoleInput, request: Request, caller: SessionCaller) -> dict[str, Any]:
+def change_role(user_id: str, body: RoleInput, request: Request, caller: SessionCaller) -> UserStanding:
     with uow() as session:
         user = admin.set_role(session, actor=_actor(session, caller), user_id=user_id, role=body.role,
                               reason=body.reason, ip=_client_ip(request))
-        return _user_json(user)
+        return UserStanding.of(user)
 
 
 @router.post("/seeds/{seed_id}/moderate")
-def moderate_seed(seed_id: str, body: ModerationInput, request: Request, caller: SessionCaller) -> dict[str, Any]:
+def moderate_seed(
+    seed_id: str, body: ModerationInput, request: Request, caller: SessionCaller
+) -> SeedModeration:
     with uow() as session:
         seed = admin.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id, approve=body.approve,
                                    reason=body.reason, ip=_client_ip(request))
-        return _seed_json(seed)
+        return SeedModeration.of(seed)

@@ -29,7 +29,7 @@ def clear_session_cookie(response: RedirectResponse) -> None:
                            secure=settings.base_url.startswith("https://"))
 
 
-@router.get("/session")
+@router.get("/session", response_class=RedirectResponse, status_code=303)
 def start_session(request: Request, ticket: str = "", next: str = "/generate") -> RedirectResponse:
     """Exchange a sign-in ticket for the session cookie, then go on to `next`."""
     with uow() as session:
@@ -42,7 +42,7 @@ def start_session(request: Request, ticket: str = "", next: str = "/generate") -
     return response
 
 
-@router.get("/signed-out")
+@router.get("/signed-out", response_class=RedirectResponse, status_code=303)
 def signed_out() -> RedirectResponse:
     """Drop the cookie of a session the page has already revoked."""
     response = RedirectResponse("/", status_code=303)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request as StarletteRequest
@@ -167,7 +168,11 @@ async def _form_token(scope: Scope, body: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@router.get("/csrf")
+class CsrfToken(BaseModel):
+    csrf_token: str
+
+
+@router.get("/csrf", response_model=CsrfToken)
 def csrf_token(request: Request) -> JSONResponse:
     """The CSRF token for this browser (kept if it has one), also set as the `dp_csrf` cookie."""
     token = request.cookies.get(CSRF_COOKIE) or ""

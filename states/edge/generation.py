@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from dreampixel.core.db import uow
-from dreampixel.core.errors import DreamPixelError, NotFound, ValidationFailed
-from dreampixel.core.models import GenerationCreate, GenerationSource, User
+from dreampixel.core.errors import DreamPixelError, NotFound
+from dreampixel.core.models import GenerationSource, User
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
 from services.gallery import service as gallery
 from services.generation import service as generations
-from services.generation import views
+from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
 from services.images import parameters, references
 from services.providers import registry
+from services.providers.schemas import ProviderList
 from states.edge.accounts import Viewer
 
 RECENT_CARDS = 6
@@ -133,35 +132,36 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%b %d, %H:%M UTC") if value else ""
 
 
-def _card(generation: dict[str, Any], *, favorite: bool = False) -> Card:
-    data = generation["input"]
-    provider = generation["provider"]
-    error = generation["error"] or {}
-    code = error.get("code") or ""
+def _card(generation: GenerationPublic, *, favorite: bool = False) -> Card:
+    data = generation.input
+    provider = generation.provider
+    error = generation.error
+    code = error.code if error else ""
     hint, link_label, link = ERROR_ACTIONS.get(code, ("Try again; the credits were returned.", "", "")) \
         if code and code != "canceled" else ("", "", "")
-    queue = generation["queue"] or {}
-    attempts = provider["attempts"] or []
-    tried = " → ".join(f"{a['provider']} ({a['status']})" for a in attempts) if len(attempts) > 1 else ""
-    status = generation["status"]
-    held = generation["cost"]["credits_charged"] if status == "succeeded" else generation["cost"]["credits_held"]
+    queue = generation.queue
+    attempts = provider.attempts
+    tried = " → ".join(f"{a.provider} ({a.status})" for a in attempts) if len(attempts) > 1 else ""
+    status = generation.status.value
+    held = generation.cost.credits_charged if status == "succeeded" else generation.cost.credits_held
+    seed = str(generation.seed if generation.seed is not None else "")
     return Card(
-        id=generation["id"], status=status, status_label=STATUS_LABELS.get(status, status),
+        id=generation.id, status=status, status_label=STATUS_LABELS.get(status, status),
         active=status in ("queued", "processing"), retryable=status in ("failed", "expired", "canceled"),
-        prompt=data["prompt"], negative_prompt=data["negative_prompt"] or "",
-        seed=str(generation["seed"] if generation["seed"] is not None else ""),
-        width=data["width"], height=data["height"], steps=data["steps"], guidance=data["guidance_scale"],
-        variations=data["num_variations"], output_format=data["format"],
-        provider_requested=provider["requested"] or "", provider_used=provider["used"] or "", attempts=tried,
-        queue_position=queue.get("position") or 0, estimated_start=queue.get("estimated_start_at") or "",
-        started_at=generation["started_at"] or "",
+        prompt=data.prompt, negative_prompt=data.negative_prompt or "", seed=seed,
+        width=data.width, height=data.height, steps=data.steps, guidance=data.guidance_scale,
+        variations=data.num_variations, output_format=data.format.value,
+        provider_requested=provider.requested or "", provider_used=provider.used or "", attempts=tried,
+        queue_position=queue.position if queue else 0,
+        estimated_start=queue.estimated_start_at.isoformat() if queue else "",
+        started_at=generation.started_at.isoformat() if generation.started_at else "",
         cost=f"{held} credit{'s' if held != 1 else ''}",
-        error_code=code, error_message=error.get("message") or "", error_hint=hint, error_link_label=link_label,
-        error_link=link, favorite=favorite,
-        images=[CardImage(id=o["image_id"], url=o["url"], medium_url=o["medium_url"] or o["url"],
-                          thumbnail_url=o["thumbnail_url"] or o["url"], width=o["width"], height=o["height"],
-                          seed=str(o["seed"] if o["seed"] is not None else generation["seed"]))
-                for o in generation["outputs"]],
+        error_code=code, error_message=(error.message if error else None) or "", error_hint=hint,
+        error_link_label=link_label, error_link=link, favorite=favorite,
+        images=[CardImage(id=o.image_id, url=o.url, medium_url=o.medium_url or o.url,
+                          thumbnail_url=o.thumbnail_url or o.url, width=o.width, height=o.height,
+                          seed=str(o.seed if o.seed is not None else generation.seed))
+                for o in generation.outputs],
     )
 
 
@@ -176,24 +176,23 @@ def account(viewer: Viewer) -> Account:
     """Credits left and today's generations: what the form shows beside the cost."""
     with uow() as session:
         user = _user(session, viewer)
-        use = generations.usage(session, user)
+        use = DailyUsage(**generations.usage(session, user))
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
-                       limit=use["limit"], used=use["used"], remaining=use["remaining"],
-                       resets_at=_when(use["resets_at"]))
+                       limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at))
 
 
 def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:
     """The viewer's latest generations, newest first (the page's cards after a reload)."""
     with uow() as session:
         rows, _ = generations.list_for_user(session, user_id=viewer.user_id, limit=limit)
-        return [_card(views.generation_object(session, row), favorite=row.is_favorite) for row in rows]
+        return [_card(generation_public(session, row), favorite=row.is_favorite) for row in rows]
 
 
 def card(viewer: Viewer, generation_id: str) -> Card:
     """One of the viewer's generations; another user's raises NotFound."""
     with uow() as session:
         generation = generations.get_for_user(session, user_id=viewer.user_id, generation_id=generation_id)
-        return _card(views.generation_object(session, generation), favorite=generation.is_favorite)
+        return _card(generation_public(session, generation), favorite=generation.is_favorite)
 
 
 def set_favorite(viewer: Viewer, generation_id: str, favorite: bool) -> Card:
@@ -201,7 +200,7 @@ def set_favorite(viewer: Viewer, generation_id: str, favorite: bool) -> Card:
     with uow() as session:
         gallery.set_favorite(session, user_id=viewer.user_id, generation_id=generation_id, favorite=favorite)
         generation = generations.get_for_user(session, user_id=viewer.user_id, generation_id=generation_id)
-        return _card(views.generation_object(session, generation), favorite=generation.is_favorite)
+        return _card(generation_public(session, generation), favorite=generation.is_favorite)
 
 
 def cost(width: int, height: int, variations: int) -> int:
@@ -214,48 +213,41 @@ def random_seed() -> int:
 
 def submit(viewer: Viewer, form: FormInput) -> Card:
     """Queue a generation from the form; raises DreamPixelError with a message for people."""
-    try:
-        request = GenerationCreate(
-            prompt=form.prompt, negative_prompt=form.negative_prompt, seed_requested=form.seed,
-            width=form.width, height=form.height, steps=form.steps, guidance_scale=form.guidance,
-            num_variations=form.variations, output_format=form.output_format,
-            provider_requested=form.provider or None, reference_image_id=form.reference_image_id or None,
-            seed_listing_id=form.seed_listing_id or None,
-        )
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        raise ValidationFailed(f"{where.replace('_', ' ').capitalize()}: {message}.",
-                               errors=[{"field": where, "message": message}]) from error
+    request = to_create(
+        {"prompt": form.prompt, "negative_prompt": form.negative_prompt, "seed": form.seed, "width": form.width,
+         "height": form.height, "steps": form.steps, "guidance_scale": form.guidance,
+         "num_variations": form.variations, "format": form.output_format, "provider": form.provider or None,
+         "seed_id": form.seed_listing_id or None},
+        reference_image_id=form.reference_image_id or None,
+    )
     with uow() as session:
         user = _user(session, viewer)
         if request.reference_image_id:
             references.get_for_user(session, user_id=user.id, image_id=request.reference_image_id)
         generation = generations.submit(session, user=user, request=request, source=GenerationSource.WEB)
-        return _card(views.generation_object(session, generation))
+        return _card(generation_public(session, generation))
 
 
 def cancel(viewer: Viewer, generation_id: str) -> Card:
     with uow() as session:
         generation = generations.cancel(session, user_id=viewer.user_id, generation_id=generation_id)
-        return _card(views.generation_object(session, generation))
+        return _card(generation_public(session, generation))
 
 
 def retry(viewer: Viewer, generation_id: str) -> Card:
     with uow() as session:
         generation = generations.retry(session, user=_user(session, viewer), generation_id=generation_id)
-        return _card(views.generation_object(session, generation))
+        return _card(generation_public(session, generation))
 
 
 async def providers() -> list[ProviderOption]:
     """Every known provider with a health word for the picker."""
     options = []
-    for status in await registry.provider_statuses():
-        configured, healthy = bool(status.get("configured")), bool(status.get("healthy"))
+    for status in ProviderList.of(await registry.provider_statuses()).data:
+        configured, healthy = status.configured, bool(status.healthy)
         word = "not configured" if not configured else ("healthy" if healthy else "unavailable")
-        options.append(ProviderOption(name=status["name"], configured=configured, healthy=configured and healthy,
-                                      label=f"{status['name']} · {word}"))
+        options.append(ProviderOption(name=status.name, configured=configured, healthy=configured and healthy,
+                                      label=f"{status.name} · {word}"))
     return options
 
 

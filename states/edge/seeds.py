@@ -10,8 +10,9 @@ from typing import Any
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import Seed
-from services.generation import views as generation_views
-from services.seeds import service, views
+from services.generation.schemas import outputs
+from services.seeds import service
+from services.seeds.schemas import SeedPublic, seeds_public
 from states.edge.accounts import Viewer
 
 
@@ -63,14 +64,14 @@ _SETTING_LABELS = (("width", "Width"), ("height", "Height"), ("steps", "Steps"),
                    ("provider", "Provider"))
 
 
+def _card(seed: SeedPublic) -> SeedCard:
+    return SeedCard(id=seed.id, title=seed.title, creator=seed.creator.name if seed.creator else "Former member",
+                    uses=seed.use_count, category=seed.category.capitalize(),
+                    image_url=seed.examples[0].thumbnail_url if seed.examples else "")
+
+
 def _cards(session: Any, seeds: list[Seed]) -> list[SeedCard]:
-    shown, names = views.examples(session, seeds), views.creator_names(session, seeds)
-    return [
-        SeedCard(id=seed.id, title=seed.title, creator=names.get(seed.creator_id or "", "Former member"),
-                 uses=seed.use_count, category=seed.category.value.capitalize(),
-                 image_url=shown[seed.id][0].thumbnail_url if shown[seed.id] else "")
-        for seed in seeds
-    ]
+    return [_card(seed) for seed in seeds_public(session, seeds)]
 
 
 def browse(*, category: str = "", q: str = "", sort: service.Sort = "popular", cursor: str | None = None,
@@ -90,18 +91,18 @@ def featured(limit: int = 8) -> list[SeedCard]:
 def detail(seed_id: str, viewer: Viewer | None) -> SeedDetail:
     """An approved seed (or the viewer's own); raises NotFound otherwise."""
     with uow() as session:
-        seed = service.get_public(session, seed_id, viewer_id=viewer.user_id if viewer else None)
-        shown = views.examples(session, [seed])[seed.id]
-        creator = views.creator_names(session, [seed]).get(seed.creator_id or "", "Former member")
+        row = service.get_public(session, seed_id, viewer_id=viewer.user_id if viewer else None)
+        seed = seeds_public(session, [row])[0]
         recipe = seed.recipe
         return SeedDetail(
-            id=seed.id, title=seed.title, description=seed.description, creator=creator,
-            category=seed.category.value.capitalize(), seed_number=str(seed.seed_number),
+            id=seed.id, title=seed.title, description=seed.description,
+            creator=seed.creator.name if seed.creator else "Former member",
+            category=seed.category.capitalize(), seed_number=str(seed.seed),
             prompt=str(recipe.get("prompt", "")), negative_prompt=str(recipe.get("negative_prompt", "") or ""),
             settings=[(label, str(recipe[key])) for key, label in _SETTING_LABELS if recipe.get(key) is not None],
-            images=[example.url for example in shown], uses=seed.use_count, favorites=seed.favorite_count,
+            images=[example.url for example in seed.examples], uses=seed.use_count, favorites=seed.favorite_count,
             favorite=viewer is not None and service.is_favorite(session, user_id=viewer.user_id, seed_id=seed.id),
-            status=seed.moderation_status.value,
+            status=row.moderation_status.value,
         )
 
 
@@ -146,7 +147,7 @@ def publishable(viewer: Viewer) -> list[PublishOption]:
     with uow() as session:
         options = []
         for generation in service.publishable(session, user_id=viewer.user_id):
-            outputs = generation_views.outputs(session, generation)
-            image = (outputs[0]["thumbnail_url"] or outputs[0]["url"]) if outputs else ""
+            delivered = outputs(session, generation)
+            image = (delivered[0].thumbnail_url or delivered[0].url) if delivered else ""
             options.append(PublishOption(generation_id=generation.id, prompt=generation.prompt[:120], image_url=image))
         return options

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from dreampixel.api.deps import ApiCaller, SessionDep, require
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models import User
+from dreampixel.core.schemas import Page
+from services.accounts.schemas import AccountPublic
 from services.credits import usage
+from services.credits.schemas import LedgerEntryPublic, UsagePublic
 from services.generation import service as generations
 
 router = APIRouter(prefix="/account", tags=["account"])
@@ -18,28 +20,13 @@ router = APIRouter(prefix="/account", tags=["account"])
 Caller = Annotated[ApiCaller, require("account:read")]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 @router.get("")
-def get_account(session: SessionDep, caller: Caller) -> dict[str, Any]:
+def get_account(session: SessionDep, caller: Caller) -> AccountPublic:
     """Who the key belongs to, the credit balance and today's generation allowance."""
     user = session.get(User, caller.user_id)
     if user is None:  # deleted between authentication and now
         raise NotFound("No such account.")
-    daily = generations.usage(session, user)
-    return {
-        "object": "account",
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "tier": user.tier.value.lower(),
-        "email_verified": user.email_verified_at is not None,
-        "credit_balance": user.credit_balance,
-        "daily": {**daily, "resets_at": _iso(daily["resets_at"])},
-        "created_at": _iso(user.created_at),
-    }
+    return AccountPublic.of(user, generations.usage(session, user))
 
 
 @router.get("/credits")
@@ -48,27 +35,10 @@ def list_credits(
     caller: Caller,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=usage.MAX_LEDGER_PAGE)] = 20,
-) -> dict[str, Any]:
+) -> Page[LedgerEntryPublic]:
     """The credit ledger, newest first: every hold, release, grant and purchase with the balance after."""
     entries, next_cursor = usage.ledger_page(session, user_id=caller.user_id, cursor=cursor, limit=limit)
-    return {
-        "object": "list",
-        "data": [
-            {
-                "object": "ledger_entry",
-                "id": e.id,
-                "delta": e.delta,
-                "reason": e.reason.value,
-                "reference": e.reference,
-                "generation_id": e.generation_id,
-                "balance_after": e.balance_after,
-                "created_at": _iso(e.created_at),
-            }
-            for e in entries
-        ],
-        "next_cursor": next_cursor,
-        "has_more": next_cursor is not None,
-    }
+    return Page[LedgerEntryPublic].of([LedgerEntryPublic.of(e) for e in entries], next_cursor)
 
 
 @router.get("/usage")
@@ -76,29 +46,6 @@ def get_usage(
     session: SessionDep,
     caller: Caller,
     days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS)] = usage.DEFAULT_DAYS,
-) -> dict[str, Any]:
+) -> UsagePublic:
     """Generations per UTC day for the last `days` days (today included, oldest first, empty days as zeros)."""
-    series = usage.daily_usage(session, user_id=caller.user_id, days=days)
-    return {
-        "object": "usage",
-        "timezone": "UTC",
-        "days": days,
-        "totals": {
-            "generations": sum(d.total for d in series),
-            "succeeded": sum(d.succeeded for d in series),
-            "failed": sum(d.failed for d in series),
-            "in_progress": sum(d.in_progress for d in series),
-            "credits_spent": sum(d.credits_spent for d in series),
-        },
-        "data": [
-            {
-                "date": d.day.isoformat(),
-                "generations": d.total,
-                "succeeded": d.succeeded,
-                "failed": d.failed,
-                "in_progress": d.in_progress,
-                "credits_spent": d.credits_spent,
-            }
-            for d in series
-        ],
-    }
+    return UsagePublic.of(usage.daily_usage(session, user_id=caller.user_id, days=days), days)

@@ -11,16 +11,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dreampixel.api.deps import ApiCaller, require
 from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
-from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus, User
+from dreampixel.core.models import GenerationSource, GenerationStatus, User
+from dreampixel.core.schemas import Page
 from services import events
 from services.generation import service as generations
-from services.generation import views
+from services.generation.schemas import (
+    DailyUsage,
+    Estimate,
+    GenerationPublic,
+    GenerationRequest,
+    generation_public,
+    to_create,
+)
 from services.idempotency import service as idempotency
 from services.images import references
 
@@ -28,44 +35,6 @@ router = APIRouter(prefix="/generations", tags=["generations"])
 
 MAX_WAIT_SECONDS = 60
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d+)")
-
-
-class GenerationInput(BaseModel):
-    """The body of POST /generations; bounds are checked again by the model's own schema."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(max_length=10_000)
-    negative_prompt: str = Field(default="", max_length=10_000)
-    seed: int | None = Field(default=None, ge=0, le=generations.MAX_SEED)
-    width: int = 1024
-    height: int = 1024
-    steps: int = 30
-    guidance_scale: float = 7.5
-    num_variations: int = 1
-    format: str = "png"
-    provider: str | None = None
-    reference_image_id: str | None = None
-    reference_image_url: str | None = Field(default=None, max_length=2048)
-    seed_id: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-def _to_create(body: GenerationInput, idempotency_key: str | None, reference_image_id: str | None) -> GenerationCreate:
-    try:
-        return GenerationCreate(
-            prompt=body.prompt, negative_prompt=body.negative_prompt, seed_requested=body.seed, width=body.width,
-            height=body.height, steps=body.steps, guidance_scale=body.guidance_scale,
-            num_variations=body.num_variations, output_format=body.format, provider_requested=body.provider,
-            reference_image_id=reference_image_id, seed_listing_id=body.seed_id, idempotency_key=idempotency_key,
-        )
-    except ValidationError as error:
-        fields = {"seed_requested": "seed", "output_format": "format", "provider_requested": "provider"}
-        raise ValidationFailed(
-            "The request has invalid fields.",
-            errors=[{"field": fields.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else "body",
-                     "message": e["msg"]} for e in error.errors()],
-        ) from error
 
 
 def _prefer_wait(prefer: str | None) -> int | None:
@@ -84,20 +53,20 @@ async def _wait_for_final(stream: AsyncIterator[dict[str, Any]], generation_id: 
                     return
 
 
-def _read(caller: ApiCaller, generation_id: str) -> dict[str, Any]:
+def _read(caller: ApiCaller, generation_id: str) -> GenerationPublic:
     with uow() as session:
         generation = generations.get_for_user(session, user_id=caller.user_id, generation_id=generation_id)
-        return views.generation_object(session, generation)
+        return generation_public(session, generation)
 
 
-async def _resolve_reference(caller: ApiCaller, body: GenerationInput) -> str | None:
+async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str | None:
     if body.reference_image_url and body.reference_image_id:
         raise ValidationFailed("Send reference_image_id or reference_image_url, not both.",
                                errors=[{"field": "reference_image_url", "message": "Choose one."}])
-    if body.reference_image_id:
+    if image_id := body.reference_image_id:
         def check() -> str:
             with uow() as session:
-                return references.get_for_user(session, user_id=caller.user_id, image_id=body.reference_image_id).id
+                return references.get_for_user(session, user_id=caller.user_id, image_id=image_id).id
         return await asyncio.to_thread(check)
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
@@ -106,9 +75,14 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationInput) -> str | 
     return None
 
 
-@router.post("", status_code=202, responses={201: {"description": "Finished within Prefer: wait"}})
+@router.post(
+    "",
+    status_code=202,
+    response_model=GenerationPublic,
+    responses={201: {"model": GenerationPublic, "description": "Finished within Prefer: wait"}},
+)
 async def create_generation(
-    body: GenerationInput,
+    body: GenerationRequest,
     request: Request,
     caller: ApiCaller = require("generations:write"),
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -128,7 +102,7 @@ async def create_generation(
     try:
         wait = _prefer_wait(prefer)
         reference_id = await _resolve_reference(caller, body)
-        create = _to_create(body, idempotency_key, reference_id)
+        create = to_create(body, reference_image_id=reference_id, idempotency_key=idempotency_key)
 
         def submit() -> str:
             with uow() as session:
@@ -144,7 +118,7 @@ async def create_generation(
                 await _wait_for_final(stream, generation_id, wait)
         else:
             generation_id = await asyncio.to_thread(submit)
-        payload = await asyncio.to_thread(_read, caller, generation_id)
+        generation = await asyncio.to_thread(_read, caller, generation_id)
     except BaseException:
         if idempotency_key:
             def forget() -> None:
@@ -153,8 +127,8 @@ async def create_generation(
             await asyncio.to_thread(forget)
         raise
 
-    finished = GenerationStatus(payload["status"]).is_final
-    status = 201 if finished else 202
+    payload = generation.json_dict()
+    status = 201 if generation.status.is_final else 202
     headers = {"Location": f"/api/v1/generations/{generation_id}"}
     if wait is not None:
         headers["Preference-Applied"] = f"wait={wait}"
@@ -168,18 +142,14 @@ async def create_generation(
 
 
 @router.post("/estimate")
-def estimate_generation(body: GenerationInput, caller: ApiCaller = require("generations:read")) -> dict[str, Any]:
+def estimate_generation(body: GenerationRequest, caller: ApiCaller = require("generations:read")) -> Estimate:
     """What a generation would cost and what is left today; spends nothing."""
-    create = _to_create(body, None, None)
+    create = to_create(body, reference_image_id=None)
     with uow() as session:
         user = session.get(User, caller.user_id)
         assert user is not None
-        return {"credits": generations.estimate(create), "balance": user.credit_balance,
-                "daily": _usage_json(generations.usage(session, user))}
-
-
-def _usage_json(usage: dict[str, Any]) -> dict[str, Any]:
-    return {**usage, "resets_at": usage["resets_at"].isoformat() if usage["resets_at"] else None}
+        return Estimate(credits=generations.estimate(create), balance=user.credit_balance,
+                        daily=DailyUsage(**generations.usage(session, user)))
 
 
 @router.get("")
@@ -188,28 +158,27 @@ def list_generations(
     status: GenerationStatus | None = None,
     cursor: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=20, ge=1, le=100),
-) -> dict[str, Any]:
+) -> Page[GenerationPublic]:
     with uow() as session:
         rows, next_cursor = generations.list_for_user(session, user_id=caller.user_id, status=status,
                                                       cursor=cursor, limit=limit)
-        return {"object": "list", "data": [views.generation_object(session, g) for g in rows],
-                "next_cursor": next_cursor, "has_more": next_cursor is not None}
+        return Page[GenerationPublic].of([generation_public(session, g) for g in rows], next_cursor)
 
 
 @router.get("/{generation_id}")
-def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> dict[str, Any]:
+def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> GenerationPublic:
     return _read(caller, generation_id)
 
 
 @router.post("/{generation_id}/cancel")
-def cancel_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> dict[str, Any]:
+def cancel_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> GenerationPublic:
     """End a queued or running generation; its held credits are released."""
     with uow() as session:
         generations.cancel(session, user_id=caller.user_id, generation_id=generation_id)
     return _read(caller, generation_id)
 
 
-@router.post("/{generation_id}/retry", status_code=202)
+@router.post("/{generation_id}/retry", status_code=202, response_model=GenerationPublic)
 def retry_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> JSONResponse:
     """A new generation with the same input as a failed, expired or canceled one."""
     with uow() as session:
@@ -218,10 +187,16 @@ def retry_generation(generation_id: str, caller: ApiCaller = require("generation
         retried = generations.retry(session, user=user, generation_id=generation_id, source=GenerationSource.API,
                                     api_key_id=caller.key_id)
         new_id = retried.id
-    return JSONResponse(_read(caller, new_id), status_code=202, headers={"Location": f"/api/v1/generations/{new_id}"})
+    return JSONResponse(_read(caller, new_id).json_dict(), status_code=202,
+                        headers={"Location": f"/api/v1/generations/{new_id}"})
 
 
-@router.get("/{generation_id}/events")
+@router.get(
+    "/{generation_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                     "description": "`event: generation.<status>` lines, each with the generation object as data"}},
+)
 async def generation_events(generation_id: str, caller: ApiCaller = require("generations:read")) -> StreamingResponse:
     """Server-Sent Events: the current state, then every change until a final status."""
     await asyncio.to_thread(_read, caller, generation_id)  # 404 before the stream starts
@@ -230,15 +205,15 @@ async def generation_events(generation_id: str, caller: ApiCaller = require("gen
         # Subscribe first, then read: a change between the two is seen, never missed.
         async with events.subscribe(caller.user_id) as updates:
             current = await asyncio.to_thread(_read, caller, generation_id)
-            yield f"event: generation.{current['status']}\ndata: {json.dumps(current)}\n\n"
-            if GenerationStatus(current["status"]).is_final:
+            yield f"event: generation.{current.status.value}\ndata: {json.dumps(current.json_dict())}\n\n"
+            if current.status.is_final:
                 return
             async for event in updates:
                 if event.get("generation_id") != generation_id:
                     continue
                 current = await asyncio.to_thread(_read, caller, generation_id)
-                yield f"event: {event['type']}\ndata: {json.dumps(current)}\n\n"
-                if GenerationStatus(current["status"]).is_final:
+                yield f"event: {event['type']}\ndata: {json.dumps(current.json_dict())}\n\n"
+                if current.status.is_final:
                     return
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from services.providers import registry
+from services.providers.schemas import ProviderList, ProvidersHealth
 
 router = APIRouter(tags=["providers"])
 
 
-@router.get("/providers")
-async def list_providers() -> dict[str, Any]:
+# exclude_unset: an unconfigured provider has no latency_ms or capabilities key at all.
+@router.get("/providers", response_model_exclude_unset=True)
+async def list_providers() -> ProviderList:
     """Every known provider: configured, healthy, circuit state and capabilities."""
-    return {"object": "list", "data": await registry.provider_statuses()}
+    return ProviderList.of(await registry.provider_statuses())
 
 
-@router.get("/health/providers")
-async def provider_health() -> dict[str, Any]:
+@router.get("/health/providers", response_model_exclude_unset=True)
+async def provider_health() -> ProvidersHealth:
     """Each provider's configured/healthy state, and which can serve a generation now."""
-    statuses = await registry.provider_statuses()
-    available = [s["name"] for s in statuses
-                 if s["configured"] and s["healthy"] is not False and s["circuit"] != "open"]
-    return {"status": "ok" if available else "degraded", "available": available,
-            "providers": {s["name"]: s for s in statuses}}
+    return ProvidersHealth.of(await registry.provider_statuses())

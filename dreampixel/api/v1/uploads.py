@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -13,10 +13,35 @@ from dreampixel.api.deps import ApiCaller, require
 from dreampixel.api.downloads import image_download
 from dreampixel.core.db import uow
 from dreampixel.core.errors import DreamPixelError, ValidationFailed
+from dreampixel.core.schemas import Timestamp
 from dreampixel.core.settings import settings
 from services.images import references
 
 router = APIRouter(tags=["images"])
+
+
+class ImagePublic(BaseModel):
+    """A stored image as `references.describe` writes it; signed URLs, no storage keys."""
+
+    id: str
+    object: Literal["image"] = "image"
+    type: str  # reference | full | medium | thumbnail
+    url: str
+    thumbnail_url: str | None
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+    sha256: str
+    perceptual_hash: str | None
+    created_at: Timestamp
+
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+IMAGE_FILES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": _BINARY, "image/jpeg": _BINARY, "image/webp": _BINARY},
+          "description": "The image file, with a Content-Disposition attachment name"},
+}
 
 
 class UrlUpload(BaseModel):
@@ -70,7 +95,12 @@ async def save_reference(user_id: str, data: bytes, *, source: str) -> tuple[dic
     return await asyncio.to_thread(save), True
 
 
-@router.post("/uploads", status_code=201)
+@router.post(
+    "/uploads",
+    status_code=201,
+    response_model=ImagePublic,
+    responses={200: {"model": ImagePublic, "description": "The same bytes were uploaded before: that image"}},
+)
 async def upload_reference(request: Request, caller: ApiCaller = require("uploads:write")) -> JSONResponse:
     """Store a reference image (PNG, JPEG or WebP); the same bytes uploaded twice are stored once."""
     data, source = await _read_upload(request)
@@ -79,12 +109,13 @@ async def upload_reference(request: Request, caller: ApiCaller = require("upload
 
 
 @router.get("/images/{image_id}")
-def get_image(image_id: str, caller: ApiCaller = require("images:read")) -> dict[str, Any]:
+def get_image(image_id: str, caller: ApiCaller = require("images:read")) -> ImagePublic:
     with uow() as session:
-        return references.describe(references.get_for_user(session, user_id=caller.user_id, image_id=image_id))
+        image = references.get_for_user(session, user_id=caller.user_id, image_id=image_id)
+        return ImagePublic.model_validate(references.describe(image))
 
 
-@router.get("/images/{image_id}/download")
+@router.get("/images/{image_id}/download", response_class=Response, responses=IMAGE_FILES)
 async def download_image(image_id: str, caller: ApiCaller = require("images:read"),
                          format: str = "png") -> Response:
     """The full-size image as `format` (png, jpeg or webp); a PNG carries the generation's parameters."""

@@ -29,14 +29,6 @@ class CreditLedgerBase(SQLModel):
     reference: str | None = Field(default=None, max_length=255)
 
 
-class CreditLedgerCreate(CreditLedgerBase):
-    user_id: str
-    balance_after: int = Field(ge=0)
-
-
-# There is no CreditLedgerUpdate: ledger rows are history and are never changed.
-
-
 class CreditLedger(CreditLedgerBase, CreatedAt, table=True):
     """One change to a user's balance, with the balance it left behind."""
 
@@ -52,12 +44,6 @@ class CreditLedger(CreditLedgerBase, CreatedAt, table=True):
     balance_after: int
 
 
-class CreditLedgerPublic(CreditLedgerBase):
-    id: str
-    balance_after: int
-    created_at: datetime
-
-
 # --- subscriptions ------------------------------------------------------------------------------
 
 
@@ -67,21 +53,6 @@ class SubscriptionBase(SQLModel):
     price_id: str | None = Field(default=None, max_length=255)
     current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_at_period_end: bool = flag_field()
-
-
-class SubscriptionCreate(SubscriptionBase):
-    user_id: str
-    stripe_customer_id: str = Field(max_length=255)
-    stripe_subscription_id: str | None = Field(default=None, max_length=255)
-
-
-class SubscriptionUpdate(SQLModel):
-    status: SubscriptionStatus | None = None
-    tier: Tier | None = None
-    price_id: str | None = None
-    stripe_subscription_id: str | None = None
-    current_period_end: datetime | None = None
-    cancel_at_period_end: bool | None = None
 
 
 class Subscription(SubscriptionBase, Timestamps, table=True):
@@ -94,12 +65,6 @@ class Subscription(SubscriptionBase, Timestamps, table=True):
     user_id: str = reference("users.id", ondelete="CASCADE")
     stripe_customer_id: str = Field(max_length=255, index=True)
     stripe_subscription_id: str | None = Field(default=None, max_length=255, unique=True)
-
-
-class SubscriptionPublic(SubscriptionBase):
-    id: str
-    created_at: datetime
-    updated_at: datetime
 
 
 # --- invoices -----------------------------------------------------------------------------------
@@ -116,18 +81,6 @@ class InvoiceBase(SQLModel):
     period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class InvoiceCreate(InvoiceBase):
-    user_id: str
-    stripe_invoice_id: str = Field(max_length=255)
-
-
-class InvoiceUpdate(SQLModel):
-    status: str | None = Field(default=None, max_length=32)
-    amount_paid: int | None = None
-    hosted_invoice_url: str | None = None
-    pdf_storage_key: str | None = None
-
-
 class Invoice(InvoiceBase, CreatedAt, table=True):
     __tablename__ = "invoices"
 
@@ -136,11 +89,6 @@ class Invoice(InvoiceBase, CreatedAt, table=True):
     user_id: str | None = reference("users.id", ondelete="SET NULL", nullable=True, index=True)
     stripe_invoice_id: str = Field(max_length=255, unique=True)
     pdf_storage_key: str | None = Field(default=None, max_length=512)
-
-
-class InvoicePublic(InvoiceBase):
-    id: str
-    created_at: datetime
 
 
 # --- Stripe events ------------------------------------------------------------------------------

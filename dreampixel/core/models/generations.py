@@ -66,12 +66,6 @@ class GenerationCreate(GenerationBase):
         return value
 
 
-class GenerationUpdate(SQLModel):
-    """What an owner may change on a generation after it was made."""
-
-    is_favorite: bool | None = None
-
-
 class Generation(GenerationBase, Timestamps, table=True):
     __tablename__ = "generations"
     __table_args__ = (
@@ -127,25 +121,3 @@ class Generation(GenerationBase, Timestamps, table=True):
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_type=JSONType, nullable=False, sa_column_kwargs={"name": "metadata"}
     )
-
-
-class GenerationPublic(GenerationBase):
-    id: str
-    status: GenerationStatus
-    source: GenerationSource
-    seed_used: int | None
-    provider_used: str | None
-    error_code: str | None
-    error_message: str | None
-    credits_charged: int
-    credits_refunded: int
-    queued_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    processing_time_ms: int | None
-    reference_image_id: str | None
-    seed_listing_id: str | None
-    retry_of_id: str | None
-    is_favorite: bool
-    created_at: datetime
-    updated_at: datetime

@@ -1,6 +1,5 @@
 """Stored image files: reference uploads, generated outputs and their derivatives."""
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index
@@ -17,22 +16,6 @@ class ImageBase(SQLModel):
     content_type: str = Field(max_length=64)
     # Which of a generation's variations this is (0-based); None for uploads and derivatives.
     variation_index: int | None = None
-
-
-class ImageCreate(ImageBase):
-    width: int = Field(ge=1)
-    height: int = Field(ge=1)
-    storage_key: str = Field(min_length=1, max_length=512)
-    url: str | None = Field(default=None, max_length=2048)
-    bytes: int = Field(ge=0)
-    sha256: str = Field(min_length=64, max_length=64)
-    generation_id: str | None = None
-    parent_id: str | None = None
-
-
-class ImageUpdate(SQLModel):
-    status: ImageStatus | None = None
-    url: str | None = Field(default=None, max_length=2048)
 
 
 class Image(ImageBase, CreatedAt, table=True):
@@ -58,14 +41,3 @@ class Image(ImageBase, CreatedAt, table=True):
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_type=JSONType, nullable=False, sa_column_kwargs={"name": "metadata"}
     )
-
-
-class ImagePublic(ImageBase):
-    id: str
-    status: ImageStatus
-    url: str | None
-    bytes: int
-    sha256: str
-    generation_id: str | None
-    parent_id: str | None
-    created_at: datetime

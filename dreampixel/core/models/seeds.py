@@ -38,12 +38,6 @@ class SeedCreate(SeedBase):
     example_image_ids: list[str] = Field(default_factory=list, max_length=8)
 
 
-class SeedUpdate(SQLModel):
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
-    category: SeedCategory | None = None
-
-
 class Seed(SeedBase, Timestamps, table=True):
     __tablename__ = "seeds"
     __table_args__ = (
@@ -67,21 +61,6 @@ class Seed(SeedBase, Timestamps, table=True):
     moderated_by_id: str | None = reference("users.id", ondelete="SET NULL", nullable=True)
     moderated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class SeedPublic(SeedBase):
-    id: str
-    seed_number: int
-    creator_id: str | None
-    example_image_ids: list[str]
-    source_generation_id: str | None
-    use_count: int
-    favorite_count: int
-    featured: bool
-    moderation_status: ModerationStatus
-    moderation_reason: str | None
-    published_at: datetime | None
-    created_at: datetime
 
 
 class SeedFavorite(CreatedAt, table=True):

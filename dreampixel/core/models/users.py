@@ -59,16 +59,6 @@ class UserCreate(UserBase):
         return value.strip()
 
 
-class UserUpdate(SQLModel):
-    email: str | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else normalized_email(value)
-
-
 class User(UserBase, Timestamps, table=True):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("credit_balance >= 0", name="credit_balance_non_negative"),)
@@ -153,17 +143,6 @@ class ApiKeyBase(SQLModel):
     daily_credit_cap: int | None = Field(default=None)
 
 
-class ApiKeyCreate(ApiKeyBase):
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
-    daily_credit_cap: int | None = Field(default=None, ge=1)
-
-
-class ApiKeyUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
-    scopes: list[str] | None = None
-    daily_credit_cap: int | None = Field(default=None, ge=1)
-
-
 class ApiKey(ApiKeyBase, CreatedAt, table=True):
     __tablename__ = "api_keys"
 
@@ -182,9 +161,3 @@ class ApiKeyPublic(ApiKeyBase):
     last_used_at: datetime | None
     revoked_at: datetime | None
     created_at: datetime
-
-
-class ApiKeyCreated(ApiKeyPublic):
-    """Returned once, when the key is made: the only time its plaintext leaves the server."""
-
-    key: str

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
@@ -43,25 +42,6 @@ class WebhookEndpointBase(SQLModel):
     enabled: bool = flag_field(default=True)
 
 
-class WebhookEndpointCreate(WebhookEndpointBase):
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        return checked_webhook_url(value)
-
-
-class WebhookEndpointUpdate(SQLModel):
-    url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
-    description: str | None = Field(default=None, max_length=255)
-    events: list[str] | None = None
-    enabled: bool | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        return None if value is None else checked_webhook_url(value)
-
-
 class WebhookEndpoint(WebhookEndpointBase, Timestamps, table=True):
     __tablename__ = "webhook_endpoints"
 
@@ -82,12 +62,6 @@ class WebhookEndpointPublic(WebhookEndpointBase):
     updated_at: datetime
 
 
-class WebhookEndpointCreated(WebhookEndpointPublic):
-    """Returned once, when the endpoint is made: the only time its secret leaves the server."""
-
-    secret: str
-
-
 # --- deliveries ---------------------------------------------------------------------------------
 
 
@@ -96,20 +70,6 @@ class WebhookDeliveryBase(SQLModel):
     event_id: str = Field(max_length=64)
     event_type: str = Field(max_length=128)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
-
-
-class WebhookDeliveryCreate(WebhookDeliveryBase):
-    endpoint_id: str
-
-
-class WebhookDeliveryUpdate(SQLModel):
-    """What the sender records after an attempt."""
-
-    status: DeliveryStatus | None = None
-    response_status: int | None = None
-    response_excerpt: str | None = None
-    latency_ms: int | None = None
-    next_attempt_at: datetime | None = None
 
 
 class WebhookDelivery(WebhookDeliveryBase, CreatedAt, table=True):
@@ -130,17 +90,3 @@ class WebhookDelivery(WebhookDeliveryBase, CreatedAt, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class WebhookDeliveryPublic(WebhookDeliveryBase):
-    id: str
-    endpoint_id: str
-    status: DeliveryStatus
-    attempt_count: int
-    response_status: int | None
-    response_excerpt: str | None
-    latency_ms: int | None
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
-    delivered_at: datetime | None
-    created_at: datetime
