@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import Generation, GenerationCreate, GenerationStatus, Image, ImageType, OutputFormat
 from dreampixel.core.schemas import Timestamp
 from services.generation import service as generations
+from services.images import repository as image_rows
 from services.storage import get_storage
 
 ERROR_RETRYABLE = {"provider_unavailable", "provider_timeout", "provider_rate_limited", "worker_lost",
@@ -189,15 +190,9 @@ class Estimate(BaseModel):
     daily: DailyUsage
 
 
-def _output_rows(session: Session, generation_id: str) -> list[Image]:
-    return list(session.exec(
-        select(Image).where(Image.generation_id == generation_id).order_by(col(Image.variation_index))
-    ).all())
-
-
 def outputs(session: Session, generation: Generation) -> list[GenerationOutput]:
     """One entry per delivered image: the full file and its thumbnail, as signed URLs."""
-    rows = _output_rows(session, generation.id)
+    rows = image_rows.outputs_of(session, generation.id)
     storage = get_storage()
     by_parent: dict[str, dict[ImageType, Image]] = {}
     for row in rows:

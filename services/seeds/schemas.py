@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
-from dreampixel.core.models import Image, ImageType, ModerationStatus, Seed, User
+from dreampixel.core.models import ImageType, ModerationStatus, Seed, User
 from dreampixel.core.schemas import Timestamp
+from services.images import repository as image_rows
 from services.storage import get_storage
 
 
@@ -48,7 +49,7 @@ def examples(session: Session, seeds: list[Seed]) -> dict[str, list[SeedExample]
     ids = [image_id for seed in seeds for image_id in seed.example_image_ids]
     if not ids:
         return {seed.id: [] for seed in seeds}
-    rows = session.exec(select(Image).where(or_(col(Image.id).in_(ids), col(Image.parent_id).in_(ids)))).all()
+    rows = image_rows.with_derivatives(session, ids)
     storage = get_storage()
     full = {row.id: row for row in rows if row.id in ids}
     thumbs = {row.parent_id: row for row in rows if row.type is ImageType.THUMBNAIL and row.parent_id}
