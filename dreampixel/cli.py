@@ -94,15 +94,16 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _reap(_args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
-    from services import jobs
     from services.generation import reaper
+    from services.jobs import service as jobs
+    from services.jobs.queue import ArqQueue
 
     async def sweep() -> dict[str, int]:
         from dreampixel.core.settings import settings
 
         queue = None
         if settings.redis_url:
-            queue = await jobs.ArqQueue.connect(settings.redis_url)
+            queue = await ArqQueue.connect(settings.redis_url)
             jobs.install(queue)
 
         def run() -> dict[str, int]:

@@ -9,7 +9,7 @@ from arq.worker import Retry
 
 from dreampixel.core.settings import settings
 from services.email import EmailMessage, EmailSendError, OutboxSender, get_sender
-from services.jobs import backoff_delay
+from services.jobs.queue import backoff_delay
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,7 @@ from dreampixel.core.settings import settings
 from services.generation import service as generations
 from services.images import pool
 from services.images.pipeline import Derived, Encoded
-from services.jobs import backoff_delay
+from services.jobs.queue import backoff_delay
 from services.providers import router
 from services.providers.base import GenerationRequest, ProviderError, ProviderResult
 from services.storage import get_storage

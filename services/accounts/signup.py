@@ -11,9 +11,9 @@ from sqlmodel import Session
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import User
 from dreampixel.core.models.users import NAME_MAX_LENGTH, normalized_email
-from services import notifications
 from services.accounts import passwords, verification
 from services.accounts.service import MIN_PASSWORD_LENGTH, check_password_rules, create_user, get_by_email
+from services.email import notifications
 
 SIGNED_UP_MESSAGE = "Check your inbox: we sent a link to confirm your email."
 

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from dreampixel.core.errors import RateLimited
 from dreampixel.core.models import TokenPurpose, User
-from services import notifications
 from services.accounts import clock, tokens
 from services.accounts.service import get_by_email
+from services.email import notifications
 
 RESEND_PER_MINUTE = 1
 RESEND_PER_DAY = 5

@@ -18,7 +18,7 @@ from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus, User
-from services import events
+from services.events import service as events
 from services.generation import service as generations
 from services.generation import views
 from services.idempotency import service as idempotency
