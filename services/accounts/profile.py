@@ -11,7 +11,7 @@ from dreampixel.core.errors import NotFound, ValidationFailed
 from dreampixel.core.models import User
 from dreampixel.core.models.users import NAME_MAX_LENGTH
 from services.accounts import passwords, sessions
-from services.accounts.signup import check_new_password
+from services.accounts.service import check_new_password
 
 
 def _user(session: Session, user_id: str) -> User:

@@ -1,4 +1,4 @@
-"""Accounts: creating and finding users."""
+"""Accounts: creating and finding users, and the rules their email and password follow."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 
 from dreampixel.core.errors import Conflict, ValidationFailed
 from dreampixel.core.models import LedgerReason, Role, Tier, User, utcnow
-from services.accounts.passwords import MAX_PASSWORD_BYTES, hash_password
+from dreampixel.core.models.users import normalized_email
+from services.accounts.passwords import MAX_PASSWORD_BYTES, hash_password, is_common
 from services.credits import service as credits_service
 
 MIN_PASSWORD_LENGTH = 10
@@ -31,6 +32,24 @@ def check_password_rules(password: str) -> None:
             f"Passwords can be at most {MAX_PASSWORD_BYTES} bytes long.",
             errors=[{"field": "password", "message": f"At most {MAX_PASSWORD_BYTES} bytes."}],
         )
+
+
+def check_new_password(password: str) -> None:
+    """Length and byte limits, and not one of the commonest passwords."""
+    check_password_rules(password)
+    if is_common(password):
+        raise ValidationFailed(
+            "That password is one of the most common ones; choose another.",
+            errors=[{"field": "password", "message": "Too common: it would be among the first ones guessed."}],
+        )
+
+
+def check_email(email: str) -> str:
+    try:
+        return normalized_email(email)
+    except ValueError:
+        raise ValidationFailed("That is not an email address.",
+                               errors=[{"field": "email", "message": "Enter an email like you@example.com."}]) from None
 
 
 def create_user(
