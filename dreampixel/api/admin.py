@@ -1,6 +1,6 @@
 """/api/admin: account and seed moderation for signed-in staff (cookie session, CSRF-checked).
 
-Thin wrappers: services.accounts.admin decides who may do what.
+Thin wrappers: services.accounts.admin and services.seeds.moderation decide who may do what.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dreampixel.core.db import uow
 from dreampixel.core.errors import Unauthorized
 from dreampixel.core.models import Role, Seed, User
 from services.accounts import admin
+from services.seeds import moderation
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -81,6 +82,6 @@ def change_role(user_id: str, body: RoleInput, request: Request, caller: Session
 @router.post("/seeds/{seed_id}/moderate")
 def moderate_seed(seed_id: str, body: ModerationInput, request: Request, caller: SessionCaller) -> dict[str, Any]:
     with uow() as session:
-        seed = admin.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id, approve=body.approve,
-                                   reason=body.reason, ip=_client_ip(request))
+        seed = moderation.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id,
+                                        approve=body.approve, reason=body.reason, ip=_client_ip(request))
         return _seed_json(seed)
