@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from dreampixel.core.errors import Conflict, ValidationFailed
-from dreampixel.core.models import LedgerReason, Role, Tier, User, utcnow
+from dreampixel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dreampixel.core.models import LedgerReason, Role, Tier, User, UserStatus, utcnow
 from dreampixel.core.models.users import normalized_email
 from services.accounts.passwords import MAX_PASSWORD_BYTES, hash_password, is_common
 from services.credits import service as credits_service
@@ -19,6 +19,16 @@ def normalize_email(email: str) -> str:
 
 def get_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def active_user(session: Session, user_id: str) -> User:
+    """The caller's own account: NotFound once it is deleted, Forbidden while it is suspended."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    if user.status is not UserStatus.ACTIVE:
+        raise Forbidden("This account is suspended.", code="account_suspended")
+    return user
 
 
 def check_password_rules(password: str) -> None:

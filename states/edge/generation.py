@@ -15,9 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from dreampixel.core.db import uow
-from dreampixel.core.errors import DreamPixelError, NotFound, ValidationFailed
-from dreampixel.core.models import GenerationCreate, GenerationSource, User
+from dreampixel.core.errors import DreamPixelError, ValidationFailed
+from dreampixel.core.models import GenerationCreate, GenerationSource
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
+from services.accounts import service as accounts
 from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation import views
@@ -165,17 +166,10 @@ def _card(generation: dict[str, Any], *, favorite: bool = False) -> Card:
     )
 
 
-def _user(session: Any, viewer: Viewer) -> User:
-    user = session.get(User, viewer.user_id)
-    if user is None:
-        raise NotFound("No such account.")
-    return user
-
-
 def account(viewer: Viewer) -> Account:
     """Credits left and today's generations: what the form shows beside the cost."""
     with uow() as session:
-        user = _user(session, viewer)
+        user = accounts.active_user(session, viewer.user_id)
         use = generations.usage(session, user)
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
                        limit=use["limit"], used=use["used"], remaining=use["remaining"],
@@ -229,7 +223,7 @@ def submit(viewer: Viewer, form: FormInput) -> Card:
         raise ValidationFailed(f"{where.replace('_', ' ').capitalize()}: {message}.",
                                errors=[{"field": where, "message": message}]) from error
     with uow() as session:
-        user = _user(session, viewer)
+        user = accounts.active_user(session, viewer.user_id)
         if request.reference_image_id:
             references.get_for_user(session, user_id=user.id, image_id=request.reference_image_id)
         generation = generations.submit(session, user=user, request=request, source=GenerationSource.WEB)
@@ -244,7 +238,8 @@ def cancel(viewer: Viewer, generation_id: str) -> Card:
 
 def retry(viewer: Viewer, generation_id: str) -> Card:
     with uow() as session:
-        generation = generations.retry(session, user=_user(session, viewer), generation_id=generation_id)
+        user = accounts.active_user(session, viewer.user_id)
+        generation = generations.retry(session, user=user, generation_id=generation_id)
         return _card(views.generation_object(session, generation))
 
 

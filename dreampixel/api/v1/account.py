@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from dreampixel.api.deps import ApiCaller, SessionDep, require
-from dreampixel.core.errors import NotFound
-from dreampixel.core.models import User
+from services.accounts import service as accounts
 from services.credits import usage
 from services.generation import service as generations
 
@@ -25,9 +24,7 @@ def _iso(value: datetime | None) -> str | None:
 @router.get("")
 def get_account(session: SessionDep, caller: Caller) -> dict[str, Any]:
     """Who the key belongs to, the credit balance and today's generation allowance."""
-    user = session.get(User, caller.user_id)
-    if user is None:  # deleted between authentication and now
-        raise NotFound("No such account.")
+    user = accounts.active_user(session, caller.user_id)
     daily = generations.usage(session, user)
     return {
         "object": "account",

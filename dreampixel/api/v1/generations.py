@@ -17,7 +17,8 @@ from dreampixel.api.deps import ApiCaller, require
 from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
-from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus, User
+from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus
+from services.accounts import service as accounts
 from services.events import service as events
 from services.generation import service as generations
 from services.generation import views
@@ -132,8 +133,7 @@ async def create_generation(
 
         def submit() -> str:
             with uow() as session:
-                user = session.get(User, caller.user_id)
-                assert user is not None
+                user = accounts.active_user(session, caller.user_id)
                 generation = generations.submit(session, user=user, request=create, source=GenerationSource.API,
                                                 api_key_id=caller.key_id)
                 return generation.id
@@ -172,8 +172,7 @@ def estimate_generation(body: GenerationInput, caller: ApiCaller = require("gene
     """What a generation would cost and what is left today; spends nothing."""
     create = _to_create(body, None, None)
     with uow() as session:
-        user = session.get(User, caller.user_id)
-        assert user is not None
+        user = accounts.active_user(session, caller.user_id)
         return {"credits": generations.estimate(create), "balance": user.credit_balance,
                 "daily": _usage_json(generations.usage(session, user))}
 
@@ -213,8 +212,7 @@ def cancel_generation(generation_id: str, caller: ApiCaller = require("generatio
 def retry_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> JSONResponse:
     """A new generation with the same input as a failed, expired or canceled one."""
     with uow() as session:
-        user = session.get(User, caller.user_id)
-        assert user is not None
+        user = accounts.active_user(session, caller.user_id)
         retried = generations.retry(session, user=user, generation_id=generation_id, source=GenerationSource.API,
                                     api_key_id=caller.key_id)
         new_id = retried.id
