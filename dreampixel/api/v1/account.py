@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -75,18 +76,12 @@ def get_usage(
     days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS)] = usage.DEFAULT_DAYS,
 ) -> dict[str, Any]:
     """Generations per UTC day for the last `days` days (today included, oldest first, empty days as zeros)."""
-    series = usage.daily_usage(session, user_id=caller.user_id, days=days)
+    summary = usage.summary(session, user_id=caller.user_id, days=days)
     return {
         "object": "usage",
         "timezone": "UTC",
         "days": days,
-        "totals": {
-            "generations": sum(d.total for d in series),
-            "succeeded": sum(d.succeeded for d in series),
-            "failed": sum(d.failed for d in series),
-            "in_progress": sum(d.in_progress for d in series),
-            "credits_spent": sum(d.credits_spent for d in series),
-        },
+        "totals": dataclasses.asdict(summary.totals),
         "data": [
             {
                 "date": d.day.isoformat(),
@@ -96,6 +91,6 @@ def get_usage(
                 "in_progress": d.in_progress,
                 "credits_spent": d.credits_spent,
             }
-            for d in series
+            for d in summary.days
         ],
     }
