@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -16,6 +20,14 @@ from services.images.pipeline import Derived
 from services.storage import get_storage
 
 log = structlog.get_logger(__name__)
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class SavedReference:
+    image: dict[str, Any]  # describe()'s fields
+    created: bool  # False when the user had stored the same bytes before
 
 
 def find_duplicate(session: Session, *, user_id: str, sha256: str) -> Image | None:
@@ -55,6 +67,31 @@ def record(session: Session, fields: dict[str, Any]) -> Image:
     session.add(image)
     session.flush()
     return image
+
+
+async def save(user_id: str, data: bytes, *, source: str, unit_of_work: UnitOfWork) -> SavedReference:
+    """Validate, re-encode and store a reference image once per user; bad files raise InvalidImage.
+
+    The edge passes its `unit_of_work`: the duplicate check and the insert each run in one, on a
+    thread, and no transaction stays open while the files are written.
+    """
+    derived = await prepare(data)
+
+    def existing() -> dict[str, Any] | None:
+        with unit_of_work() as session:
+            found = find_duplicate(session, user_id=user_id, sha256=derived.sha256)
+            return describe(found) if found else None
+
+    duplicate = await asyncio.to_thread(existing)
+    if duplicate is not None:
+        return SavedReference(duplicate, created=False)
+    _key, fields = await store(user_id, derived, source=source)
+
+    def insert() -> dict[str, Any]:
+        with unit_of_work() as session:
+            return describe(record(session, fields))
+
+    return SavedReference(await asyncio.to_thread(insert), created=True)
 
 
 async def fetch_bytes(url: str) -> bytes:

@@ -6,7 +6,6 @@ The page submits, cancels, retries and re-reads generations here (see __init__.p
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -256,22 +255,7 @@ async def providers() -> list[ProviderOption]:
 
 async def store_reference(viewer: Viewer, data: bytes, *, source: str) -> Reference:
     """Validate, re-encode and store a reference image once per user; bad files raise InvalidImage."""
-    derived = await references.prepare(data)
-
-    def existing() -> dict[str, Any] | None:
-        with uow() as session:
-            found = references.find_duplicate(session, user_id=viewer.user_id, sha256=derived.sha256)
-            return references.describe(found) if found else None
-
-    described = await asyncio.to_thread(existing)
-    if described is None:
-        _key, fields = await references.store(viewer.user_id, derived, source=source)
-
-        def save() -> dict[str, Any]:
-            with uow() as session:
-                return references.describe(references.record(session, fields))
-
-        described = await asyncio.to_thread(save)
+    described = (await references.save(viewer.user_id, data, source=source, unit_of_work=uow)).image
     return Reference(id=described["id"], thumbnail_url=described["thumbnail_url"] or described["url"],
                      width=described["width"], height=described["height"])
 

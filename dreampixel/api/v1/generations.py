@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dreampixel.api.deps import ApiCaller, require
-from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import GenerationCreate, GenerationSource, GenerationStatus
@@ -102,8 +101,8 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationInput) -> str | 
         return await asyncio.to_thread(check)
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
-        image, _created = await save_reference(caller.user_id, data, source="url")
-        return str(image["id"])
+        saved = await references.save(caller.user_id, data, source="url", unit_of_work=uow)
+        return str(saved.image["id"])
     return None
 
 

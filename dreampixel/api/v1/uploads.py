@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -49,33 +48,12 @@ async def _read_upload(request: Request) -> tuple[bytes, str]:
                           status_code=415, code="unsupported_media_type")
 
 
-async def save_reference(user_id: str, data: bytes, *, source: str) -> tuple[dict[str, Any], bool]:
-    """Validate and store a reference image once per user; (its description, whether it is new)."""
-    derived = await references.prepare(data)
-
-    def existing() -> dict[str, Any] | None:
-        with uow() as session:
-            found = references.find_duplicate(session, user_id=user_id, sha256=derived.sha256)
-            return references.describe(found) if found else None
-
-    duplicate = await asyncio.to_thread(existing)
-    if duplicate is not None:
-        return duplicate, False
-    _key, fields = await references.store(user_id, derived, source=source)
-
-    def save() -> dict[str, Any]:
-        with uow() as session:
-            return references.describe(references.record(session, fields))
-
-    return await asyncio.to_thread(save), True
-
-
 @router.post("/uploads", status_code=201)
 async def upload_reference(request: Request, caller: ApiCaller = require("uploads:write")) -> JSONResponse:
     """Store a reference image (PNG, JPEG or WebP); the same bytes uploaded twice are stored once."""
     data, source = await _read_upload(request)
-    image, created = await save_reference(caller.user_id, data, source=source)
-    return JSONResponse(image, status_code=201 if created else 200)
+    saved = await references.save(caller.user_id, data, source=source, unit_of_work=uow)
+    return JSONResponse(saved.image, status_code=201 if saved.created else 200)
 
 
 @router.get("/images/{image_id}")
