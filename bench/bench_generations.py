@@ -83,12 +83,15 @@ class Platform:
     def __init__(self) -> None:
         from dreampixel.core.db import uow
         from dreampixel.core.models import GenerationCreate, Tier, User
-        from services import events, jobs
         from services.accounts import service as accounts
+        from services.events import service as events
         from services.generation import service as generations
+        from services.jobs import service as jobs
+        from services.jobs.queue import ArqQueue
 
         self.uow, self.GenerationCreate, self.User = uow, GenerationCreate, User
         self.events, self.jobs, self.generations = events, jobs, generations
+        self.ArqQueue = ArqQueue
         with uow() as session:
             user = accounts.create_user(session, email="bench@example.com", password="bench password 1",
                                         tier=Tier.ENTERPRISE, credits=1_000_000, verified=True)
@@ -202,7 +205,7 @@ def _bench(args: argparse.Namespace, env: dict[str, str], servers: dict[str, int
 
         async def measure() -> dict[str, object]:
             # Jobs leave this process for Redis the way they leave the app: after each commit.
-            platform.jobs.install(await platform.jobs.ArqQueue.connect(env["REDIS_URL"]))
+            platform.jobs.install(await platform.ArqQueue.connect(env["REDIS_URL"]))
             await run_end_to_end(platform, list(range(5)), 2)  # warm the workers' pools
             rates = []
             tracked = {

@@ -71,13 +71,28 @@ def _create_api_key(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from dreampixel.core.models import Role, Tier
+    from dreampixel.core.settings import settings
+    from services.accounts import service as accounts
     from services.seeds import demo
 
-    created = asyncio.run(demo.seed_demo())
-    if created:
-        print("demo data created")
-    else:
-        print("demo data already present")
+    with uow() as session:
+        # The admin account marks a database that was seeded already.
+        if accounts.get_by_email(session, settings.demo_admin_email) is not None:
+            print("demo data already present")
+            return 0
+        admin = accounts.create_user(
+            session, email=settings.demo_admin_email, password=settings.demo_admin_password.get_secret_value(),
+            name="Dream Pixel Admin", role=Role.ADMIN, tier=Tier.ENTERPRISE, credits=1000, verified=True,
+        )
+        accounts.create_user(
+            session, email=settings.demo_user_email, password=settings.demo_user_password.get_secret_value(),
+            name="Demo User", tier=Tier.PRO, credits=100, verified=True,
+        )
+        admin_id = admin.id
+    asyncio.run(demo.seed_marketplace(creator_id=admin_id))
+    print("demo data created")
     return 0
 
 
@@ -94,15 +109,16 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _reap(_args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
-    from services import jobs
     from services.generation import reaper
+    from services.jobs import service as jobs
+    from services.jobs.queue import ArqQueue
 
     async def sweep() -> dict[str, int]:
         from dreampixel.core.settings import settings
 
         queue = None
         if settings.redis_url:
-            queue = await jobs.ArqQueue.connect(settings.redis_url)
+            queue = await ArqQueue.connect(settings.redis_url)
             jobs.install(queue)
 
         def run() -> dict[str, int]:

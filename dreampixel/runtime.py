@@ -15,9 +15,10 @@ import structlog
 from dreampixel.core.db import uow
 from dreampixel.core.logging import configure_logging
 from dreampixel.core.settings import settings
-from services import jobs
 from services.generation import reaper
 from services.images import pool
+from services.jobs import service as jobs
+from services.jobs.queue import ArqQueue, JobQueue
 from workers import in_process
 
 log = structlog.get_logger(__name__)
@@ -28,7 +29,7 @@ async def jobs_lifespan() -> AsyncIterator[None]:
     configure_logging()
     log.info("app.features", **settings.features())
     if settings.redis_url:
-        queue: jobs.JobQueue = await jobs.ArqQueue.connect(settings.redis_url)
+        queue: JobQueue = await ArqQueue.connect(settings.redis_url)
         jobs.install(queue)
         try:
             yield

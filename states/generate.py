@@ -16,7 +16,7 @@ import reflex as rx
 from reflex.event import EventSpec, KeyInputInfo
 
 from dreampixel.core.errors import DreamPixelError, NotFound
-from services import events
+from services.events import service as events
 from states.edge import generation as portal
 from states.edge.accounts import Viewer
 from states.edge.generation import Card, FormInput, ProviderOption

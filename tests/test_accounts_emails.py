@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from services.accounts import devices, sessions
 from services.email import templates
-from services.notifications import link
+from services.email.notifications import link
 from states.edge import accounts as portal
 from tests.factories import create_user
 from tests.fixtures.smtp import Inbox, SmtpServer

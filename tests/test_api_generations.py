@@ -94,7 +94,7 @@ async def test_submit_poll_and_download_a_png_that_carries_its_parameters(client
 
 
 async def test_a_queued_generation_shows_its_place_in_the_queue(client: Client) -> None:
-    from services import jobs
+    from services.jobs import service as jobs
 
     queue = jobs.uninstall()  # no worker: everything waits
     try:
@@ -240,7 +240,7 @@ async def test_another_users_generation_is_a_404(api: httpx.AsyncClient, client:
 
 async def test_cancel_through_the_api(client: Client) -> None:
     queue = client.http.queue  # type: ignore[attr-defined]
-    from services import jobs
+    from services.jobs import service as jobs
 
     jobs.uninstall()  # keep it queued
     try:

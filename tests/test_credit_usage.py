@@ -165,3 +165,16 @@ def test_the_window_is_bounded(session: Session) -> None:
     user = create_user(session)
     assert len(usage.daily_usage(session, user_id=user.id, days=10_000, now=NOW)) == usage.MAX_DAYS
     assert len(usage.daily_usage(session, user_id=user.id, days=0, now=NOW)) == 1
+
+
+def test_the_summary_totals_its_days(session: Session) -> None:
+    user = create_user(session)
+    create_generation(session, user, created_at=NOW - timedelta(hours=1), status=GenerationStatus.SUCCEEDED,
+                      credits_charged=2)
+    create_generation(session, user, created_at=NOW - timedelta(days=2), status=GenerationStatus.FAILED)
+    create_generation(session, user, created_at=NOW - timedelta(days=2), status=GenerationStatus.QUEUED)
+
+    summary = usage.summary(session, user_id=user.id, days=7, now=NOW)
+
+    assert len(summary.days) == 7 and summary.days[-1].day == NOW.date()
+    assert summary.totals == usage.UsageTotals(generations=3, succeeded=1, failed=1, in_progress=1, credits_spent=2)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from dreampixel.core.db import uow
 from dreampixel.core.settings import settings
-from services import events
+from services.events import service as events
 
 
 @pytest.fixture(params=["in-process", "redis"])

@@ -29,11 +29,12 @@ from dreampixel.core.models import (
     utcnow,
 )
 from dreampixel.core.settings import settings
-from services import events, jobs
 from services.credits.service import InsufficientCredits
+from services.events import service as events
 from services.generation import reaper, runner
 from services.generation import service as generations
 from services.images.parameters import read_parameters
+from services.jobs import service as jobs
 from services.moderation.prompts import PromptBlocked
 from services.storage import get_storage
 from tests.fixtures.engine import Harness, balance_and_ledger, images_of, load, make_user, submit

@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from dreampixel.core.db import uow
 from dreampixel.core.settings import settings
-from services import jobs
 from services.email import EmailMessage
+from services.jobs import service as jobs
+from services.jobs.queue import ArqQueue, InProcessQueue
 from tests.factories import create_user
 from workers import in_process
 from workers.functions import FUNCTIONS
@@ -39,14 +40,14 @@ def welcome(to: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def in_process_queue() -> AsyncIterator[jobs.InProcessQueue]:
+async def in_process_queue() -> AsyncIterator[InProcessQueue]:
     queue = await in_process.start(reap_every=None)
     yield queue
     await in_process.stop(queue)
 
 
 async def test_a_job_enqueued_in_a_unit_of_work_runs_after_the_commit(
-    session: Session, in_process_queue: jobs.InProcessQueue, outbox: Path
+    session: Session, in_process_queue: InProcessQueue, outbox: Path
 ) -> None:
     user = create_user(session)
 
@@ -63,7 +64,7 @@ async def test_a_job_enqueued_in_a_unit_of_work_runs_after_the_commit(
 
 
 async def test_a_job_enqueued_in_a_rolled_back_unit_of_work_is_dropped(
-    session: Session, in_process_queue: jobs.InProcessQueue, outbox: Path
+    session: Session, in_process_queue: InProcessQueue, outbox: Path
 ) -> None:
     def submit_then_fail() -> None:
         with uow() as work:
@@ -86,7 +87,7 @@ async def test_in_process_queue_refuses_a_second_job_with_a_pending_id() -> None
         started.set()
         await release.wait()
 
-    queue = jobs.InProcessQueue({"slow": slow}, loop=asyncio.get_running_loop())
+    queue = InProcessQueue({"slow": slow}, loop=asyncio.get_running_loop())
     assert await queue.enqueue("slow", "first", job_id="same") is True
     await started.wait()
     assert await queue.enqueue("slow", "second", job_id="same") is False
@@ -105,7 +106,7 @@ async def test_in_process_queue_honours_arq_retry() -> None:
         if ctx["job_try"] < 3:
             raise Retry(defer=0.01)
 
-    queue = jobs.InProcessQueue({"flaky": flaky}, loop=asyncio.get_running_loop())
+    queue = InProcessQueue({"flaky": flaky}, loop=asyncio.get_running_loop())
     await queue.enqueue("flaky")
     await queue.join()
     assert tries == [1, 2, 3]
@@ -118,7 +119,7 @@ async def test_in_process_queue_times_out_a_stuck_job() -> None:
         await asyncio.sleep(30)
         finished.append(True)
 
-    queue = jobs.InProcessQueue({"stuck": stuck}, job_timeout=0.05, loop=asyncio.get_running_loop())
+    queue = InProcessQueue({"stuck": stuck}, job_timeout=0.05, loop=asyncio.get_running_loop())
     await queue.enqueue("stuck")
     await queue.join(timeout=5)
     assert finished == [] and queue._pending == {}
@@ -128,7 +129,7 @@ async def test_the_arq_worker_runs_the_same_job_function(
     session: Session, redis_url: str, outbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "redis_url", redis_url)
-    queue = await jobs.ArqQueue.connect(redis_url)
+    queue = await ArqQueue.connect(redis_url)
     jobs.install(queue)
     try:
         user = create_user(session)
@@ -168,7 +169,7 @@ async def test_the_worker_does_not_recheck_its_own_running_jobs_in_redis_on_ever
     async def nap(_ctx: dict[str, Any]) -> None:
         await asyncio.sleep(0.5)
 
-    queue = await jobs.ArqQueue.connect(redis_url)
+    queue = await ArqQueue.connect(redis_url)
     try:
         for _ in range(4):
             await queue.pool.enqueue_job("nap")

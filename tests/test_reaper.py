@@ -12,9 +12,10 @@ from sqlmodel import Session
 from dreampixel.core.db import uow
 from dreampixel.core.models import Generation, GenerationStatus, LedgerReason, User, utcnow
 from dreampixel.core.settings import settings
-from services import jobs
 from services.credits import service as credits
 from services.generation import reaper
+from services.jobs import service as jobs
+from services.jobs.queue import InProcessQueue
 from tests.factories import create_generation, create_user
 
 
@@ -25,7 +26,7 @@ async def recorded_runs() -> Any:
     async def record(ctx: dict[str, Any], generation_id: str) -> None:
         runs.append(generation_id)
 
-    queue = jobs.InProcessQueue({"generation.run": record}, loop=asyncio.get_running_loop())
+    queue = InProcessQueue({"generation.run": record}, loop=asyncio.get_running_loop())
     jobs.install(queue)
     yield runs, queue
     jobs.uninstall()

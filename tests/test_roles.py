@@ -22,6 +22,7 @@ from dreampixel.core.models import ApiKey, AuditLog, AuthSession, ModerationStat
 from dreampixel.core.settings import settings
 from services.accounts import admin, sessions
 from services.api_keys import service as api_keys
+from services.seeds import moderation
 from tests.factories import create_seed, create_user
 
 TOKEN = "c" * 43
@@ -40,7 +41,7 @@ def audit_rows(session: Session, target_id: str) -> list[AuditLog]:
 
 def test_a_moderator_can_approve_a_seed(session: Session) -> None:
     moderator, seed = create_user(session, role=Role.MODERATOR), pending_seed(session)
-    admin.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=True, reason="Looks good")
+    moderation.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=True, reason="Looks good")
     assert seed.moderation_status is ModerationStatus.APPROVED and seed.published_at is not None
     assert seed.moderated_by_id == moderator.id
     [row] = audit_rows(session, seed.id)
@@ -50,15 +51,15 @@ def test_a_moderator_can_approve_a_seed(session: Session) -> None:
 def test_a_rejection_needs_a_reason(session: Session) -> None:
     moderator, seed = create_user(session, role=Role.MODERATOR), pending_seed(session)
     with pytest.raises(ValidationFailed):
-        admin.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=False, reason=" ")
-    admin.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=False, reason="Copied artwork")
+        moderation.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=False, reason=" ")
+    moderation.moderate_seed(session, actor=moderator, seed_id=seed.id, approve=False, reason="Copied artwork")
     assert seed.moderation_status is ModerationStatus.REJECTED and seed.published_at is None
 
 
 def test_a_plain_user_cannot_moderate(session: Session) -> None:
     user, seed = create_user(session), pending_seed(session)
     with pytest.raises(Forbidden) as refused:
-        admin.moderate_seed(session, actor=user, seed_id=seed.id, approve=True, reason="")
+        moderation.moderate_seed(session, actor=user, seed_id=seed.id, approve=True, reason="")
     assert refused.value.code == "forbidden" and refused.value.status_code == 403
     assert seed.moderation_status is ModerationStatus.PENDING
 

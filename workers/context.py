@@ -14,18 +14,19 @@ log = structlog.get_logger(__name__)
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     """arq start-up: logging, the pipeline pool, and a queue so jobs can enqueue jobs."""
-    from services import jobs
     from services.images import pool
+    from services.jobs import service as jobs
+    from services.jobs.queue import ArqQueue
 
     configure_logging()
     pool.start()  # one process per core for the image pipeline
-    jobs.install(jobs.ArqQueue(ctx["redis"], asyncio.get_running_loop()))
+    jobs.install(ArqQueue(ctx["redis"], asyncio.get_running_loop()))
     log.info("worker.started")
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
-    from services import jobs
     from services.images import pool
+    from services.jobs import service as jobs
 
     jobs.uninstall()
     pool.shutdown()

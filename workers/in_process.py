@@ -8,7 +8,8 @@ from typing import Any
 
 import structlog
 
-from services import jobs
+from services.jobs import service as jobs
+from services.jobs.queue import InProcessQueue
 from workers.functions import FUNCTIONS
 from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
 
@@ -17,10 +18,10 @@ log = structlog.get_logger(__name__)
 REAP_EVERY_SECONDS = 60
 
 
-async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> jobs.InProcessQueue:
+async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> InProcessQueue:
     """Install an in-process queue on the running loop and start the reaper's timer."""
     ctx: dict[str, Any] = {}
-    queue = jobs.InProcessQueue(
+    queue = InProcessQueue(
         FUNCTIONS, ctx=ctx, max_jobs=MAX_JOBS, job_timeout=JOB_TIMEOUT_SECONDS, loop=asyncio.get_running_loop()
     )
     jobs.install(queue)
@@ -30,7 +31,7 @@ async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> jobs.InProc
     return queue
 
 
-async def stop(queue: jobs.InProcessQueue) -> None:
+async def stop(queue: InProcessQueue) -> None:
     reaper_task = queue.ctx.pop("reaper_task", None)
     if reaper_task is not None:
         reaper_task.cancel()
@@ -41,7 +42,7 @@ async def stop(queue: jobs.InProcessQueue) -> None:
     await queue.close()
 
 
-async def _reap_forever(queue: jobs.InProcessQueue, every: float) -> None:
+async def _reap_forever(queue: InProcessQueue, every: float) -> None:
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
         await asyncio.sleep(every)

@@ -1,6 +1,6 @@
 """/api/admin: account and seed moderation for signed-in staff (cookie session, CSRF-checked).
 
-Thin wrappers: services.accounts.admin decides who may do what.
+Thin wrappers: services.accounts.admin and services.seeds.moderation decide who may do what.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dreampixel.core.errors import Unauthorized
 from dreampixel.core.models import Role, User
 from services.accounts import admin
 from services.accounts.schemas import UserStanding
+from services.seeds import moderation
 from services.seeds.schemas import SeedModeration
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -74,6 +75,6 @@ def moderate_seed(
     seed_id: str, body: ModerationInput, request: Request, caller: SessionCaller
 ) -> SeedModeration:
     with uow() as session:
-        seed = admin.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id, approve=body.approve,
-                                   reason=body.reason, ip=_client_ip(request))
+        seed = moderation.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id,
+                                        approve=body.approve, reason=body.reason, ip=_client_ip(request))
         return SeedModeration.of(seed)

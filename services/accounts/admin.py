@@ -1,4 +1,4 @@
-"""Roles and suspension: what admins and moderators may do to accounts and seeds.
+"""Roles and suspension: what admins may do to accounts (seeds: services.seeds.moderation).
 
 Every function checks the actor's role itself; a page or route that hides a button is not
 authorization. Each action writes an AuditLog row in the caller's transaction.
@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dreampixel.core.logging import get_logger
-from dreampixel.core.models import ApiKey, AuditLog, ModerationStatus, Role, Seed, User, UserStatus, utcnow
+from dreampixel.core.models import ApiKey, AuditLog, Role, User, UserStatus, utcnow
 from services.accounts import sessions
 
 log = get_logger(__name__)
@@ -23,7 +23,8 @@ MODERATORS = frozenset({Role.MODERATOR, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 
 
-def _require(actor: User, allowed: frozenset[Role], action: str) -> None:
+def require_role(actor: User, allowed: frozenset[Role], action: str) -> None:
+    """Forbidden unless `actor` is active and holds one of the `allowed` roles."""
     if actor.status is not UserStatus.ACTIVE or actor.role not in allowed:
         raise Forbidden(f"Your role may not {action}.")
 
@@ -35,15 +36,17 @@ def _target(session: Session, user_id: str) -> User:
     return user
 
 
-def _reason(reason: str | None, *, required: bool) -> str | None:
+def clean_reason(reason: str | None, *, required: bool) -> str | None:
+    """The reason trimmed to its maximum length; ValidationFailed when required and blank."""
     cleaned = (reason or "").strip()[:REASON_MAX_LENGTH]
     if required and not cleaned:
         raise ValidationFailed("Give a reason.", errors=[{"field": "reason", "message": "Required."}])
     return cleaned or None
 
 
-def _audit(session: Session, *, actor: User, action: str, target_type: str, target_id: str, ip: str | None,
-           details: dict[str, Any]) -> None:
+def audit(session: Session, *, actor: User, action: str, target_type: str, target_id: str, ip: str | None,
+          details: dict[str, Any]) -> None:
+    """Record a staff action in the AuditLog, in the caller's transaction."""
     session.add(AuditLog(actor_id=actor.id, action=action, target_type=target_type, target_id=target_id,
                          ip=(ip or "")[:64] or None, details=details))
     log.info(action, actor_id=actor.id, target_id=target_id)
@@ -60,17 +63,17 @@ def revoke_api_keys(session: Session, *, user_id: str) -> int:
 
 def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str | None = None) -> User:
     """ADMIN only: suspend `user_id` and end all their web sessions and API keys at once."""
-    _require(actor, ADMINS, "suspend accounts")
+    require_role(actor, ADMINS, "suspend accounts")
     if user_id == actor.id:
         raise Conflict("You cannot suspend your own account.", code="cannot_suspend_self")
-    why = _reason(reason, required=True)
+    why = clean_reason(reason, required=True)
     user = _target(session, user_id)
     user.status = UserStatus.SUSPENDED
     session.add(user)
     ended = sessions.revoke_all(session, user_id=user.id)
     revoked = revoke_api_keys(session, user_id=user.id)
-    _audit(session, actor=actor, action="user.suspended", target_type="user", target_id=user.id, ip=ip,
-           details={"reason": why, "sessions_revoked": ended, "api_keys_revoked": revoked})
+    audit(session, actor=actor, action="user.suspended", target_type="user", target_id=user.id, ip=ip,
+          details={"reason": why, "sessions_revoked": ended, "api_keys_revoked": revoked})
     session.flush()
     return user
 
@@ -78,12 +81,12 @@ def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str
 def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None = None,
               ip: str | None = None) -> User:
     """ADMIN only: let `user_id` sign in again (revoked sessions and keys stay revoked)."""
-    _require(actor, ADMINS, "unsuspend accounts")
+    require_role(actor, ADMINS, "unsuspend accounts")
     user = _target(session, user_id)
     user.status = UserStatus.ACTIVE
     session.add(user)
-    _audit(session, actor=actor, action="user.unsuspended", target_type="user", target_id=user.id, ip=ip,
-           details={"reason": _reason(reason, required=False)})
+    audit(session, actor=actor, action="user.unsuspended", target_type="user", target_id=user.id, ip=ip,
+          details={"reason": clean_reason(reason, required=False)})
     session.flush()
     return user
 
@@ -91,7 +94,7 @@ def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None
 def set_role(session: Session, *, actor: User, user_id: str, role: Role, reason: str | None = None,
              ip: str | None = None) -> User:
     """ADMIN only: give `user_id` another role; the last admin cannot stop being one."""
-    _require(actor, ADMINS, "change roles")
+    require_role(actor, ADMINS, "change roles")
     user = _target(session, user_id)
     if user.role is Role.ADMIN and role is not Role.ADMIN:
         # Lock the admin rows so two admins demoting each other at once cannot both succeed.
@@ -102,29 +105,7 @@ def set_role(session: Session, *, actor: User, user_id: str, role: Role, reason:
     previous = user.role
     user.role = role
     session.add(user)
-    _audit(session, actor=actor, action="user.role_changed", target_type="user", target_id=user.id, ip=ip,
-           details={"from": previous.value, "to": role.value, "reason": _reason(reason, required=False)})
+    audit(session, actor=actor, action="user.role_changed", target_type="user", target_id=user.id, ip=ip,
+          details={"from": previous.value, "to": role.value, "reason": clean_reason(reason, required=False)})
     session.flush()
     return user
-
-
-def moderate_seed(session: Session, *, actor: User, seed_id: str, approve: bool, reason: str | None = None,
-                  ip: str | None = None) -> Seed:
-    """MODERATOR or ADMIN: approve (publish) or reject a seed; a rejection needs a reason."""
-    _require(actor, MODERATORS, "moderate seeds")
-    seed = session.get(Seed, seed_id)
-    if seed is None:
-        raise NotFound("No such seed.")
-    why = _reason(reason, required=not approve)
-    now = utcnow()
-    seed.moderation_status = ModerationStatus.APPROVED if approve else ModerationStatus.REJECTED
-    seed.moderation_reason = why
-    seed.moderated_by_id = actor.id
-    seed.moderated_at = now
-    if approve and seed.published_at is None:
-        seed.published_at = now
-    session.add(seed)
-    _audit(session, actor=actor, action="seed.approved" if approve else "seed.rejected", target_type="seed",
-           target_id=seed.id, ip=ip, details={"reason": why})
-    session.flush()
-    return seed

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
-from dreampixel.core.errors import NotFound, ValidationFailed
+from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import (
     ApiKey,
@@ -25,6 +25,7 @@ from dreampixel.core.models import (
     VerificationToken,
 )
 from services.accounts import passwords
+from services.accounts.service import active_user
 from services.images import repository as image_rows
 from services.storage import delete_many
 
@@ -43,9 +44,7 @@ def confirm_deletion(user: User, *, password: str = "", typed_email: str = "") -
 
 def delete_account(session: Session, *, user_id: str, password: str = "", typed_email: str = "") -> list[str]:
     """Delete the account and its personal data; returns the storage keys of its image files."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such account.")
+    user = active_user(session, user_id)
     confirm_deletion(user, password=password, typed_email=typed_email)
 
     images = image_rows.of_user(session, user_id)

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from dreampixel.core.errors import NotFound, ValidationFailed
+from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import User
 from dreampixel.core.models.users import NAME_MAX_LENGTH
 from services.accounts import passwords, sessions
-from services.accounts.signup import check_new_password
-
-
-def _user(session: Session, user_id: str) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such account.")
-    return user
+from services.accounts.service import active_user, check_new_password
 
 
 def update_name(session: Session, *, user_id: str, name: str) -> User:
@@ -27,7 +20,7 @@ def update_name(session: Session, *, user_id: str, name: str) -> User:
     if not name or len(name) > NAME_MAX_LENGTH:
         raise ValidationFailed("Names need 1 to 100 characters.",
                                errors=[{"field": "name", "message": f"Between 1 and {NAME_MAX_LENGTH} characters."}])
-    user = _user(session, user_id)
+    user = active_user(session, user_id)
     user.name = name
     session.add(user)
     session.flush()
@@ -37,7 +30,7 @@ def update_name(session: Session, *, user_id: str, name: str) -> User:
 def change_password(session: Session, *, user_id: str, current_password: str, new_password: str,
                     keep_session_id: str | None) -> int:
     """Replace the password after checking the current one; returns how many other sessions ended."""
-    user = _user(session, user_id)
+    user = active_user(session, user_id)
     if user.password_hash and not passwords.verify_password(current_password, user.password_hash):
         raise ValidationFailed("The current password is not right.",
                                errors=[{"field": "current_password", "message": "That is not your current password."}])

@@ -6,10 +6,9 @@ from sqlmodel import Session
 
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import TokenPurpose, User
-from services import notifications
 from services.accounts import clock, passwords, sessions, tokens
-from services.accounts.service import get_by_email
-from services.accounts.signup import check_new_password
+from services.accounts.service import check_new_password, get_by_email
+from services.email import notifications
 
 RESET_REQUESTED_MESSAGE = "If an account exists for that email, we sent a link to reset its password."
 INVALID_LINK = "This reset link has expired or was already used. Ask for a new one."

@@ -10,30 +10,12 @@ from sqlmodel import Session
 
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import User
-from dreampixel.core.models.users import NAME_MAX_LENGTH, normalized_email
-from services import notifications
+from dreampixel.core.models.users import NAME_MAX_LENGTH
 from services.accounts import passwords, verification
-from services.accounts.service import MIN_PASSWORD_LENGTH, check_password_rules, create_user, get_by_email
+from services.accounts.service import check_email, check_new_password, create_user, get_by_email
+from services.email import notifications
 
 SIGNED_UP_MESSAGE = "Check your inbox: we sent a link to confirm your email."
-
-
-def check_new_password(password: str) -> None:
-    """Length and byte limits, and not one of the commonest passwords."""
-    check_password_rules(password)
-    if passwords.is_common(password):
-        raise ValidationFailed(
-            "That password is one of the most common ones; choose another.",
-            errors=[{"field": "password", "message": "Too common: it would be among the first ones guessed."}],
-        )
-
-
-def check_email(email: str) -> str:
-    try:
-        return normalized_email(email)
-    except ValueError:
-        raise ValidationFailed("That is not an email address.",
-                               errors=[{"field": "email", "message": "Enter an email like you@example.com."}]) from None
 
 
 def sign_up(session: Session, *, email: str, password: str, name: str = "") -> User | None:
@@ -60,5 +42,3 @@ def sign_up(session: Session, *, email: str, password: str, name: str = "") -> U
     verification.send_verification(session, user)
     return user
 
-
-__all__ = ["MIN_PASSWORD_LENGTH", "SIGNED_UP_MESSAGE", "check_email", "check_new_password", "sign_up"]

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from dreampixel.core.errors import RateLimited
 from dreampixel.core.models import TokenPurpose, User
-from services import notifications
 from services.accounts import clock, tokens
-from services.accounts.service import get_by_email
+from services.accounts.service import check_email, get_by_email
+from services.email import notifications
 
 RESEND_PER_MINUTE = 1
 RESEND_PER_DAY = 5
@@ -86,8 +86,6 @@ def request_email_change(session: Session, *, user_id: str, new_email: str) -> N
     A new address that belongs to another account gets the "someone tried" notice instead, and
     the caller shows the same message either way.
     """
-    from services.accounts.signup import check_email
-
     new_email = check_email(new_email)
     user = session.get(User, user_id)
     if user is None or new_email == user.email:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from dreampixel.core.models import LedgerReason
 from dreampixel.core.schemas import Timestamp
-from services.credits.usage import DayUsage, LedgerEntry
+from services.credits.usage import LedgerEntry, UsageSummary
 
 
 class LedgerEntryPublic(BaseModel):
@@ -29,7 +29,7 @@ class LedgerEntryPublic(BaseModel):
                    generation_id=entry.generation_id, balance_after=entry.balance_after, created_at=entry.created_at)
 
 
-class UsageTotals(BaseModel):
+class UsageTotalsPublic(BaseModel):
     generations: int
     succeeded: int
     failed: int
@@ -52,20 +52,16 @@ class UsagePublic(BaseModel):
     object: Literal["usage"] = "usage"
     timezone: Literal["UTC"] = "UTC"
     days: int
-    totals: UsageTotals
+    totals: UsageTotalsPublic
     data: list[UsageDayPublic]
 
     @classmethod
-    def of(cls, series: list[DayUsage], days: int) -> UsagePublic:
+    def of(cls, summary: UsageSummary, days: int) -> UsagePublic:
+        t = summary.totals
         return cls(
             days=days,
-            totals=UsageTotals(
-                generations=sum(d.total for d in series),
-                succeeded=sum(d.succeeded for d in series),
-                failed=sum(d.failed for d in series),
-                in_progress=sum(d.in_progress for d in series),
-                credits_spent=sum(d.credits_spent for d in series),
-            ),
+            totals=UsageTotalsPublic(generations=t.generations, succeeded=t.succeeded, failed=t.failed,
+                                     in_progress=t.in_progress, credits_spent=t.credits_spent),
             data=[UsageDayPublic(date=d.day.isoformat(), generations=d.total, succeeded=d.succeeded, failed=d.failed,
-                                 in_progress=d.in_progress, credits_spent=d.credits_spent) for d in series],
+                                 in_progress=d.in_progress, credits_spent=d.credits_spent) for d in summary.days],
         )

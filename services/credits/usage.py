@@ -1,4 +1,5 @@
-"""A user's credit history and generation activity: the ledger page by page, and a per-day series.
+"""A user's credit history and generation activity: the ledger page by page, a per-day series and
+its totals (the same numbers for the account page and `GET /api/v1/account/usage`).
 
 Days are UTC calendar days, bucketed here in Python over one bounded query (at most `MAX_DAYS`
 of a single user's generations), so the same code runs on SQLite and PostgreSQL without
@@ -47,6 +48,21 @@ class DayUsage:
     @property
     def total(self) -> int:
         return self.succeeded + self.failed + self.in_progress
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    generations: int
+    succeeded: int
+    failed: int
+    in_progress: int
+    credits_spent: int
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    days: list[DayUsage]  # oldest first, ending today
+    totals: UsageTotals
 
 
 def ledger_page(
@@ -115,3 +131,16 @@ def daily_usage(
     return [
         DayUsage(day=day, succeeded=s, failed=f, in_progress=p, credits_spent=c) for day, (s, f, p, c) in counts.items()
     ]
+
+
+def summary(session: Session, *, user_id: str, days: int = DEFAULT_DAYS, now: datetime | None = None) -> UsageSummary:
+    """The per-day series of the last `days` UTC days and its totals."""
+    series = daily_usage(session, user_id=user_id, days=days, now=now)
+    totals = UsageTotals(
+        generations=sum(d.total for d in series),
+        succeeded=sum(d.succeeded for d in series),
+        failed=sum(d.failed for d in series),
+        in_progress=sum(d.in_progress for d in series),
+        credits_spent=sum(d.credits_spent for d in series),
+    )
+    return UsageSummary(days=series, totals=totals)

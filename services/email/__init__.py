@@ -1,4 +1,4 @@
-"""Email: one message type and three senders (SMTP, Resend, the outbox directory)."""
+"""Email: one message type, three senders (SMTP, Resend, the outbox directory) and the account notices."""
 
 from services.email.message import EmailMessage, EmailSender, EmailSendError
 from services.email.outbox import OutboxSender

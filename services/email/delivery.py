@@ -8,7 +8,7 @@ from dreampixel.core.settings import settings
 from services.email.message import EmailMessage, EmailSendError
 from services.email.outbox import OutboxSender
 from services.email.senders import get_sender
-from services.jobs import backoff_delay
+from services.jobs.queue import backoff_delay
 
 log = structlog.get_logger(__name__)
 

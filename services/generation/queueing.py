@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from services.jobs import enqueue_after_commit
+from services.jobs.service import enqueue_after_commit
 
 
 def run_job_id(generation_id: str, retry_count: int) -> str:

@@ -23,7 +23,7 @@ from dreampixel.core.settings import settings
 from services.generation import outputs
 from services.generation import service as generations
 from services.images import repository as image_rows
-from services.jobs import backoff_delay
+from services.jobs.queue import backoff_delay
 from services.providers import router
 from services.providers.base import GenerationRequest, ProviderError
 from services.storage import get_storage

@@ -27,8 +27,9 @@ from dreampixel.core.models import (
     utcnow,
 )
 from dreampixel.core.settings import settings
-from services import events, notifications
 from services.credits import service as credits
+from services.email import notifications
+from services.events import service as events
 from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
 from services.moderation.prompts import screen

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -14,9 +18,18 @@ from services.images import pool
 from services.images import repository as image_rows
 from services.images.fetch import fetch
 from services.images.pipeline import Derived
+from services.images.schemas import ImagePublic
 from services.storage import get_storage
 
 log = structlog.get_logger(__name__)
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class SavedReference:
+    image: ImagePublic
+    created: bool  # False when the user had stored the same bytes before
 
 
 def find_duplicate(session: Session, *, user_id: str, sha256: str) -> Image | None:
@@ -54,6 +67,31 @@ def record(session: Session, fields: dict[str, Any]) -> Image:
     return image
 
 
+async def save(user_id: str, data: bytes, *, source: str, unit_of_work: UnitOfWork) -> SavedReference:
+    """Validate, re-encode and store a reference image once per user; bad files raise InvalidImage.
+
+    The edge passes its `unit_of_work`: the duplicate check and the insert each run in one, on a
+    thread, and no transaction stays open while the files are written.
+    """
+    derived = await prepare(data)
+
+    def existing() -> dict[str, Any] | None:
+        with unit_of_work() as session:
+            found = find_duplicate(session, user_id=user_id, sha256=derived.sha256)
+            return ImagePublic.of(found) if found else None
+
+    duplicate = await asyncio.to_thread(existing)
+    if duplicate is not None:
+        return SavedReference(duplicate, created=False)
+    _key, fields = await store(user_id, derived, source=source)
+
+    def insert() -> dict[str, Any]:
+        with unit_of_work() as session:
+            return ImagePublic.of(record(session, fields))
+
+    return SavedReference(await asyncio.to_thread(insert), created=True)
+
+
 async def fetch_bytes(url: str) -> bytes:
     fetched = await fetch(url, max_bytes=settings.max_image_size, timeout=15.0)
     return fetched.content
@@ -65,13 +103,3 @@ def get_for_user(session: Session, *, user_id: str, image_id: str) -> Image:
         raise NotFound("No such image.")
     return image
 
-
-def describe(image: Image) -> dict[str, Any]:
-    storage = get_storage()
-    thumbnail_key = (image.meta or {}).get("thumbnail_key")
-    return {
-        "id": image.id, "object": "image", "type": image.type.value.lower(), "url": storage.url(image.storage_key),
-        "thumbnail_url": storage.url(thumbnail_key) if thumbnail_key else None, "width": image.width,
-        "height": image.height, "bytes": image.bytes, "content_type": image.content_type, "sha256": image.sha256,
-        "perceptual_hash": image.perceptual_hash, "created_at": image.created_at.isoformat(),
-    }

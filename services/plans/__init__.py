@@ -1,1 +1,1 @@
-"""Plans: what each tier allows, and the signed-in user's plan and credits."""
+"""Plans: what each tier allows, and a user's current plan (service.py)."""

@@ -1,4 +1,4 @@
-"""Demo data for a fresh install: an admin, a demo user and approved marketplace seeds."""
+"""Demo marketplace seeds for a fresh install (the demo accounts are made by `python -m dreampixel seed-demo`)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,11 @@ from dreampixel.core.models import (
     ImageStatus,
     ImageType,
     ModerationStatus,
-    Role,
     Seed,
     SeedCategory,
-    Tier,
     utcnow,
 )
 from dreampixel.core.settings import settings
-from services.accounts import service as accounts
 from services.images import repository as image_rows
 from services.providers.base import GenerationRequest
 from services.providers.local import LocalProvider
@@ -62,33 +59,20 @@ DEMO_SEEDS = (
 )
 
 
-async def seed_demo() -> bool:
-    """Create the demo accounts and seeds unless they exist; returns whether anything was made."""
-    with uow() as session:
-        if accounts.get_by_email(session, settings.demo_admin_email) is not None:
-            return False
-        admin = accounts.create_user(
-            session, email=settings.demo_admin_email, password=settings.demo_admin_password.get_secret_value(),
-            name="Dream Pixel Admin", role=Role.ADMIN, tier=Tier.ENTERPRISE, credits=1000, verified=True,
-        )
-        accounts.create_user(
-            session, email=settings.demo_user_email, password=settings.demo_user_password.get_secret_value(),
-            name="Demo User", tier=Tier.PRO, credits=100, verified=True,
-        )
-        admin_id = admin.id
-
+async def seed_marketplace(*, creator_id: str) -> None:
+    """Render, store and publish the demo seeds as `creator_id`'s, each in its own unit of work."""
     provider = LocalProvider()
     storage = get_storage()
     for demo in DEMO_SEEDS:
         request = GenerationRequest(prompt=demo.prompt, seed=demo.seed_number, width=768, height=768)
         rendered = (await asyncio.to_thread(provider.render, request))[0]
-        images = await _store_example(storage, admin_id, demo, rendered.data)
+        images = await _store_example(storage, creator_id, demo, rendered.data)
         with uow() as session:
             image_rows.add(session, *images)
             session.add(
                 Seed(
                     seed_number=demo.seed_number,
-                    creator_id=admin_id,
+                    creator_id=creator_id,
                     title=demo.title,
                     description=demo.description,
                     category=demo.category,
@@ -97,13 +81,12 @@ async def seed_demo() -> bool:
                     example_image_ids=[images[0].id],
                     featured=demo.featured,
                     moderation_status=ModerationStatus.APPROVED,
-                    moderated_by_id=admin_id,
+                    moderated_by_id=creator_id,
                     moderated_at=utcnow(),
                     published_at=utcnow(),
                 )
             )
     log.info("demo.seeded", seeds=len(DEMO_SEEDS))
-    return True
 
 
 async def _store_example(storage, owner_id: str, demo: DemoSeed, png: bytes) -> list[Image]:  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from dreampixel.core.db import uow
-from dreampixel.core.errors import NotFound
-from dreampixel.core.models import LedgerReason, User
+from dreampixel.core.models import LedgerReason
+from services.accounts import service as accounts
 from services.credits import usage
 from services.credits.usage import DayUsage, LedgerEntry
 from services.generation import service as generations
@@ -125,21 +125,19 @@ def ledger(user_id: str, cursor: str | None = None, limit: int = LEDGER_PAGE) ->
 def overview(user_id: str, days: int = usage.DEFAULT_DAYS) -> UsageOverview:
     """Balance, today's allowance, the per-day series and the first page of the ledger, read together."""
     with uow() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("No such account.")
+        user = accounts.active_user(session, user_id)
         daily = generations.usage(session, user)
-        series = usage.daily_usage(session, user_id=user_id, days=days)
+        summary = usage.summary(session, user_id=user_id, days=days)
         entries, next_cursor = usage.ledger_page(session, user_id=user_id, limit=LEDGER_PAGE)
         return UsageOverview(
             balance=user.credit_balance,
             daily_used=daily["used"],
             daily_limit=daily["limit"],
             daily_note=_daily_note(daily["remaining"], daily["resets_at"]),
-            days=[_day(d) for d in series],
-            generations=sum(d.total for d in series),
-            succeeded=sum(d.succeeded for d in series),
-            failed=sum(d.failed for d in series),
-            credits_spent=sum(d.credits_spent for d in series),
+            days=[_day(d) for d in summary.days],
+            generations=summary.totals.generations,
+            succeeded=summary.totals.succeeded,
+            failed=summary.totals.failed,
+            credits_spent=summary.totals.credits_spent,
             ledger=LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor),
         )

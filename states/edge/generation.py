@@ -6,16 +6,16 @@ The page submits, cancels, retries and re-reads generations here (see __init__.p
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from dreampixel.core.db import uow
-from dreampixel.core.errors import DreamPixelError, NotFound
-from dreampixel.core.models import GenerationSource, User
+from dreampixel.core.errors import DreamPixelError
+from dreampixel.core.models import GenerationSource
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
+from services.accounts import service as accounts
 from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
@@ -165,17 +165,10 @@ def _card(generation: GenerationPublic, *, favorite: bool = False) -> Card:
     )
 
 
-def _user(session: Any, viewer: Viewer) -> User:
-    user = session.get(User, viewer.user_id)
-    if user is None:
-        raise NotFound("No such account.")
-    return user
-
-
 def account(viewer: Viewer) -> Account:
     """Credits left and today's generations: what the form shows beside the cost."""
     with uow() as session:
-        user = _user(session, viewer)
+        user = accounts.active_user(session, viewer.user_id)
         use = DailyUsage(**generations.usage(session, user))
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
                        limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at))
@@ -221,7 +214,7 @@ def submit(viewer: Viewer, form: FormInput) -> Card:
         reference_image_id=form.reference_image_id or None,
     )
     with uow() as session:
-        user = _user(session, viewer)
+        user = accounts.active_user(session, viewer.user_id)
         if request.reference_image_id:
             references.get_for_user(session, user_id=user.id, image_id=request.reference_image_id)
         generation = generations.submit(session, user=user, request=request, source=GenerationSource.WEB)
@@ -236,7 +229,8 @@ def cancel(viewer: Viewer, generation_id: str) -> Card:
 
 def retry(viewer: Viewer, generation_id: str) -> Card:
     with uow() as session:
-        generation = generations.retry(session, user=_user(session, viewer), generation_id=generation_id)
+        user = accounts.active_user(session, viewer.user_id)
+        generation = generations.retry(session, user=user, generation_id=generation_id)
         return _card(generation_public(session, generation))
 
 
@@ -253,24 +247,9 @@ async def providers() -> list[ProviderOption]:
 
 async def store_reference(viewer: Viewer, data: bytes, *, source: str) -> Reference:
     """Validate, re-encode and store a reference image once per user; bad files raise InvalidImage."""
-    derived = await references.prepare(data)
-
-    def existing() -> dict[str, Any] | None:
-        with uow() as session:
-            found = references.find_duplicate(session, user_id=viewer.user_id, sha256=derived.sha256)
-            return references.describe(found) if found else None
-
-    described = await asyncio.to_thread(existing)
-    if described is None:
-        _key, fields = await references.store(viewer.user_id, derived, source=source)
-
-        def save() -> dict[str, Any]:
-            with uow() as session:
-                return references.describe(references.record(session, fields))
-
-        described = await asyncio.to_thread(save)
-    return Reference(id=described["id"], thumbnail_url=described["thumbnail_url"] or described["url"],
-                     width=described["width"], height=described["height"])
+    image = (await references.save(viewer.user_id, data, source=source, unit_of_work=uow)).image
+    return Reference(id=image.id, thumbnail_url=image.thumbnail_url or image.url, width=image.width,
+                     height=image.height)
 
 
 async def reference_from_url(viewer: Viewer, url: str) -> Reference:

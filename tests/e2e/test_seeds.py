@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from dreampixel.core.db import create_db_engine
 from dreampixel.core.models import User
 from dreampixel.core.settings import settings
-from services.accounts import admin
+from services.seeds import moderation
 from tests.fixtures.browser import SCREENSHOTS, AppServer, app_cli, app_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -133,7 +133,7 @@ def _approve(app_server: AppServer, seed_id: str) -> None:
     try:
         with Session(engine) as session:
             moderator = session.exec(select(User).where(User.email == settings.demo_admin_email)).one()
-            admin.moderate_seed(session, actor=moderator, seed_id=seed_id, approve=True)
+            moderation.moderate_seed(session, actor=moderator, seed_id=seed_id, approve=True)
             session.commit()
     finally:
         engine.dispose()

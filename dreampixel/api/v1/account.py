@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dreampixel.api.deps import ApiCaller, SessionDep, require
-from dreampixel.core.errors import NotFound
-from dreampixel.core.models import User
 from dreampixel.core.schemas import Page
+from services.accounts import service as accounts
 from services.accounts.schemas import AccountPublic
 from services.credits import usage
 from services.credits.schemas import LedgerEntryPublic, UsagePublic
@@ -23,9 +22,7 @@ Caller = Annotated[ApiCaller, require("account:read")]
 @router.get("")
 def get_account(session: SessionDep, caller: Caller) -> AccountPublic:
     """Who the key belongs to, the credit balance and today's generation allowance."""
-    user = session.get(User, caller.user_id)
-    if user is None:  # deleted between authentication and now
-        raise NotFound("No such account.")
+    user = accounts.active_user(session, caller.user_id)
     return AccountPublic.of(user, generations.usage(session, user))
 
 
@@ -48,4 +45,4 @@ def get_usage(
     days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS)] = usage.DEFAULT_DAYS,
 ) -> UsagePublic:
     """Generations per UTC day for the last `days` days (today included, oldest first, empty days as zeros)."""
-    return UsagePublic.of(usage.daily_usage(session, user_id=caller.user_id, days=days), days)
+    return UsagePublic.of(usage.summary(session, user_id=caller.user_id, days=days), days)

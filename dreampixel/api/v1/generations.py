@@ -13,12 +13,12 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from dreampixel.api.deps import ApiCaller, require
-from dreampixel.api.v1.uploads import save_reference
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
-from dreampixel.core.models import GenerationSource, GenerationStatus, User
+from dreampixel.core.models import GenerationSource, GenerationStatus
 from dreampixel.core.schemas import Page
-from services import events
+from services.accounts import service as accounts
+from services.events import service as events
 from services.generation import service as generations
 from services.generation.schemas import (
     DailyUsage,
@@ -70,8 +70,8 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str 
         return await asyncio.to_thread(check)
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
-        image, _created = await save_reference(caller.user_id, data, source="url")
-        return str(image["id"])
+        saved = await references.save(caller.user_id, data, source="url", unit_of_work=uow)
+        return str(saved.image["id"])
     return None
 
 
@@ -106,8 +106,7 @@ async def create_generation(
 
         def submit() -> str:
             with uow() as session:
-                user = session.get(User, caller.user_id)
-                assert user is not None
+                user = accounts.active_user(session, caller.user_id)
                 generation = generations.submit(session, user=user, request=create, source=GenerationSource.API,
                                                 api_key_id=caller.key_id)
                 return generation.id
@@ -146,8 +145,7 @@ def estimate_generation(body: GenerationRequest, caller: ApiCaller = require("ge
     """What a generation would cost and what is left today; spends nothing."""
     create = to_create(body, reference_image_id=None)
     with uow() as session:
-        user = session.get(User, caller.user_id)
-        assert user is not None
+        user = accounts.active_user(session, caller.user_id)
         return Estimate(credits=generations.estimate(create), balance=user.credit_balance,
                         daily=DailyUsage(**generations.usage(session, user)))
 
@@ -182,8 +180,7 @@ def cancel_generation(generation_id: str, caller: ApiCaller = require("generatio
 def retry_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> JSONResponse:
     """A new generation with the same input as a failed, expired or canceled one."""
     with uow() as session:
-        user = session.get(User, caller.user_id)
-        assert user is not None
+        user = accounts.active_user(session, caller.user_id)
         retried = generations.retry(session, user=user, generation_id=generation_id, source=GenerationSource.API,
                                     api_key_id=caller.key_id)
         new_id = retried.id

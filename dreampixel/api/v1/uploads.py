@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -13,28 +12,11 @@ from dreampixel.api.deps import ApiCaller, require
 from dreampixel.api.downloads import image_download
 from dreampixel.core.db import uow
 from dreampixel.core.errors import DreamPixelError, ValidationFailed
-from dreampixel.core.schemas import Timestamp
 from dreampixel.core.settings import settings
 from services.images import references
+from services.images.schemas import ImagePublic
 
 router = APIRouter(tags=["images"])
-
-
-class ImagePublic(BaseModel):
-    """A stored image as `references.describe` writes it; signed URLs, no storage keys."""
-
-    id: str
-    object: Literal["image"] = "image"
-    type: str  # reference | full | medium | thumbnail
-    url: str
-    thumbnail_url: str | None
-    width: int
-    height: int
-    bytes: int
-    content_type: str
-    sha256: str
-    perceptual_hash: str | None
-    created_at: Timestamp
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -74,27 +56,6 @@ async def _read_upload(request: Request) -> tuple[bytes, str]:
                           status_code=415, code="unsupported_media_type")
 
 
-async def save_reference(user_id: str, data: bytes, *, source: str) -> tuple[dict[str, Any], bool]:
-    """Validate and store a reference image once per user; (its description, whether it is new)."""
-    derived = await references.prepare(data)
-
-    def existing() -> dict[str, Any] | None:
-        with uow() as session:
-            found = references.find_duplicate(session, user_id=user_id, sha256=derived.sha256)
-            return references.describe(found) if found else None
-
-    duplicate = await asyncio.to_thread(existing)
-    if duplicate is not None:
-        return duplicate, False
-    _key, fields = await references.store(user_id, derived, source=source)
-
-    def save() -> dict[str, Any]:
-        with uow() as session:
-            return references.describe(references.record(session, fields))
-
-    return await asyncio.to_thread(save), True
-
-
 @router.post(
     "/uploads",
     status_code=201,
@@ -104,15 +65,15 @@ async def save_reference(user_id: str, data: bytes, *, source: str) -> tuple[dic
 async def upload_reference(request: Request, caller: ApiCaller = require("uploads:write")) -> JSONResponse:
     """Store a reference image (PNG, JPEG or WebP); the same bytes uploaded twice are stored once."""
     data, source = await _read_upload(request)
-    image, created = await save_reference(caller.user_id, data, source=source)
-    return JSONResponse(image, status_code=201 if created else 200)
+    saved = await references.save(caller.user_id, data, source=source, unit_of_work=uow)
+    return JSONResponse(saved.image.model_dump(mode="json"), status_code=201 if saved.created else 200)
 
 
 @router.get("/images/{image_id}")
 def get_image(image_id: str, caller: ApiCaller = require("images:read")) -> ImagePublic:
     with uow() as session:
         image = references.get_for_user(session, user_id=caller.user_id, image_id=image_id)
-        return ImagePublic.model_validate(references.describe(image))
+        return ImagePublic.of(image)
 
 
 @router.get("/images/{image_id}/download", response_class=Response, responses=IMAGE_FILES)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from dreampixel.core.settings import settings
 from services.email import EmailMessage, templates
-from services.jobs import enqueue_after_commit
+from services.jobs.service import enqueue_after_commit
 
 
 def link(path: str, **query: str) -> str:
