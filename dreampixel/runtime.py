@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import structlog
-
 from dreampixel.core.db import uow
-from dreampixel.core.logging import configure_logging
+from dreampixel.core.logging import configure_logging, get_logger
 from dreampixel.core.settings import settings
 from services.generation import reaper
 from services.images import pool
@@ -21,7 +19,7 @@ from services.jobs import service as jobs
 from services.jobs.queue import ArqQueue, JobQueue
 from workers import in_process
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @contextlib.asynccontextmanager

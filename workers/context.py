@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import structlog
+from dreampixel.core.logging import configure_logging, get_logger
 
-from dreampixel.core.logging import configure_logging
-
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:

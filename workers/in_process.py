@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 from typing import Any
 
-import structlog
-
+from dreampixel.core.logging import get_logger
 from services.jobs import service as jobs
 from services.jobs.queue import InProcessQueue
 from workers.functions import FUNCTIONS
 from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 REAP_EVERY_SECONDS = 60
 

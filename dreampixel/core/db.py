@@ -9,7 +9,6 @@ runs after a successful commit and is dropped on rollback.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +18,10 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
+from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -11,16 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from sqlmodel import Session, select
 
 from dreampixel.core.errors import DreamPixelError
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import OAuthAccount, User, UserStatus, utcnow
 from dreampixel.core.models.users import NAME_MAX_LENGTH
 from dreampixel.core.settings import Settings, settings
 from services.accounts.service import create_user, get_by_email, normalize_email
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 GOOGLE = "google"
 GITHUB = "github"

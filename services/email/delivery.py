@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import structlog
-
+from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
 from services.email.message import EmailMessage, EmailSendError
 from services.email.outbox import OutboxSender
 from services.email.senders import get_sender
 from services.jobs.queue import backoff_delay
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_TRIES = 5
 

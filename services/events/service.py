@@ -16,13 +16,13 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-import structlog
 from sqlmodel import Session
 
 from dreampixel.core.db import after_commit
+from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHANNEL_PREFIX = "dreampixel:events:"
 

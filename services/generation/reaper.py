@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import structlog
 from sqlmodel import Session, col, select
 
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Generation, GenerationStatus, LedgerReason, utcnow
 from dreampixel.core.settings import settings
 from services.credits import service as credits
 from services.generation.queueing import enqueue_run
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # A worker that is alive touches `updated_at` at least this often while it processes.
 GRACE_SECONDS = 60

@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-import structlog
 from sqlmodel import Session
 
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Generation, utcnow
 from dreampixel.core.settings import settings
 from services.generation import outputs
@@ -28,7 +28,7 @@ from services.providers import router
 from services.providers.base import GenerationRequest, ProviderError
 from services.storage import get_storage
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from dreampixel.core.errors import DreamPixelError, Forbidden, NotFound, RateLimited
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import (
     Generation,
     GenerationCreate,
@@ -34,7 +34,7 @@ from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
 from services.moderation.prompts import screen
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_SEED = 2**32 - 1
 # For queue estimates: how long a generation takes when nothing was measured in the last hour,

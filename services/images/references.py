@@ -8,10 +8,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from sqlmodel import Session
 
 from dreampixel.core.errors import NotFound
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import Image, ImageStatus, ImageType
 from dreampixel.core.settings import settings
 from services.images import pool
@@ -21,7 +21,7 @@ from services.images.pipeline import Derived
 from services.images.schemas import ImagePublic
 from services.storage import get_storage
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 

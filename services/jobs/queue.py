@@ -13,10 +13,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-import structlog
 from arq.worker import Retry
 
-log = structlog.get_logger(__name__)
+from dreampixel.core.logging import get_logger
+
+log = get_logger(__name__)
 
 JobFunction = Callable[..., Awaitable[Any]]
 

@@ -11,13 +11,13 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
-import structlog
 from sqlmodel import Session
 
 from dreampixel.core.db import after_commit
+from dreampixel.core.logging import get_logger
 from services.jobs.queue import JobQueue
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _queue: JobQueue | None = None
 _background: set[asyncio.Task[Any]] = set()

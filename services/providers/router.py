@@ -8,15 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import utcnow
 from dreampixel.core.settings import settings
 from services.providers import registry
 from services.providers.base import GenerationRequest, ImageProvider, ProviderError, ProviderResult
 from services.providers.breaker import breaker_for
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass

@@ -7,10 +7,10 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-import structlog
 from PIL import Image as PILImage
 
 from dreampixel.core.db import uow
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import (
     Image,
     ImageStatus,
@@ -26,7 +26,7 @@ from services.providers.base import GenerationRequest
 from services.providers.local import LocalProvider
 from services.storage import get_storage
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ import binascii
 import json
 from typing import Any, Literal
 
-import structlog
 from pydantic import ValidationError
 from sqlalchemy import delete, exc, or_, update
 from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import Conflict, NotFound, ValidationFailed
+from dreampixel.core.logging import get_logger
 from dreampixel.core.models import (
     Generation,
     GenerationStatus,
@@ -30,7 +30,7 @@ from dreampixel.core.models import (
 from services.generation import service as generations
 from services.images import repository as image_rows
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Sort = Literal["popular", "new"]
 SORTS: tuple[Sort, ...] = ("popular", "new")
