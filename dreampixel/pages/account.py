@@ -27,11 +27,11 @@ TITLE = "Account · Dream Pixel"
 
 def nav_desktop() -> rx.Component:
     return account_controls_desktop(signed_in=SessionState.signed_in, name=SessionState.user_name,
-                                    on_sign_out=SessionState.sign_out, on_mount=SessionState.load)
+                                    on_sign_out=AccountState.sign_out, on_mount=SessionState.load)
 
 
 def nav_mobile() -> list[rx.Component]:
-    return account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=SessionState.sign_out)
+    return account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=AccountState.sign_out)
 
 
 def _busy(which: str) -> rx.Var[bool]:

@@ -7,7 +7,7 @@ import reflex as rx
 from components.layout import content, page_layout
 from components.plans import PlanCard, pricing_table
 from components.seeds import page_heading
-from states.edge import plans as portal
+from states.edge import plans
 
 TITLE = "Pricing · Dream Pixel"
 
@@ -33,7 +33,7 @@ def _plans() -> list[PlanCard]:
         PlanCard(name=limits.tier, pitch=_PITCH[limits.tier], generations=limits.generations,
                  api_requests=limits.api_requests, points=_POINTS[limits.tier], action=_ACTION[limits.tier],
                  highlighted=limits.tier == "PRO")
-        for limits in portal.all_limits()
+        for limits in plans.all_limits()
     ]
 
 

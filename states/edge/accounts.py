@@ -67,8 +67,6 @@ class AccountView:
     has_password: bool
 
 
-
-
 def token_from_cookie_header(header: str) -> str | None:
     try:
         jar = SimpleCookie(header or "")
@@ -114,9 +112,9 @@ def resend_for_token(token: str) -> bool:
         return verification.resend_for_token(session, token)
 
 
-def resend_verification(user_id: str) -> bool:
+def resend_verification(viewer: Viewer) -> bool:
     with uow() as session:
-        return verification.resend_verification(session, user_id=user_id)
+        return verification.resend_verification(session, user_id=viewer.user_id)
 
 
 def request_reset(email: str) -> None:
@@ -139,17 +137,17 @@ def sign_out_everywhere(viewer: Viewer) -> int:
         return sessions.revoke_all(session, user_id=viewer.user_id)
 
 
-def revoke_session(viewer: Viewer, session_id: str) -> bool:
+def revoke_session(viewer: Viewer, *, session_id: str) -> bool:
     with uow() as session:
         return sessions.revoke(session, user_id=viewer.user_id, session_id=session_id)
 
 
-def update_name(viewer: Viewer, name: str) -> str:
+def update_name(viewer: Viewer, *, name: str) -> str:
     with uow() as session:
         return profile.update_name(session, user_id=viewer.user_id, name=name).name
 
 
-def request_email_change(viewer: Viewer, new_email: str) -> None:
+def request_email_change(viewer: Viewer, *, new_email: str) -> None:
     with uow() as session:
         verification.request_email_change(session, user_id=viewer.user_id, new_email=new_email)
 
@@ -170,7 +168,7 @@ def create_api_key(viewer: Viewer, *, name: str, scopes: list[str], expires_in_d
         return plaintext
 
 
-def revoke_api_key(viewer: Viewer, key_id: str) -> bool:
+def revoke_api_key(viewer: Viewer, *, key_id: str) -> bool:
     with uow() as session:
         return api_keys.revoke_key(session, user_id=viewer.user_id, key_id=key_id)
 
