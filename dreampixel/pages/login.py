@@ -18,6 +18,7 @@ from components.auth_forms import (
 from components.oauth import oauth_buttons, oauth_error_notice
 from dreampixel.pages.shell import page
 from states.auth import AuthState
+from states.edge import accounts
 
 
 @page(route="/login", title="Sign in · Dream Pixel", on_load=AuthState.load_form)
@@ -38,7 +39,7 @@ def login() -> rx.Component:
                 on_submit=AuthState.sign_in,
                 label="Sign in",
             ),
-            oauth_buttons(AuthState.next_path),
+            oauth_buttons(AuthState.next_path, providers=accounts.oauth_providers()),
             footer_link("New to Dream Pixel?", "Create an account", "/signup?next=" + AuthState.next_param),
         ),
     )

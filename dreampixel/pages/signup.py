@@ -19,6 +19,7 @@ from components.oauth import oauth_buttons
 from dreampixel.pages.shell import page
 from services.accounts.service import MIN_PASSWORD_LENGTH
 from states.auth import AuthState
+from states.edge import accounts
 
 
 @page(route="/signup", title="Create your account · Dream Pixel", on_load=AuthState.load_form)
@@ -44,7 +45,7 @@ def signup() -> rx.Component:
                         on_submit=AuthState.sign_up,
                         label="Create account",
                     ),
-                    oauth_buttons(AuthState.next_path),
+                    oauth_buttons(AuthState.next_path, providers=accounts.oauth_providers()),
                     footer_link("Already have an account?", "Sign in", "/login?next=" + AuthState.next_param),
                 ),
             ),

@@ -67,6 +67,18 @@ class AccountView:
     has_password: bool
 
 
+@dataclass(frozen=True)
+class OAuthProvider:
+    name: str  # "google", as in /api/auth/oauth/{name}/start
+    label: str  # "Google"
+
+
+def oauth_providers() -> list[OAuthProvider]:
+    """The Google and GitHub sign-ins this installation offers (those configured), in order."""
+    configured = (oauth.provider_config(name) for name in (oauth.GOOGLE, oauth.GITHUB))
+    return [OAuthProvider(name=config.name, label=config.label) for config in configured if config is not None]
+
+
 def token_from_cookie_header(header: str) -> str | None:
     try:
         jar = SimpleCookie(header or "")
