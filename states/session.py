@@ -13,7 +13,7 @@ import functools
 import inspect
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 import reflex as rx
@@ -24,7 +24,9 @@ from states.edge.accounts import Viewer
 
 SIGNED_OUT_URL = "/api/auth/signed-out"
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+S = TypeVar("S", bound=rx.State)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 async def current_viewer(state: rx.State) -> Viewer | None:
@@ -46,16 +48,18 @@ def leave_for(url: str) -> EventSpec:
 
 
 @overload
-def viewer_required(handler: Handler, /) -> Handler: ...
+def viewer_required(handler: Callable[Concatenate[S, Viewer, P], R], /) -> Callable[Concatenate[S, P], R]: ...
 
 
 @overload
-def viewer_required(*, signed_out: Callable[[Any], None]) -> Callable[[Handler], Handler]: ...
+def viewer_required(
+    *, signed_out: Callable[[S], None]
+) -> Callable[[Callable[Concatenate[S, Viewer, P], R]], Callable[Concatenate[S, P], R]]: ...
 
 
 def viewer_required(
-    handler: Handler | None = None, /, *, signed_out: Callable[[Any], None] | None = None
-) -> Handler | Callable[[Handler], Handler]:
+    handler: Callable[Concatenate[S, Viewer, P], R] | None = None, /, *, signed_out: Callable[[S], None] | None = None
+) -> Any:
     """Guard a handler that touches private data, written as `async def h(self, viewer, ...)`.
 
     Every call resolves the session cookie again; a signed-out caller runs `signed_out(self)`
@@ -67,7 +71,7 @@ def viewer_required(
     return _guard(handler, signed_out=signed_out)
 
 
-def _guard(handler: Handler, *, signed_out: Callable[[Any], None] | None) -> Handler:
+def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | None) -> Any:
     signature = inspect.signature(handler)
     state, viewer, *rest = signature.parameters.values()
     if viewer.name != "viewer":
@@ -105,7 +109,7 @@ def _guard(handler: Handler, *, signed_out: Callable[[Any], None] | None) -> Han
     # What Reflex reads to parse an event's arguments: the handler's parameters without `viewer`.
     guarded.__signature__ = signature.replace(parameters=[state, *rest])
     guarded.__annotations__ = {name: hint for name, hint in handler.__annotations__.items() if name != "viewer"}
-    return guarded  # type: ignore[no-any-return]
+    return guarded
 
 
 class SessionState(rx.State):

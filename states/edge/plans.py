@@ -50,10 +50,6 @@ def all_limits() -> list[PlanLimits]:
     return [limits(tier.value) for tier in Tier]
 
 
-def billing_enabled() -> bool:
-    return settings.stripe_enabled
-
-
 def current_plan(viewer: Viewer) -> CurrentPlan:
     """The viewer's tier, credit balance and allowance, read now."""
     with uow() as session:
