@@ -73,8 +73,8 @@ def viewer_required(
 
 def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | None) -> Any:
     signature = inspect.signature(handler)
-    state, viewer, *rest = signature.parameters.values()
-    if viewer.name != "viewer":
+    state, viewer_parameter, *rest = signature.parameters.values()
+    if viewer_parameter.name != "viewer":
         raise TypeError(f"{handler.__qualname__}: a guarded handler takes `viewer` right after `self`")
 
     async def resolve(self: Any) -> Viewer | None:
