@@ -1,45 +1,19 @@
-"""The page frame every route shares: navigation bar, content column and footer."""
+"""The page frame every route shares: navigation bar, content column and footer.
+
+The pages layer (dreampixel/pages/shell.py) passes in what varies: the navigation links and
+the account corner of the bar, which needs the session's state.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import reflex as rx
 from reflex_components_core.react_router.dom import ReactRouterLink  # type: ignore[import-untyped]
 
 from components import theme
-from components.buttons import link_button
 
-NAV_LINKS: list[tuple[str, str]] = [
-    ("Generate", "/generate"),
-    ("Gallery", "/gallery"),
-    ("Seeds", "/seeds"),
-    ("Pricing", "/pricing"),
-]
-
-
-# The account corner of the bar. Components may not import states, so the pages layer plugs in
-# the signed-in controls (name + menu) once at start-up; until then it is a plain "Sign in".
-_account_controls: dict[str, Callable[[], rx.Component | list[rx.Component]]] = {}
-
-
-def use_account_controls(*, desktop: Callable[[], rx.Component], mobile: Callable[[], list[rx.Component]]) -> None:
-    """Render `desktop` in the bar and `mobile`'s items at the end of the phone menu."""
-    _account_controls.update(desktop=desktop, mobile=mobile)
-
-
-def _desktop_account() -> rx.Component:
-    render = _account_controls.get("desktop")
-    if render is not None:
-        return render()  # type: ignore[return-value]
-    return link_button("Sign in", href="/login", size="2", style={theme.NAV_COLLAPSE: {"display": "none"}})
-
-
-def _mobile_account() -> list[rx.Component]:
-    render = _account_controls.get("mobile")
-    if render is not None:
-        return render()  # type: ignore[return-value]
-    return [_menu_link("Sign in", "/login")]
+NavLinks = Sequence[tuple[str, str]]  # (label, href) in the order shown
 
 
 def logo() -> rx.Component:
@@ -94,36 +68,37 @@ def _menu_link(label: str, href: str) -> rx.Component:
     return rx.menu.item(ReactRouterLink.create(label, to=href), as_child=True)
 
 
-def _mobile_menu() -> rx.Component:
+def _mobile_menu(links: NavLinks, account_items: Sequence[rx.Component]) -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.icon_button(rx.icon("menu", size=20), variant="soft", color_scheme="gray", aria_label="Open menu"),
         ),
         rx.menu.content(
-            *[_menu_link(label, href) for label, href in NAV_LINKS],
+            *[_menu_link(label, href) for label, href in links],
             rx.menu.separator(),
-            *_mobile_account(),
+            *account_items,
             align="end",
             min_width="12rem",
         ),
     )
 
 
-def navbar() -> rx.Component:
+def navbar(*, links: NavLinks, account: rx.Component, account_items: Sequence[rx.Component]) -> rx.Component:
+    """`account` sits at the right of the bar on wide screens; `account_items` end the phone menu."""
     return rx.el.header(
         rx.el.nav(
             rx.hstack(
                 logo(),
                 rx.hstack(
-                    *[_nav_link(label, href) for label, href in NAV_LINKS],
+                    *[_nav_link(label, href) for label, href in links],
                     spacing="1",
                     align="center",
                     style={theme.NAV_COLLAPSE: {"display": "none"}},
                 ),
                 rx.hstack(
                     color_mode_toggle(),
-                    _desktop_account(),
-                    rx.box(_mobile_menu(), style={theme.NAV_EXPAND: {"display": "none"}}),
+                    account,
+                    rx.box(_mobile_menu(links, account_items), style={theme.NAV_EXPAND: {"display": "none"}}),
                     spacing="3",
                     align="center",
                 ),
@@ -203,11 +178,12 @@ def _footer_column(title: str, links: list[tuple[str, str]]) -> rx.Component:
     )
 
 
-def page_layout(*children: rx.Component) -> rx.Component:
+def page_layout(*children: rx.Component, links: NavLinks, account: rx.Component,
+                account_items: Sequence[rx.Component]) -> rx.Component:
     """The frame around a page's content: sticky navbar on top, footer at the bottom."""
     return rx.box(
         rx.el.a("Skip to content", href="#main", class_name="dp-skip-link"),
-        navbar(),
+        navbar(links=links, account=account, account_items=account_items),
         rx.el.main(*children, id="main", flex="1", width="100%"),
         footer(),
         display="flex",

@@ -1,27 +1,30 @@
 """"Continue with Google / GitHub" and the notice shown when such a sign-in is refused.
 
 The buttons are plain links (a full page load, not client-side routing): the browser has to
-leave for /api/auth/oauth/{provider}/start, which sends it on to the provider. Which
-providers appear is decided when the frontend is compiled, from the settings.
+leave for /api/auth/oauth/{provider}/start, which sends it on to the provider. The page
+passes in the configured providers, so which ones appear is decided when the frontend is
+compiled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import quote
 
 import reflex as rx
 
 from components import theme
-from dreampixel.core.settings import Settings, settings
-
-# (provider, label) in the order they are offered.
-PROVIDER_LABELS = (("google", "Google"), ("github", "GitHub"))
 
 
-def configured_providers(config: Settings = settings) -> list[tuple[str, str]]:
-    enabled = {"google": config.google_oauth_enabled, "github": config.github_oauth_enabled}
-    return [(name, label) for name, label in PROVIDER_LABELS if enabled[name]]
+class Provider(Protocol):
+    """A sign-in provider as the buttons need it: "google" and "Google"."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def start_href(provider: str, next_path: str | rx.Var[str]) -> str | rx.Var[str]:
@@ -50,14 +53,9 @@ def oauth_button(provider: str, label: str, next_path: str | rx.Var[str]) -> rx.
     )
 
 
-def oauth_buttons(
-    next_path: str | rx.Var[str] = "/generate",
-    *,
-    providers: Sequence[tuple[str, str]] | None = None,
-) -> rx.Component:
-    """One button per configured provider under an "or" divider; nothing at all when none is configured."""
-    offered = configured_providers() if providers is None else list(providers)
-    if not offered:
+def oauth_buttons(next_path: str | rx.Var[str] = "/generate", *, providers: Sequence[Provider]) -> rx.Component:
+    """One button per provider, in order, under an "or" divider; nothing at all when there is none."""
+    if not providers:
         return rx.fragment()
     return rx.vstack(
         rx.hstack(
@@ -68,7 +66,7 @@ def oauth_buttons(
             width="100%",
             spacing="3",
         ),
-        *[oauth_button(name, label, next_path) for name, label in offered],
+        *[oauth_button(provider.name, provider.label, next_path) for provider in providers],
         spacing="3",
         width="100%",
         role="group",

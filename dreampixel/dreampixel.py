@@ -5,9 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components import theme
-from components.layout import use_account_controls
 from dreampixel.api.app import create_api
-from dreampixel.pages import (
+from dreampixel.pages import (  # noqa: F401 (importing a page module registers its page)
     account,
     billing,
     forgot,
@@ -23,10 +22,8 @@ from dreampixel.pages import (
     signup,
     verify,
 )
+from dreampixel.pages.shell import PAGES
 from dreampixel.runtime import jobs_lifespan
-from states.account import AccountState
-from states.auth import AuthState
-from states.generate import GenerateState
 
 app = rx.App(
     api_transformer=create_api(),
@@ -38,20 +35,6 @@ app = rx.App(
 
 app.register_lifespan_task(jobs_lifespan)
 
-# The navigation bar shows the signed-in user's name and menu (components cannot import states).
-use_account_controls(desktop=account.nav_desktop, mobile=account.nav_mobile)
-
-app.add_page(index.index, route="/", title=index.TITLE, description=index.DESCRIPTION)
-app.add_page(generate.generate, route="/generate", title=generate.TITLE, on_load=GenerateState.load)
-app.add_page(gallery.gallery, route="/gallery", title=gallery.TITLE)
-app.add_page(seeds.seeds, route="/seeds", title=seeds.TITLE, on_load=seeds.ON_LOAD)
-app.add_page(seed_detail.seed_detail, route="/seeds/[seed_id]", title=seed_detail.TITLE, on_load=seed_detail.ON_LOAD)
-app.add_page(pricing.pricing, route="/pricing", title=pricing.TITLE)
-app.add_page(billing.billing, route="/billing", title=billing.TITLE, on_load=billing.ON_LOAD)
-app.add_page(login.login, route="/login", title=login.TITLE, on_load=AuthState.load_form)
-app.add_page(signup.signup, route="/signup", title=signup.TITLE, on_load=AuthState.load_form)
-app.add_page(forgot.forgot, route="/forgot", title=forgot.TITLE, on_load=AuthState.load_form)
-app.add_page(reset.reset, route="/reset", title=reset.TITLE, on_load=AuthState.load_reset)
-app.add_page(verify.verify, route="/verify", title=verify.TITLE, on_load=AuthState.load_verify)
-app.add_page(account.account, route="/account", title=account.TITLE, on_load=AccountState.load)
-app.add_page(not_found.not_found, route="404", title=not_found.TITLE)
+for page in PAGES:
+    app.add_page(page.render, route=page.route, title=page.title, description=page.description,
+                 on_load=page.on_load)

@@ -1,8 +1,8 @@
 """The /account page: profile, security (password, sessions, connected accounts), API keys, usage
 (from `UsageMixin`), deletion.
 
-Every handler resolves the session cookie again before acting (`_viewer`), so a revoked
-session or a suspended account is refused at once even with the page still open. Lists are
+Every handler resolves the session cookie again before acting (`viewer_required`), so a
+revoked session or a suspended account is refused at once even with the page still open. Lists are
 plain display strings; the only secret that ever reaches the browser is a new API key's
 plaintext, shown once in a dialog and cleared when it closes.
 """
@@ -14,13 +14,14 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from dreampixel.core.errors import DreamPixelError
 from services.accounts import deletion
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
-from states.edge import accounts as portal
+from states.edge import accounts
 from states.edge.accounts import Viewer
-from states.session import SIGNED_OUT_URL, SessionState, leave_for, require_user, to_login
+from states.session import SIGNED_OUT_URL, SessionState, current_viewer, leave_for, viewer_required
 from states.usage import UsageMixin
 
 ALL_SCOPES = sorted(SCOPES)
@@ -55,11 +56,8 @@ class AccountState(UsageMixin, rx.State):
     new_key: str = ""
     key_dialog_open: bool = False
 
-    async def _viewer(self) -> Viewer | None:
-        return await require_user(self)
-
     async def _refresh(self, viewer: Viewer) -> None:
-        view = await asyncio.to_thread(portal.account_view, viewer)
+        view = await asyncio.to_thread(accounts.account_view, viewer)
         self.name, self.email, self.email_verified = viewer.name, viewer.email, viewer.verified
         self.has_password = view.has_password
         self.sessions = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in view.sessions]
@@ -75,28 +73,22 @@ class AccountState(UsageMixin, rx.State):
         self._forget_usage()
 
     @rx.event
-    async def load(self):
+    @viewer_required(signed_out=forget)
+    async def load(self, viewer: Viewer):
         """on_load: signed-out visitors go to /login?next=/account."""
-        viewer = await self._viewer()
-        if viewer is None:
-            self.forget()
-            return to_login(self)
         for field in ("name_notice", "email_notice", "password_notice", "resend_notice", "key_error", "delete_error"):
             setattr(self, field, "")
         await self._refresh(viewer)
         return None
 
     @rx.event
-    async def save_name(self, form: dict[str, Any]):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def save_name(self, viewer: Viewer, form: dict[str, Any]):
         self.name_error = self.name_notice = ""
         self.busy = "name"
         yield
         try:
-            self.name = await asyncio.to_thread(portal.update_name, viewer, str(form.get("name", "")))
+            self.name = await asyncio.to_thread(accounts.update_name, viewer, name=str(form.get("name", "")))
             self.name_notice = "Saved."
             session_state = await self.get_state(SessionState)
             session_state.user_name = self.name
@@ -105,17 +97,14 @@ class AccountState(UsageMixin, rx.State):
         self.busy = ""
 
     @rx.event
-    async def change_email(self, form: dict[str, Any]):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def change_email(self, viewer: Viewer, form: dict[str, Any]):
         self.email_error = self.email_notice = ""
         new_email = str(form.get("new_email", "")).strip()
         self.busy = "email"
         yield
         try:
-            await asyncio.to_thread(portal.request_email_change, viewer, new_email)
+            await asyncio.to_thread(accounts.request_email_change, viewer, new_email=new_email)
             self.email_notice = (f"We sent a link to {new_email.lower()}. Your email changes when you open it; "
                                  "until then you keep signing in with the current one.")
         except DreamPixelError as error:
@@ -123,28 +112,22 @@ class AccountState(UsageMixin, rx.State):
         self.busy = ""
 
     @rx.event
-    async def resend_verification(self):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def resend_verification(self, viewer: Viewer):
         try:
-            sent = await asyncio.to_thread(portal.resend_verification, viewer.user_id)
+            sent = await asyncio.to_thread(accounts.resend_verification, viewer)
             self.resend_notice = "We sent a new link." if sent else "Your email is already confirmed."
         except DreamPixelError as error:
             self.resend_notice = error.message
 
     @rx.event
-    async def change_password(self, form: dict[str, Any]):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def change_password(self, viewer: Viewer, form: dict[str, Any]):
         self.current_password_error = self.new_password_error = self.password_notice = ""
         self.busy = "password"
         yield
         try:
-            ended = await asyncio.to_thread(portal.change_password, viewer,
+            ended = await asyncio.to_thread(accounts.change_password, viewer,
                                             current_password=str(form.get("current_password", "")),
                                             new_password=str(form.get("new_password", "")))
             self.password_notice = (f"Password changed. {ended} other session{'s' if ended != 1 else ''} ended."
@@ -157,11 +140,9 @@ class AccountState(UsageMixin, rx.State):
         self.busy = ""
 
     @rx.event
-    async def revoke_session(self, session_id: str):
-        viewer = await self._viewer()
-        if viewer is None:
-            return to_login(self)
-        await asyncio.to_thread(portal.revoke_session, viewer, session_id)
+    @viewer_required
+    async def revoke_session(self, viewer: Viewer, session_id: str):
+        await asyncio.to_thread(accounts.revoke_session, viewer, session_id=session_id)
         if session_id == viewer.session_id:
             self.forget()
             return leave_for(SIGNED_OUT_URL)
@@ -169,20 +150,26 @@ class AccountState(UsageMixin, rx.State):
         return None
 
     @rx.event
-    async def sign_out_everywhere(self):
-        viewer = await self._viewer()
-        if viewer is None:
-            return to_login(self)
-        await asyncio.to_thread(portal.sign_out_everywhere, viewer)
+    @viewer_required
+    async def sign_out_everywhere(self, viewer: Viewer):
+        await asyncio.to_thread(accounts.sign_out_everywhere, viewer)
         self.forget()
         return leave_for(SIGNED_OUT_URL)
 
     @rx.event
-    async def create_key(self, form: dict[str, Any]):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    async def sign_out(self) -> EventSpec:
+        """The navigation bar's "Sign out": revoke this browser's session row, forget what the pages
+        showed, then let /api/auth/signed-out drop the cookie."""
+        viewer = await current_viewer(self)
+        if viewer is not None:
+            await asyncio.to_thread(accounts.sign_out, viewer)
+        (await self.get_state(SessionState))._show(None)
+        self.forget()
+        return leave_for(SIGNED_OUT_URL)
+
+    @rx.event
+    @viewer_required
+    async def create_key(self, viewer: Viewer, form: dict[str, Any]):
         self.key_name_error = self.key_error = ""
         chosen = [scope for scope in ALL_SCOPES if form.get(f"scope:{scope}")]
         try:
@@ -200,7 +187,7 @@ class AccountState(UsageMixin, rx.State):
         self.busy = "key"
         yield
         try:
-            self.new_key = await asyncio.to_thread(portal.create_api_key, viewer, name=str(form.get("key_name", "")),
+            self.new_key = await asyncio.to_thread(accounts.create_api_key, viewer, name=str(form.get("key_name", "")),
                                                    scopes=chosen, expires_in_days=days, daily_credit_cap=cap)
             self.key_dialog_open = True
             await self._refresh(viewer)
@@ -217,25 +204,20 @@ class AccountState(UsageMixin, rx.State):
         self.new_key = ""
 
     @rx.event
-    async def revoke_key(self, key_id: str):
-        viewer = await self._viewer()
-        if viewer is None:
-            return to_login(self)
-        await asyncio.to_thread(portal.revoke_api_key, viewer, key_id)
+    @viewer_required
+    async def revoke_key(self, viewer: Viewer, key_id: str):
+        await asyncio.to_thread(accounts.revoke_api_key, viewer, key_id=key_id)
         await self._refresh(viewer)
         return None
 
     @rx.event
-    async def delete_account(self, form: dict[str, Any]):
-        viewer = await self._viewer()
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def delete_account(self, viewer: Viewer, form: dict[str, Any]):
         self.delete_error = ""
         self.busy = "delete"
         yield
         try:
-            keys = await asyncio.to_thread(portal.delete_account_rows, viewer, password=str(form.get("password", "")),
+            keys = await asyncio.to_thread(accounts.delete_account_rows, viewer, password=str(form.get("password", "")),
                                            typed_email=str(form.get("typed_email", "")))
         except DreamPixelError as error:
             self.delete_error = error.message

@@ -18,7 +18,7 @@ from services.accounts.navigation import safe_next
 from services.accounts.recovery import RESET_REQUESTED_MESSAGE
 from services.accounts.signup import SIGNED_UP_MESSAGE
 from services.accounts.verification import VerifyOutcome
-from states.edge import accounts as portal
+from states.edge import accounts
 from states.session import current_viewer, leave_for
 
 _FIELDS = ("name", "email", "password", "token")
@@ -88,7 +88,7 @@ class AuthState(rx.State):
             return
         self.loading = True
         yield
-        result = await asyncio.to_thread(portal.sign_in, email=email, password=password,
+        result = await asyncio.to_thread(accounts.sign_in, email=email, password=password,
                                          address=self.router.session.client_ip or None)
         if not result.ok:
             self.loading = False
@@ -103,7 +103,7 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            await asyncio.to_thread(portal.sign_up, email=str(form.get("email", "")),
+            await asyncio.to_thread(accounts.sign_up, email=str(form.get("email", "")),
                                     password=str(form.get("password", "")), name=str(form.get("name", "")))
         except ValidationFailed as error:
             self._show_errors(error)
@@ -121,7 +121,7 @@ class AuthState(rx.State):
             return
         self.loading = True
         yield
-        await asyncio.to_thread(portal.request_reset, email)
+        await asyncio.to_thread(accounts.request_reset, email)
         self.loading = False
         self.done = True
         self.notice = RESET_REQUESTED_MESSAGE
@@ -144,7 +144,7 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            await asyncio.to_thread(portal.reset_password, token=self._token, new_password=password)
+            await asyncio.to_thread(accounts.reset_password, token=self._token, new_password=password)
         except ValidationFailed as error:
             self._show_errors(error)
         else:
@@ -159,7 +159,7 @@ class AuthState(rx.State):
         self.resend_sent = False
         self.verify_status = "checking"
         self._token = self.router.url.query_parameters.get("token", "")
-        result = await asyncio.to_thread(portal.verify, self._token)
+        result = await asyncio.to_thread(accounts.verify, self._token)
         self.verify_status = result.outcome.value
         if result.outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.EMAIL_CHANGED):
             self.user_email_shown = result.email or ""
@@ -170,7 +170,7 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            sent = await asyncio.to_thread(portal.resend_for_token, self._token)
+            sent = await asyncio.to_thread(accounts.resend_for_token, self._token)
         except DreamPixelError as error:
             self.resend_message = error.message
         else:

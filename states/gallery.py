@@ -1,8 +1,8 @@
 """The /gallery page: the signed-in user's generations, searched, filtered, opened, favourited,
 deleted and downloaded.
 
-Every handler resolves the session cookie again (`require_user`) and passes only the
-viewer's own user id to the services, which treat anyone else's generation as missing. The
+Every handler resolves the session cookie again (`viewer_required`) and passes only the
+viewer to the edge, whose services treat anyone else's generation as missing. The
 browser receives display strings and signed image URLs; the pagination cursor stays private.
 """
 
@@ -17,9 +17,11 @@ import reflex as rx
 
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models.enums import GenerationStatus
+from services.gallery import service as gallery_service
 from services.gallery.queries import GalleryFilter, Shape, Sort
-from states.edge import gallery as portal
-from states.session import require_user, to_login
+from states.edge import gallery
+from states.edge.accounts import Viewer
+from states.session import viewer_required
 
 ANY = "any"
 LOAD_MORE_ID = "gallery-load-more"
@@ -123,9 +125,9 @@ class GalleryState(rx.State):
             sort=Sort(self.sort) if self.sort in SORT_CHOICES else Sort.NEWEST,
         )
 
-    async def _first_page(self, user_id: str) -> None:
+    async def _first_page(self, viewer: Viewer) -> None:
         self.loading = True
-        result = await asyncio.to_thread(portal.page, user_id, self._filters())
+        result = await asyncio.to_thread(gallery.page, viewer, filters=self._filters())
         self.cards = [_strings(card) for card in result.cards]
         self._cursor = result.next_cursor or ""
         self.has_more = result.next_cursor is not None
@@ -139,21 +141,17 @@ class GalleryState(rx.State):
         self.detail_open, self.has_more, self._cursor = False, False, ""
 
     @rx.event
-    async def load(self):
+    @viewer_required(signed_out=_forget)
+    async def load(self, viewer: Viewer):
         """on_load: signed-out visitors go to /login?next=/gallery."""
-        viewer = await require_user(self)
-        if viewer is None:
-            self._forget()
-            yield to_login(self)
-            return
         self.notice = ""
         self.detail_open = False
         self.confirm_ids = []
         self.loading = True
         self.ready = True
         yield
-        self.providers = await asyncio.to_thread(portal.providers, viewer.user_id)
-        await self._first_page(viewer.user_id)
+        self.providers = await asyncio.to_thread(gallery.providers, viewer)
+        await self._first_page(viewer)
         yield rx.call_script(INFINITE_SCROLL_SCRIPT)
         # /gallery?generation=<id> (the account page's credit history links here) opens its detail.
         wanted = self.router.url.query_parameters.get("generation", "")
@@ -161,16 +159,13 @@ class GalleryState(rx.State):
             yield GalleryState.open_detail(wanted)
 
     @rx.event
-    async def load_more(self):
-        viewer = await require_user(self)
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def load_more(self, viewer: Viewer):
         if not self._cursor or self.loading_more:
             return
         self.loading_more = True
         yield
-        result = await asyncio.to_thread(portal.page, viewer.user_id, self._filters(), self._cursor)
+        result = await asyncio.to_thread(gallery.page, viewer, filters=self._filters(), cursor=self._cursor)
         shown = {c["id"] for c in self.cards}
         self.cards = self.cards + [_strings(card) for card in result.cards if card.id not in shown]
         self._cursor = result.next_cursor or ""
@@ -178,11 +173,9 @@ class GalleryState(rx.State):
         self.loading_more = False
         yield rx.call_script(RECHECK_SCRIPT)
 
-    async def _refilter(self):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
-        await self._first_page(viewer.user_id)
+    @viewer_required
+    async def _refilter(self, viewer: Viewer):
+        await self._first_page(viewer)
         return rx.call_script(RECHECK_SCRIPT)
 
     @rx.event
@@ -235,12 +228,10 @@ class GalleryState(rx.State):
 
     # --- detail ----------------------------------------------------------------------
     @rx.event
-    async def open_detail(self, generation_id: str):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def open_detail(self, viewer: Viewer, generation_id: str):
         try:
-            found = await asyncio.to_thread(portal.detail, viewer.user_id, generation_id)
+            found = await asyncio.to_thread(gallery.detail, viewer, generation_id=generation_id)
         except NotFound:
             self._drop([generation_id])
             return rx.toast.error("That image is no longer in your gallery.")
@@ -255,15 +246,14 @@ class GalleryState(rx.State):
         self.detail_open = value
 
     @rx.event
-    async def toggle_favorite(self, generation_id: str):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def toggle_favorite(self, viewer: Viewer, generation_id: str):
         card = next((c for c in self.cards if c["id"] == generation_id), None)
         current = (self.detail.get("favorite") if self.detail.get("id") == generation_id
                    else card["favorite"] if card else "")
         try:
-            favorite = await asyncio.to_thread(portal.set_favorite, viewer.user_id, generation_id, not current)
+            favorite = await asyncio.to_thread(gallery.set_favorite, viewer, generation_id=generation_id,
+                                               favorite=not current)
         except NotFound:
             self._drop([generation_id])
             return rx.toast.error("That image is no longer in your gallery.")
@@ -302,17 +292,18 @@ class GalleryState(rx.State):
             self.detail_open = False
 
     @rx.event
-    async def confirm_delete(self):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def confirm_delete(self, viewer: Viewer):
         ids = list(self.confirm_ids)
         self.confirm_ids = []
         if not ids:
             return None
         try:
-            count = await portal.delete(viewer.user_id, ids)
+            keys = await asyncio.to_thread(gallery.delete_rows, viewer, generation_ids=ids)
         except NotFound:
             return rx.toast.error("Some of those images are no longer in your gallery; nothing was deleted.")
+        # Files go once the rows are committed: a failure leaves stray files, never a row without its file.
+        await gallery_service.delete_files(keys)
+        count = len(set(ids))
         self._drop(ids)
         return rx.toast.success(f"Deleted {count} image{'s' if count != 1 else ''}.")

@@ -2,8 +2,8 @@
 
 Cards are pushed, never polled: `watch` is a background event subscribed to the viewer's
 event channel while any card is unfinished; each event re-reads that one generation through
-the portal (which checks ownership) and replaces its card. Every handler resolves the
-session cookie again before acting.
+the edge (which checks ownership) and replaces its card. Every handler resolves the
+session cookie again before acting (`viewer_required`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from reflex.event import EventSpec, KeyInputInfo
 
 from dreampixel.core.errors import DreamPixelError, NotFound
 from services.events import service as events
-from states.edge import generation as portal
+from states.edge import generation, seeds
 from states.edge.accounts import Viewer
 from states.edge.generation import Card, FormInput, ProviderOption
-from states.session import require_user, to_login
+from states.session import current_viewer, viewer_required
 
 SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
 AUTOMATIC = "automatic"
@@ -93,7 +93,7 @@ class GenerateState(rx.State):
     @rx.var
     def cost(self) -> int:
         width, height = _int(self.width, 1024), _int(self.height, 1024)
-        return portal.cost(max(width, 1), max(height, 1), max(1, min(4, _int(self.variations, 1))))
+        return generation.cost(max(width, 1), max(height, 1), max(1, min(4, _int(self.variations, 1))))
 
     @rx.var
     def limit_text(self) -> str:
@@ -106,21 +106,21 @@ class GenerateState(rx.State):
     # ---- loading ---------------------------------------------------------------------------
 
     async def _refresh_account(self, viewer: Viewer) -> None:
-        account = await asyncio.to_thread(portal.account, viewer)
+        account = await asyncio.to_thread(generation.account, viewer)
         self.verified, self.credits = account.verified, account.credits
         self.limit, self.used, self.resets_at = account.limit, account.used, account.resets_at
 
+    def _forget(self) -> None:
+        self.ready = False
+        self.cards = []
+
     @rx.event
-    async def load(self):
+    @viewer_required(signed_out=_forget)
+    async def load(self, viewer: Viewer):
         """on_load: signed-out visitors go to /login?next=/generate; otherwise fill the page."""
-        viewer = await require_user(self)
-        if viewer is None:
-            self.ready = False
-            self.cards = []
-            return to_login(self)
         await self._refresh_account(viewer)
-        self.cards = await asyncio.to_thread(portal.recent, viewer)
-        self.providers = await portal.providers()
+        self.cards = await asyncio.to_thread(generation.recent, viewer)
+        self.providers = await generation.providers()
         self.error = self.notice = ""
         await self._prefill(self.router.url.query_parameters)
         self.ready = True
@@ -129,16 +129,14 @@ class GenerateState(rx.State):
     async def _prefill(self, params: Any) -> None:
         values: dict[str, str] = {}
         if params.get("seed_id"):
-            from states.edge import seeds as seeds_portal
-
             try:
-                recipe = await asyncio.to_thread(seeds_portal.recipe_for, params["seed_id"])
+                recipe = await asyncio.to_thread(seeds.recipe_for, params["seed_id"])
             except DreamPixelError:
                 self.notice = "That seed is no longer available."
             else:
-                values = portal.form_from_parameters(recipe)
+                values = generation.form_from_parameters(recipe)
         elif params.get("prompt"):
-            values = portal.form_from_parameters({key: params[key] for key in params})
+            values = generation.form_from_parameters({key: params[key] for key in params})
         if values:
             self._fill(values)
 
@@ -219,8 +217,8 @@ class GenerateState(rx.State):
         self.prompt = str(form.get("prompt", self.prompt))
         self.negative_prompt = str(form.get("negative_prompt", self.negative_prompt))
         seed = _int(self.seed, -1) if self.seed_locked else -1
-        if not 0 <= seed < portal.MAX_SEED:
-            seed = portal.random_seed()
+        if not 0 <= seed < generation.MAX_SEED:
+            seed = generation.random_seed()
             self.seed_locked = False
         self.seed = str(seed)
         return FormInput(
@@ -232,7 +230,7 @@ class GenerateState(rx.State):
         )
 
     def _show_error(self, error: DreamPixelError) -> EventSpec:
-        hint, _label, link = portal.ERROR_ACTIONS.get(error.code, ("", "", ""))
+        hint, _label, link = generation.ERROR_ACTIONS.get(error.code, ("", "", ""))
         self.error, self.error_hint, self.error_link = error.message, hint, link
         return rx.toast.error(error.message, description=hint or None)
 
@@ -242,7 +240,7 @@ class GenerateState(rx.State):
             self.error, self.busy = "Verify your email address before generating images.", False
             return None
         try:
-            card = await asyncio.to_thread(portal.submit, viewer, request)
+            card = await asyncio.to_thread(generation.submit, viewer, request)
         except DreamPixelError as error:
             return self._show_error(error)
         finally:
@@ -252,11 +250,8 @@ class GenerateState(rx.State):
         return GenerateState.watch
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):
-        viewer = await require_user(self)
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def submit(self, viewer: Viewer, form: dict[str, Any]):
         request = self._input(form)
         self.busy = True
         yield  # the button shows its spinner while the generation is queued
@@ -276,12 +271,10 @@ class GenerateState(rx.State):
             self.cards = [card if c.id == card.id else c for c in self.cards]
 
     @rx.event
-    async def cancel(self, generation_id: str):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def cancel(self, viewer: Viewer, generation_id: str):
         try:
-            self._replace(await asyncio.to_thread(portal.cancel, viewer, generation_id))
+            self._replace(await asyncio.to_thread(generation.cancel, viewer, generation_id))
         except NotFound:
             return rx.toast.error("No such generation.")
         except DreamPixelError as error:
@@ -290,12 +283,10 @@ class GenerateState(rx.State):
         return rx.toast.info("Canceled; the credits were returned.")
 
     @rx.event
-    async def retry(self, generation_id: str):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def retry(self, viewer: Viewer, generation_id: str):
         try:
-            card = await asyncio.to_thread(portal.retry, viewer, generation_id)
+            card = await asyncio.to_thread(generation.retry, viewer, generation_id)
         except DreamPixelError as error:
             return self._show_error(error)
         self.cards = [card, *self.cards]
@@ -309,11 +300,9 @@ class GenerateState(rx.State):
                 "output_format": card.output_format}
 
     @rx.event
-    async def reuse(self, generation_id: str, seed: str):
+    @viewer_required
+    async def reuse(self, viewer: Viewer, generation_id: str, seed: str):
         """Fill the form with a card's settings and the seed of the chosen image."""
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
         card = self._card(generation_id)
         if card is None:
             return None
@@ -322,27 +311,23 @@ class GenerateState(rx.State):
         return rx.toast.info("Settings restored.")
 
     @rx.event
-    async def remix(self, generation_id: str):
+    @viewer_required
+    async def remix(self, viewer: Viewer, generation_id: str):
         """Same settings, a new seed: fill the form and submit at once."""
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
         card = self._card(generation_id)
         if card is None:
             return None
-        self._fill(self._settings_of(card, seed=str(portal.random_seed())))
+        self._fill(self._settings_of(card, seed=str(generation.random_seed())))
         return await self._submit(viewer, self._input({}))
 
     @rx.event
-    async def toggle_favorite(self, generation_id: str):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def toggle_favorite(self, viewer: Viewer, generation_id: str):
         card = self._card(generation_id)
         if card is None:
             return None
         try:
-            self._replace(await asyncio.to_thread(portal.set_favorite, viewer, generation_id, not card.favorite))
+            self._replace(await asyncio.to_thread(generation.set_favorite, viewer, generation_id, not card.favorite))
         except NotFound:
             return rx.toast.error("That generation is no longer in your gallery.")
         return None
@@ -358,21 +343,17 @@ class GenerateState(rx.State):
     # ---- reference image and restored settings --------------------------------------------
 
     @rx.event
-    async def upload_reference(self, files: list[rx.UploadFile]):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def upload_reference(self, viewer: Viewer, files: list[rx.UploadFile]):
         if not files:
             return None
         data = await files[0].read()
-        return await self._store_reference(portal.store_reference(viewer, data, source="upload"))
+        return await self._store_reference(generation.store_reference(viewer, data, source="upload"))
 
     @rx.event
-    async def reference_from_url(self, form: dict[str, Any]):
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
-        return await self._store_reference(portal.reference_from_url(viewer, str(form.get("reference_url", ""))))
+    @viewer_required
+    async def reference_from_url(self, viewer: Viewer, form: dict[str, Any]):
+        return await self._store_reference(generation.reference_from_url(viewer, str(form.get("reference_url", ""))))
 
     async def _store_reference(self, storing: Any):
         self.reference_error = ""
@@ -392,15 +373,13 @@ class GenerateState(rx.State):
         self.reference_id = self.reference_thumbnail = self.reference_error = ""
 
     @rx.event
-    async def restore_from_png(self, files: list[rx.UploadFile]):
+    @viewer_required
+    async def restore_from_png(self, viewer: Viewer, files: list[rx.UploadFile]):
         """A dropped PNG's embedded parameters fill the form."""
-        viewer = await require_user(self)
-        if viewer is None:
-            return to_login(self)
         if not files:
             return None
         data = await files[0].read()
-        values = await asyncio.to_thread(portal.read_png_parameters, data)
+        values = await asyncio.to_thread(generation.read_png_parameters, data)
         if values is None:
             return rx.toast.warning("That image carries no generation settings.")
         self._fill(values)
@@ -414,7 +393,7 @@ class GenerateState(rx.State):
         async with self:
             if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
                 return  # another watcher serves this page
-            viewer = await require_user(self)
+            viewer = await current_viewer(self)
             if viewer is None:
                 return
             self._watch_tick = time.time()
@@ -436,7 +415,7 @@ class GenerateState(rx.State):
                         event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
                         last_event = time.time()
                         async with self:
-                            viewer = await require_user(self)
+                            viewer = await current_viewer(self)
                         if viewer is None:
                             return
                         toast = await self._apply(viewer, str(event.get("generation_id", "")))
@@ -456,7 +435,7 @@ class GenerateState(rx.State):
         if not generation_id:
             return None
         try:
-            card = await asyncio.to_thread(portal.card, viewer, generation_id)
+            card = await asyncio.to_thread(generation.card, viewer, generation_id)
         except NotFound:
             return None
         async with self:  # leaving the block sends the card to the browser

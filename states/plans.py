@@ -6,8 +6,9 @@ import asyncio
 
 import reflex as rx
 
-from states.edge import plans as portal
-from states.session import current_viewer, to_login
+from states.edge import plans
+from states.edge.accounts import Viewer
+from states.session import viewer_required
 
 
 class PlansState(rx.State):
@@ -18,13 +19,13 @@ class PlansState(rx.State):
     allowance: str = ""
     billing_enabled: bool = False
 
+    def _forget(self) -> None:
+        self.ready = False
+
     @rx.event
-    async def load(self):
-        viewer = await current_viewer(self)
-        if viewer is None:
-            self.ready = False
-            return to_login(self)
-        plan = await asyncio.to_thread(portal.current_plan, viewer)
+    @viewer_required(signed_out=_forget)
+    async def load(self, viewer: Viewer):
+        plan = await asyncio.to_thread(plans.current_plan, viewer)
         self.tier, self.credits, self.allowance = plan.tier, plan.credits, plan.generations
         self.billing_enabled = plan.billing_enabled
         self.ready = True

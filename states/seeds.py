@@ -1,7 +1,7 @@
 """The seeds marketplace pages: browsing, one seed's detail, and publishing your own.
 
 Public browsing needs no account; favouriting and publishing resolve the session cookie
-again in every handler. Only display strings reach the browser, never rows.
+again in every handler (`viewer_required`). Only display strings reach the browser, never rows.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from urllib.parse import quote
 import reflex as rx
 
 from dreampixel.core.errors import DreamPixelError
-from states.edge import seeds as portal
+from states.edge import seeds
+from states.edge.accounts import Viewer
 from states.edge.seeds import SeedCard
-from states.session import current_viewer, to_login
+from states.session import current_viewer, viewer_required
 
 CATEGORIES = ["all", "portrait", "landscape", "anime", "abstract", "other"]
 
@@ -42,7 +43,7 @@ class SeedsState(rx.State):
     async def _fetch(self, cursor: str | None = None) -> tuple[list[dict[str, str]], str | None]:
         category = "" if self.category == "all" else self.category
         sort = "new" if self.sort == "new" else "popular"
-        page, next_cursor = await asyncio.to_thread(portal.browse, category=category, q=self.query, sort=sort,
+        page, next_cursor = await asyncio.to_thread(seeds.browse, category=category, q=self.query, sort=sort,
                                                     cursor=cursor)
         return [_card(card) for card in page], next_cursor
 
@@ -62,13 +63,13 @@ class SeedsState(rx.State):
         self.category = wanted if wanted in CATEGORIES else "all"
         self.loading = True
         yield
-        self.featured = [_card(card) for card in await asyncio.to_thread(portal.featured)]
+        self.featured = [_card(card) for card in await asyncio.to_thread(seeds.featured)]
         await self._reload()
 
     @rx.event
     async def load_featured(self) -> None:
         """For the landing page's featured row."""
-        self.featured = [_card(card) for card in await asyncio.to_thread(portal.featured, 6)]
+        self.featured = [_card(card) for card in await asyncio.to_thread(seeds.featured, 6)]
 
     @rx.event
     async def choose_category(self, category: str):
@@ -145,7 +146,7 @@ class SeedDetailState(rx.State):
         wanted = self._requested_id()
         viewer = await current_viewer(self)
         try:
-            detail = await asyncio.to_thread(portal.detail, wanted, viewer)
+            detail = await asyncio.to_thread(seeds.detail, wanted, viewer)
         except DreamPixelError:
             self.found, self.loading, self.shown_id = False, False, ""
             return
@@ -159,15 +160,14 @@ class SeedDetailState(rx.State):
         self.loading = False
 
     @rx.event
-    async def use_seed(self):
+    @viewer_required
+    async def use_seed(self, viewer: Viewer):
         """Count a use, then open the generate page prefilled from this seed (signed-in visitors:
         generating needs an account, and anonymous clicks would inflate the count)."""
         if not self.shown_id:
             return None
-        if await current_viewer(self) is None:
-            return to_login(self)
         try:
-            recipe = await asyncio.to_thread(portal.use, self.shown_id)
+            recipe = await asyncio.to_thread(seeds.use, self.shown_id)
         except DreamPixelError as failure:
             self.error = failure.message
             return None
@@ -175,12 +175,10 @@ class SeedDetailState(rx.State):
         return rx.redirect(f"/generate?seed_id={quote(recipe['seed_id'], safe='')}")
 
     @rx.event
-    async def toggle_favorite(self):
-        viewer = await current_viewer(self)
-        if viewer is None:
-            return to_login(self)
+    @viewer_required
+    async def toggle_favorite(self, viewer: Viewer):
         try:
-            self.favorite, self.favorites = await asyncio.to_thread(portal.toggle_favorite, viewer, self.shown_id)
+            self.favorite, self.favorites = await asyncio.to_thread(seeds.toggle_favorite, viewer, self.shown_id)
         except DreamPixelError as failure:
             self.error = failure.message
         return None
@@ -204,7 +202,7 @@ class PublishState(rx.State):
         if viewer is None:
             self.mine, self.options = [], []
             return False
-        mine = await asyncio.to_thread(portal.my_seeds, viewer)
+        mine = await asyncio.to_thread(seeds.my_seeds, viewer)
         self.mine = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in mine]
         return True
 
@@ -220,11 +218,9 @@ class PublishState(rx.State):
         return None
 
     @rx.event
-    async def open_dialog(self, generation_id: str = ""):
-        viewer = await current_viewer(self)
-        if viewer is None:
-            return to_login(self)
-        options = await asyncio.to_thread(portal.publishable, viewer)
+    @viewer_required
+    async def open_dialog(self, viewer: Viewer, generation_id: str = ""):
+        options = await asyncio.to_thread(seeds.publishable, viewer)
         self.options = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in options]
         ids = [option["generation_id"] for option in self.options]
         self.chosen = generation_id if generation_id in ids else (ids[0] if ids else "")
@@ -240,15 +236,12 @@ class PublishState(rx.State):
         self.chosen = generation_id
 
     @rx.event
-    async def publish(self, form: dict[str, Any]):
-        viewer = await current_viewer(self)
-        if viewer is None:
-            yield to_login(self)
-            return
+    @viewer_required
+    async def publish(self, viewer: Viewer, form: dict[str, Any]):
         self.errors, self.busy = {}, True
         yield
         try:
-            await asyncio.to_thread(portal.publish, viewer, generation_id=self.chosen,
+            await asyncio.to_thread(seeds.publish, viewer, generation_id=self.chosen,
                                     title=str(form.get("title", "")), description=str(form.get("description", "")),
                                     category=str(form.get("category", "other")))
         except DreamPixelError as failure:

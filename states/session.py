@@ -2,34 +2,36 @@
 
 The session cookie is httpOnly, so the browser's code never sees it; the backend reads it
 from the websocket's request headers (`router.headers.cookie`, never sent to the browser)
-and resolves it anew for every handler that touches private data, so a revoked session or
-a suspended user is refused at once.
+and resolves it anew for every handler that touches private data (`viewer_required`), so a
+revoked session or a suspended user is refused at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 import reflex as rx
 from reflex.event import EventSpec
 
-from states.edge import accounts as portal
+from states.edge import accounts
 from states.edge.accounts import Viewer
 
 SIGNED_OUT_URL = "/api/auth/signed-out"
 
+S = TypeVar("S", bound=rx.State)
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 async def current_viewer(state: rx.State) -> Viewer | None:
     """The signed-in user of the browser that sent the event, checked against the database now."""
-    return await asyncio.to_thread(portal.current_viewer, state.router.headers.cookie)
-
-
-async def require_user(state: rx.State) -> Viewer | None:
-    """For handlers that touch private data: the viewer, or None (then return `to_login(state)`)."""
-    viewer = await current_viewer(state)
-    return viewer
+    return await asyncio.to_thread(accounts.current_viewer, state.router.headers.cookie)
 
 
 def to_login(state: rx.State) -> EventSpec:
@@ -43,6 +45,71 @@ def to_login(state: rx.State) -> EventSpec:
 def leave_for(url: str) -> EventSpec:
     """A full page load (not client-side routing): /api routes set or drop the session cookie."""
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+@overload
+def viewer_required(handler: Callable[Concatenate[S, Viewer, P], R], /) -> Callable[Concatenate[S, P], R]: ...
+
+
+@overload
+def viewer_required(
+    *, signed_out: Callable[[S], None]
+) -> Callable[[Callable[Concatenate[S, Viewer, P], R]], Callable[Concatenate[S, P], R]]: ...
+
+
+def viewer_required(
+    handler: Callable[Concatenate[S, Viewer, P], R] | None = None, /, *, signed_out: Callable[[S], None] | None = None
+) -> Any:
+    """Guard a handler that touches private data, written as `async def h(self, viewer, ...)`.
+
+    Every call resolves the session cookie again; a signed-out caller runs `signed_out(self)`
+    (to drop what the page showed) and goes to /login, otherwise the viewer is passed in.
+    Reflex sees the handler's own parameters without `viewer`, so its arguments parse as before.
+    """
+    if handler is None:
+        return functools.partial(_guard, signed_out=signed_out)
+    return _guard(handler, signed_out=signed_out)
+
+
+def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | None) -> Any:
+    signature = inspect.signature(handler)
+    state, viewer_parameter, *rest = signature.parameters.values()
+    if viewer_parameter.name != "viewer":
+        raise TypeError(f"{handler.__qualname__}: a guarded handler takes `viewer` right after `self`")
+
+    async def resolve(self: Any) -> Viewer | None:
+        viewer = await current_viewer(self)
+        if viewer is None and signed_out is not None:
+            signed_out(self)
+        return viewer
+
+    @functools.wraps(handler)
+    async def returning(self: Any, *args: Any, **kwargs: Any) -> Any:
+        viewer = await resolve(self)
+        if viewer is None:
+            return to_login(self)
+        return await handler(self, viewer, *args, **kwargs)
+
+    @functools.wraps(handler)
+    async def yielding(self: Any, *args: Any, **kwargs: Any) -> Any:
+        viewer = await resolve(self)
+        if viewer is None:
+            yield to_login(self)
+            return
+        async for update in handler(self, viewer, *args, **kwargs):
+            yield update
+
+    # Reflex tells the two kinds apart (and refuses sync background tasks) by the function itself.
+    if inspect.isasyncgenfunction(handler):
+        guarded: Any = yielding
+    elif inspect.iscoroutinefunction(handler):
+        guarded = returning
+    else:
+        raise TypeError(f"{handler.__qualname__}: a guarded handler is async (it reads the database)")
+    # What Reflex reads to parse an event's arguments: the handler's parameters without `viewer`.
+    guarded.__signature__ = signature.replace(parameters=[state, *rest])
+    guarded.__annotations__ = {name: hint for name, hint in handler.__annotations__.items() if name != "viewer"}
+    return guarded
 
 
 class SessionState(rx.State):
@@ -64,15 +131,3 @@ class SessionState(rx.State):
     @rx.event
     async def load(self) -> None:
         self._show(await current_viewer(self))
-
-    @rx.event
-    async def sign_out(self) -> EventSpec:
-        """Revoke this browser's session row, then let /api/auth/signed-out drop the cookie."""
-        viewer = await current_viewer(self)
-        if viewer is not None:
-            await asyncio.to_thread(portal.sign_out, viewer)
-        self._show(None)
-        from states.account import AccountState  # imported here: AccountState builds on this module
-
-        (await self.get_state(AccountState)).forget()
-        return leave_for(SIGNED_OUT_URL)

@@ -1,8 +1,8 @@
 """The usage section of /account: balance, today's allowance, generations per day and the ledger.
 
 A mixin of AccountState, so signing out or deleting the account forgets it with the rest of
-the page. Handlers resolve the session cookie again and pass only the viewer's own id to the
-portal; the ledger cursor stays private, so a crafted client can page only through its own rows.
+the page. Handlers resolve the session cookie again and pass only the viewer to the edge; the
+ledger cursor stays private, so a crafted client can page only through its own rows.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 import reflex as rx
 
 from services.credits.usage import DEFAULT_DAYS
-from states.edge import credits as portal
-from states.session import require_user, to_login
+from states.edge import credits
+from states.edge.accounts import Viewer
+from states.session import viewer_required
 
 
-def _strings(row: portal.LedgerRow) -> dict[str, str]:
+def _strings(row: credits.LedgerRow) -> dict[str, str]:
     """A ledger row as display strings (booleans as "1" or ""), the shape foreach lists use."""
     return {k: ("1" if v else "") if isinstance(v, bool) else str(v) for k, v in dataclasses.asdict(row).items()}
 
@@ -52,16 +53,12 @@ class UsageMixin(rx.State, mixin=True):
         self.daily_note = self.usage_summary = self._ledger_cursor = ""
 
     @rx.event
-    async def load_usage(self):
+    @viewer_required(signed_out=_forget_usage)
+    async def load_usage(self, viewer: Viewer):
         """Runs when the section mounts: a skeleton until the numbers arrive."""
-        viewer = await require_user(self)
-        if viewer is None:
-            self._forget_usage()
-            yield to_login(self)
-            return
         self.usage_ready = False
         yield
-        view = await asyncio.to_thread(portal.overview, viewer.user_id)
+        view = await asyncio.to_thread(credits.overview, viewer)
         self.credit_balance, self.daily_used, self.daily_limit = view.balance, view.daily_used, view.daily_limit
         self.daily_note = view.daily_note
         self.usage_days = [dataclasses.asdict(day) for day in view.days]
@@ -73,17 +70,14 @@ class UsageMixin(rx.State, mixin=True):
         self.usage_ready = True
 
     @rx.event
-    async def show_more_ledger(self):
+    @viewer_required
+    async def show_more_ledger(self, viewer: Viewer):
         """The next page of the ledger, older rows appended below."""
-        viewer = await require_user(self)
-        if viewer is None:
-            yield to_login(self)
-            return
         if not self._ledger_cursor or self.ledger_loading:
             return
         self.ledger_loading = True
         yield
-        page = await asyncio.to_thread(portal.ledger, viewer.user_id, self._ledger_cursor)
+        page = await asyncio.to_thread(credits.ledger, viewer, cursor=self._ledger_cursor)
         shown = {row["id"] for row in self.ledger}
         self.ledger = self.ledger + [_strings(row) for row in page.rows if row.id not in shown]
         self._ledger_cursor = page.next_cursor or ""

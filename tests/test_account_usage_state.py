@@ -10,7 +10,7 @@ from dreampixel.core.models import GenerationStatus, LedgerReason
 from services.accounts import sessions
 from services.credits import service as credits
 from states.account import AccountState
-from states.edge import credits as portal
+from states.edge.credits import LEDGER_PAGE
 from tests.factories import create_generation, create_user
 from tests.test_state_authorization import call, state_for
 
@@ -52,7 +52,7 @@ async def test_loading_shows_the_balance_the_chart_and_the_newest_ledger_page(pe
     assert len(alice.usage_days) == 30 and alice.usage_days[-1]["succeeded"] == 11
     assert alice.usage_days[-1]["failed"] == 1 and alice.credits_spent == 11
     assert alice.usage_summary == "12 generations in the last 30 days: 11 succeeded, 1 failed or canceled."
-    assert len(alice.ledger) == portal.LEDGER_PAGE and alice.ledger_has_more
+    assert len(alice.ledger) == LEDGER_PAGE and alice.ledger_has_more
     newest = alice.ledger[0]
     assert (newest["change"], newest["reason"], newest["balance"]) == ("-1", "Held for a generation", "39")
     assert newest["generation_href"].startswith("/gallery?generation=gen_")

@@ -1,4 +1,4 @@
-"""The account emails, device names for the sessions list, and the portal's cookie handling."""
+"""The account emails, device names for the sessions list, and the edge's cookie handling."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import Session
 from services.accounts import devices, sessions
 from services.email import templates
 from services.email.notifications import link
-from states.edge import accounts as portal
+from states.edge import accounts
 from tests.factories import create_user
 from tests.fixtures.smtp import Inbox, SmtpServer
 from workers import email as email_jobs
@@ -73,10 +73,10 @@ def test_the_viewer_comes_from_the_cookie_header_and_ends_with_the_session(sessi
     cookie = sessions.create(session, user_id=user.id, ip=None, user_agent=None)
     session.commit()
 
-    viewer = portal.current_viewer(f"theme=dark; dp_session={cookie}; other=1")
+    viewer = accounts.current_viewer(f"theme=dark; dp_session={cookie}; other=1")
 
     assert viewer is not None and viewer.user_id == user.id and viewer.name == "Ada"
-    portal.sign_out(viewer)
-    assert portal.current_viewer(f"dp_session={cookie}") is None
-    assert portal.current_viewer("") is None
-    assert portal.current_viewer("dp_session=forged") is None
+    accounts.sign_out(viewer)
+    assert accounts.current_viewer(f"dp_session={cookie}") is None
+    assert accounts.current_viewer("") is None
+    assert accounts.current_viewer("dp_session=forged") is None

@@ -24,7 +24,8 @@ from services.accounts import sessions
 from services.gallery import queries
 from services.gallery.queries import GalleryFilter, Shape, Sort
 from services.storage import StorageNotFound, get_storage
-from states.edge import gallery as portal
+from states.edge import gallery
+from states.edge.accounts import Viewer
 from states.gallery import GalleryState
 from tests.factories import create_generation, create_image, create_user
 
@@ -47,6 +48,11 @@ def with_files(session: Session, user: User, prompt: str, **overrides: object) -
     thumb = create_image(session, user, generation, type=ImageType.THUMBNAIL, variation_index=0, parent_id=full.id,
                          content_type="image/webp", storage_key=f"gallery-test/{generation.id}/thumb.webp")
     return generation, [full, medium, thumb]
+
+
+def viewer_of(user_id: str) -> Viewer:
+    return Viewer(user_id=user_id, session_id="ses_test", name="Ada", email="ada@example.test", role="USER",
+                  verified=True)
 
 
 async def store(images: list[Image]) -> None:
@@ -121,16 +127,19 @@ def test_pages_follow_the_cursor_newest_or_oldest_first(session: Session) -> Non
 
 
 async def test_delete_removes_the_rows_and_the_files(live_db: Engine) -> None:
-    def arrange() -> tuple[str, str, list[Image]]:
+    def arrange() -> tuple[str, str, str, list[Image]]:
         with uow() as session:
             user = create_user(session)
             with_files(session, user, "kept")
             gone, images = with_files(session, user, "deleted")
-            return user.id, gone.id, images
-    user_id, generation_id, images = await asyncio.to_thread(arrange)
+            token = sessions.create(session, user_id=user.id, ip=None, user_agent=None)
+            return token, user.id, gone.id, images
+    token, user_id, generation_id, images = await asyncio.to_thread(arrange)
     await store(images)
+    owner = gallery_state(token)
+    owner.confirm_ids = [generation_id]
 
-    assert await portal.delete(user_id, [generation_id]) == 1
+    await GalleryState.confirm_delete.fn(owner)  # type: ignore[attr-defined]
 
     with uow() as session:
         assert session.get(Generation, generation_id) is None
@@ -150,15 +159,16 @@ async def test_another_user_cannot_see_favourite_or_delete_a_generation(live_db:
             return alice.id, bob.id, generation.id
     alice_id, bob_id, generation_id = await asyncio.to_thread(arrange)
 
-    assert portal.page(bob_id, GalleryFilter()).cards == []
+    bob, alice = viewer_of(bob_id), viewer_of(alice_id)
+    assert gallery.page(bob, filters=GalleryFilter()).cards == []
     with pytest.raises(NotFound):
-        portal.detail(bob_id, generation_id)
+        gallery.detail(bob, generation_id=generation_id)
     with pytest.raises(NotFound):
-        portal.set_favorite(bob_id, generation_id, True)
+        gallery.set_favorite(bob, generation_id=generation_id, favorite=True)
     with pytest.raises(NotFound):
-        await portal.delete(bob_id, [generation_id])
+        gallery.delete_rows(bob, generation_ids=[generation_id])
 
-    detail = portal.detail(alice_id, generation_id)
+    detail = gallery.detail(alice, generation_id=generation_id)
     assert detail.prompt == "alice's lighthouse" and not detail.favorite
     assert [d.label for d in detail.derivatives] == ["Image 1 · Full size", "Image 1 · Medium", "Image 1 · Thumbnail"]
     assert detail.reuse_url.startswith("/generate?prompt=alice%27s+lighthouse&seed=4242")
@@ -246,7 +256,7 @@ async def test_page_handlers_called_with_someone_elses_id_change_and_show_nothin
     await GalleryState.confirm_delete.fn(stranger)  # type: ignore[attr-defined]
 
     assert stranger.detail == {} and not stranger.detail_open
-    owner_view = portal.detail(await asyncio.to_thread(owner_of, target), target)
+    owner_view = gallery.detail(viewer_of(await asyncio.to_thread(owner_of, target)), generation_id=target)
     assert not owner_view.favorite
 
 

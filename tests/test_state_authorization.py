@@ -106,3 +106,19 @@ async def test_a_suspended_users_handlers_stop_at_once(people: dict[str, str]) -
     with uow() as session:
         key = session.get(ApiKey, people["alice_key"])
         assert key is not None and key.revoked_at is None, "a suspended session can no longer act"
+
+
+async def test_a_signed_out_page_load_forgets_what_was_shown_and_goes_to_sign_in(people: dict[str, str]) -> None:
+    stranger = state_for(None)
+    stranger.ready, stranger.name = True, "Alice"
+
+    redirect = await call(AccountState.load, stranger)
+
+    assert not stranger.ready and stranger.name == ""
+    assert "/login?next=%2Faccount" in str(redirect)
+
+
+def test_the_guard_leaves_reflex_the_handlers_own_arguments() -> None:
+    assert list(AccountState.revoke_key.get_parameters()) == ["self", "key_id"]
+    assert list(AccountState.save_name.get_parameters()) == ["self", "form"]
+    assert "viewer" not in AccountState.save_name._get_type_hints()

@@ -1,4 +1,4 @@
-"""`/account`: profile, usage, security, API keys and the danger zone; also the navigation bar's account menu."""
+"""`/account`: profile, usage, security, API keys and the danger zone."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import reflex as rx
 
 from components import theme
 from components.account import (
-    account_controls_desktop,
-    account_controls_mobile,
     keys_list,
     new_key_dialog,
     notice_text,
@@ -16,22 +14,11 @@ from components.account import (
     subheading,
 )
 from components.auth_forms import field, form_alert
-from components.layout import content, page_layout
+from components.layout import content
 from components.usage import UsageVars, daily_chart, ledger_table, no_generations, stat_tiles, usage_skeleton
+from dreampixel.pages.shell import page
 from services.accounts.service import MIN_PASSWORD_LENGTH
 from states.account import AccountState
-from states.session import SessionState
-
-TITLE = "Account · Dream Pixel"
-
-
-def nav_desktop() -> rx.Component:
-    return account_controls_desktop(signed_in=SessionState.signed_in, name=SessionState.user_name,
-                                    on_sign_out=SessionState.sign_out, on_mount=SessionState.load)
-
-
-def nav_mobile() -> list[rx.Component]:
-    return account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=SessionState.sign_out)
 
 
 def _busy(which: str) -> rx.Var[bool]:
@@ -230,24 +217,23 @@ def _danger_zone() -> rx.Component:
     )
 
 
+@page(route="/account", title="Account · Dream Pixel", on_load=AccountState.load)
 def account() -> rx.Component:
-    return page_layout(
-        content(
-            rx.vstack(
-                rx.heading("Account", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
-                           letter_spacing=theme.HEADING_TRACKING),
-                rx.cond(
-                    AccountState.ready,
-                    rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), spacing="5",
-                              width="100%"),
-                    rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
-                              spacing="3", align="center", role="status", padding_y="2rem"),
-                ),
-                spacing="5",
-                width="100%",
-                max_width="52rem",
-                margin_x="auto",
+    return content(
+        rx.vstack(
+            rx.heading("Account", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                       letter_spacing=theme.HEADING_TRACKING),
+            rx.cond(
+                AccountState.ready,
+                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), spacing="5",
+                          width="100%"),
+                rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
+                          spacing="3", align="center", role="status", padding_y="2rem"),
             ),
-            padding_y=rx.breakpoints(initial="2rem", sm="3.5rem"),
+            spacing="5",
+            width="100%",
+            max_width="52rem",
+            margin_x="auto",
         ),
+        padding_y=rx.breakpoints(initial="2rem", sm="3.5rem"),
     )

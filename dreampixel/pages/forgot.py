@@ -14,31 +14,28 @@ from components.auth_forms import (
     submit_button,
     success_panel,
 )
-from components.layout import page_layout
+from dreampixel.pages.shell import page
 from states.auth import AuthState
 
-TITLE = "Reset your password · Dream Pixel"
 
-
+@page(route="/forgot", title="Reset your password · Dream Pixel", on_load=AuthState.load_form)
 def forgot() -> rx.Component:
-    return page_layout(
-        auth_page(
-            auth_card(
-                rx.cond(
-                    AuthState.done,
-                    success_panel(icon="mail", title="Check your inbox", message=AuthState.notice,
-                                  action=("Back to sign in", "/login")),
-                    rx.fragment(
-                        auth_heading("Forgot your password?", "We will email you a link to choose a new one."),
-                        auth_form(
-                            field(label="Email", field_id="email", error=AuthState.email_error, type="email",
-                                  auto_complete="email", placeholder="you@example.com"),
-                            submit_button("Send reset link", loading=AuthState.loading),
-                            on_submit=AuthState.request_reset,
-                            label="Reset password",
-                        ),
-                        footer_link("Remembered it?", "Sign in", "/login"),
+    return auth_page(
+        auth_card(
+            rx.cond(
+                AuthState.done,
+                success_panel(icon="mail", title="Check your inbox", message=AuthState.notice,
+                              action=("Back to sign in", "/login")),
+                rx.fragment(
+                    auth_heading("Forgot your password?", "We will email you a link to choose a new one."),
+                    auth_form(
+                        field(label="Email", field_id="email", error=AuthState.email_error, type="email",
+                              auto_complete="email", placeholder="you@example.com"),
+                        submit_button("Send reset link", loading=AuthState.loading),
+                        on_submit=AuthState.request_reset,
+                        label="Reset password",
                     ),
+                    footer_link("Remembered it?", "Sign in", "/login"),
                 ),
             ),
         ),

@@ -18,10 +18,10 @@ from components.gallery import (
     load_more,
     skeleton_grid,
 )
-from components.layout import content, page_layout
+from components.layout import content
+from dreampixel.pages.shell import page
 from states.gallery import LOAD_MORE_ID, GalleryState
 
-TITLE = "Gallery · Dream Pixel"
 RETENTION = "Images are kept until you delete them or your account."
 
 
@@ -57,36 +57,35 @@ def _grid() -> rx.Component:
     )
 
 
+@page(route="/gallery", title="Gallery · Dream Pixel", nav="Gallery", nav_order=2)
 def gallery() -> rx.Component:
     s = GalleryState
-    return page_layout(
-        content(
-            rx.cond(
-                s.ready,
+    return content(
+        rx.cond(
+            s.ready,
+            rx.vstack(
                 rx.vstack(
-                    rx.vstack(
-                        rx.heading("Gallery", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
-                                   letter_spacing=theme.HEADING_TRACKING),
-                        rx.text(RETENTION, size="2", color=theme.TEXT_MUTED),
-                        spacing="1",
-                    ),
-                    _filters(),
-                    bulk_bar(count=s.selected.length(), zip_url=s.zip_url,  # type: ignore[attr-defined]
-                             on_select_all=s.select_all, on_clear=s.clear_selection, on_delete=s.ask_delete_selected),
-                    _grid(),
-                    spacing="5",
-                    width="100%",
+                    rx.heading("Gallery", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                               letter_spacing=theme.HEADING_TRACKING),
+                    rx.text(RETENTION, size="2", color=theme.TEXT_MUTED),
+                    spacing="1",
                 ),
-                rx.hstack(rx.spinner(size="3"), rx.text("Loading your gallery…", color=theme.TEXT_MUTED),
-                          spacing="3", align="center", role="status", padding_y="2rem"),
+                _filters(),
+                bulk_bar(count=s.selected.length(), zip_url=s.zip_url,  # type: ignore[attr-defined]
+                         on_select_all=s.select_all, on_clear=s.clear_selection, on_delete=s.ask_delete_selected),
+                _grid(),
+                spacing="5",
+                width="100%",
             ),
-            detail_dialog(open_=s.detail_open, d=s.detail, derivatives=s.detail_derivatives,
-                          attempts=s.detail_attempts, on_open_change=s.set_detail_open, on_copy_seed=s.copy_seed,
-                          on_favorite=s.toggle_favorite, on_delete=s.ask_delete_shown),
-            confirm_delete_dialog(open_=s.confirm_open, count=s.confirm_ids.length(),  # type: ignore[attr-defined]
-                                  on_confirm=s.confirm_delete, on_cancel=s.cancel_delete),
-            padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
-            # Loads on every visit, client-side navigation included (the page registers no on_load).
-            on_mount=s.load,
+            rx.hstack(rx.spinner(size="3"), rx.text("Loading your gallery…", color=theme.TEXT_MUTED),
+                      spacing="3", align="center", role="status", padding_y="2rem"),
         ),
+        detail_dialog(open_=s.detail_open, d=s.detail, derivatives=s.detail_derivatives,
+                      attempts=s.detail_attempts, on_open_change=s.set_detail_open, on_copy_seed=s.copy_seed,
+                      on_favorite=s.toggle_favorite, on_delete=s.ask_delete_shown),
+        confirm_delete_dialog(open_=s.confirm_open, count=s.confirm_ids.length(),  # type: ignore[attr-defined]
+                              on_confirm=s.confirm_delete, on_cancel=s.cancel_delete),
+        padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
+        # Loads on every visit, client-side navigation included (the page registers no on_load).
+        on_mount=s.load,
     )

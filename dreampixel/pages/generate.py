@@ -16,10 +16,10 @@ from components.generate import (
     side_panel,
 )
 from components.generation_card import generation_card
-from components.layout import content, page_layout
+from components.layout import content
+from dreampixel.pages.shell import page
 from states.generate import AUTOMATIC, GenerateState
 
-TITLE = "Generate · Dream Pixel"
 SIZE_OPTIONS = [("square", "Square 1024 x 1024"), ("portrait", "Portrait 832 x 1216"),
                 ("landscape", "Landscape 1216 x 832"), ("custom", "Custom")]
 IMAGE_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
@@ -218,43 +218,42 @@ def _cards() -> rx.Component:
     )
 
 
+@page(route="/generate", title="Generate · Dream Pixel", on_load=GenerateState.load, nav="Generate", nav_order=1)
 def generate() -> rx.Component:
-    return page_layout(
-        content(
-            rx.vstack(
-                rx.heading("Generate", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
-                           letter_spacing=theme.HEADING_TRACKING),
-                rx.cond(GenerateState.notice != "", rx.text(GenerateState.notice, size="2", color=theme.TEXT_MUTED)),
-                rx.cond(
-                    GenerateState.ready,
-                    rx.vstack(
-                        _verify_banner(),
-                        # On phones the cards come straight after the form, so a submit is seen
-                        # to start; the reference and restore panels follow them.
-                        rx.grid(
-                            rx.box(side_panel(_form(), heading="Settings"), grid_area="settings", min_width="0"),
-                            rx.box(_cards(), grid_area="cards", min_width="0"),
-                            rx.box(_extras(), grid_area="extras", min_width="0"),
-                            grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)",
-                                                                 md="minmax(320px, 400px) minmax(0, 1fr)"),
-                            grid_template_areas=rx.breakpoints(initial='"settings" "cards" "extras"',
-                                                               md='"settings cards" "extras cards"'),
-                            grid_template_rows=rx.breakpoints(initial="auto", md="auto 1fr"),
-                            gap="1.5rem",
-                            width="100%",
-                            align_items="start",
-                        ),
-                        spacing="4",
+    return content(
+        rx.vstack(
+            rx.heading("Generate", as_="h1", size={"initial": "7", "sm": "8"}, color=theme.TEXT,
+                       letter_spacing=theme.HEADING_TRACKING),
+            rx.cond(GenerateState.notice != "", rx.text(GenerateState.notice, size="2", color=theme.TEXT_MUTED)),
+            rx.cond(
+                GenerateState.ready,
+                rx.vstack(
+                    _verify_banner(),
+                    # On phones the cards come straight after the form, so a submit is seen
+                    # to start; the reference and restore panels follow them.
+                    rx.grid(
+                        rx.box(side_panel(_form(), heading="Settings"), grid_area="settings", min_width="0"),
+                        rx.box(_cards(), grid_area="cards", min_width="0"),
+                        rx.box(_extras(), grid_area="extras", min_width="0"),
+                        grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)",
+                                                             md="minmax(320px, 400px) minmax(0, 1fr)"),
+                        grid_template_areas=rx.breakpoints(initial='"settings" "cards" "extras"',
+                                                           md='"settings cards" "extras cards"'),
+                        grid_template_rows=rx.breakpoints(initial="auto", md="auto 1fr"),
+                        gap="1.5rem",
                         width="100%",
+                        align_items="start",
                     ),
-                    rx.hstack(rx.spinner(size="3"), rx.text("Loading…", color=theme.TEXT_MUTED),
-                              spacing="3", align="center", role="status", padding_y="2rem"),
+                    spacing="4",
+                    width="100%",
                 ),
-                large_image_dialog(url=GenerateState.large_image, open_=GenerateState.large_open,
-                                   on_open_change=GenerateState.set_large_open),
-                spacing="4",
-                width="100%",
+                rx.hstack(rx.spinner(size="3"), rx.text("Loading…", color=theme.TEXT_MUTED),
+                          spacing="3", align="center", role="status", padding_y="2rem"),
             ),
-            padding_y=rx.breakpoints(initial="1.5rem", sm="2.5rem"),
+            large_image_dialog(url=GenerateState.large_image, open_=GenerateState.large_open,
+                               on_open_change=GenerateState.set_large_open),
+            spacing="4",
+            width="100%",
         ),
+        padding_y=rx.breakpoints(initial="1.5rem", sm="2.5rem"),
     )

@@ -13,12 +13,11 @@ from components.landing import (
     hero,
     tiers_section,
 )
-from components.layout import page_layout
 from components.seeds import featured_row
 from dreampixel.core.settings import settings
+from dreampixel.pages.shell import page
 from states.seeds import SeedsState
 
-TITLE = "Dream Pixel: turn words into images"
 DESCRIPTION = "Type a prompt, watch the image appear live, keep a gallery and share seeds with the community."
 
 FEATURES = [
@@ -78,8 +77,9 @@ def _tiers() -> list[Tier]:
     ]
 
 
+@page(route="/", title="Dream Pixel: turn words into images", description=DESCRIPTION)
 def index() -> rx.Component:
-    return page_layout(
+    return rx.fragment(
         hero(
             title="Turn words into images",
             subtitle=(

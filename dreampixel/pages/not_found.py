@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.layout import page_layout
 from components.notice import notice
+from dreampixel.pages.shell import page
 
-TITLE = "Page not found · Dream Pixel"
 
-
+@page(route="404", title="Page not found · Dream Pixel")
 def not_found() -> rx.Component:
-    return page_layout(
-        notice(
-            icon="map-pin-off",
-            eyebrow="404",
-            title="Page not found",
-            body="The page you asked for does not exist or has moved.",
-            action=("Back to home", "/"),
-        )
+    return notice(
+        icon="map-pin-off",
+        eyebrow="404",
+        title="Page not found",
+        body="The page you asked for does not exist or has moved.",
+        action=("Back to home", "/"),
     )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.layout import content, page_layout
+from components.layout import content
 from components.plans import PlanCard, pricing_table
 from components.seeds import page_heading
-from states.edge import plans as portal
-
-TITLE = "Pricing · Dream Pixel"
+from dreampixel.pages.shell import page
+from states.edge import plans
 
 _POINTS = {
     "FREE": ("Every model and provider", "Live progress", "Public gallery and the seeds marketplace"),
@@ -33,20 +32,19 @@ def _plans() -> list[PlanCard]:
         PlanCard(name=limits.tier, pitch=_PITCH[limits.tier], generations=limits.generations,
                  api_requests=limits.api_requests, points=_POINTS[limits.tier], action=_ACTION[limits.tier],
                  highlighted=limits.tier == "PRO")
-        for limits in portal.all_limits()
+        for limits in plans.all_limits()
     ]
 
 
+@page(route="/pricing", title="Pricing · Dream Pixel", nav="Pricing", nav_order=4)
 def pricing() -> rx.Component:
-    return page_layout(
-        content(
-            rx.vstack(
-                page_heading("Pricing", "Every plan gets the same models, live progress and the seeds marketplace. "
-                             "Plans differ in how much you create and how fast the API answers."),
-                pricing_table(_plans()),
-                spacing="6",
-                width="100%",
-            ),
-            padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
-        )
+    return content(
+        rx.vstack(
+            page_heading("Pricing", "Every plan gets the same models, live progress and the seeds marketplace. "
+                         "Plans differ in how much you create and how fast the API answers."),
+            pricing_table(_plans()),
+            spacing="6",
+            width="100%",
+        ),
+        padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
     )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from components import theme
-from components.layout import content, page_layout
+from components.layout import content
 from components.notice import notice
 from components.seeds import back_link, example_images, recipe_panel, status_badge
+from dreampixel.pages.shell import page
 from states.seeds import SeedDetailState as S
-
-TITLE = "Seed · Dream Pixel"
 
 
 def _actions() -> rx.Component:
@@ -68,17 +67,15 @@ def _skeleton() -> rx.Component:
     )
 
 
+@page(route="/seeds/[seed_id]", title="Seed · Dream Pixel", on_load=S.load)
 def seed_detail() -> rx.Component:
-    return page_layout(
-        rx.cond(
-            S.found,
-            content(
-                rx.vstack(back_link(), rx.cond(S.loading, _skeleton(), _body()), spacing="4", width="100%"),
-                padding_y=rx.breakpoints(initial="1.5rem", sm="2.5rem"),
-            ),
-            notice(icon="sprout", eyebrow="Not found", title="This seed is not available",
-                   body="It may have been removed, or it is still waiting for moderation.",
-                   action=("Browse seeds", "/seeds")),
-        )
+    return rx.cond(
+        S.found,
+        content(
+            rx.vstack(back_link(), rx.cond(S.loading, _skeleton(), _body()), spacing="4", width="100%"),
+            padding_y=rx.breakpoints(initial="1.5rem", sm="2.5rem"),
+        ),
+        notice(icon="sprout", eyebrow="Not found", title="This seed is not available",
+               body="It may have been removed, or it is still waiting for moderation.",
+               action=("Browse seeds", "/seeds")),
     )
-ON_LOAD = S.load

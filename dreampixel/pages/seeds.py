@@ -6,7 +6,7 @@ import reflex as rx
 
 from components.account import notice_text, section
 from components.buttons import link_button
-from components.layout import content, page_layout
+from components.layout import content
 from components.seeds import (
     category_tabs,
     empty_state,
@@ -17,9 +17,8 @@ from components.seeds import (
     seed_grid,
     toolbar,
 )
+from dreampixel.pages.shell import page
 from states.seeds import PublishState, SeedsState
-
-TITLE = "Seeds · Dream Pixel"
 
 
 def _publish_button() -> rx.Component:
@@ -38,8 +37,9 @@ def _my_seeds() -> rx.Component:
     )
 
 
+@page(route="/seeds", title="Seeds · Dream Pixel", on_load=[SeedsState.load, PublishState.load], nav="Seeds", nav_order=3)
 def seeds() -> rx.Component:
-    return page_layout(
+    return rx.fragment(
         content(
             rx.vstack(
                 page_heading("Seeds", "Reuse the exact prompt, settings and seed behind an image you love.",
@@ -78,6 +78,3 @@ def seeds() -> rx.Component:
                        options=PublishState.options, chosen=PublishState.chosen, on_choose=PublishState.choose,
                        on_submit=PublishState.publish, errors=PublishState.errors, busy=PublishState.busy),
     )
-
-
-ON_LOAD = [SeedsState.load, PublishState.load]

@@ -6,10 +6,8 @@ import reflex as rx
 
 from components import theme
 from components.auth_forms import auth_card, auth_page, success_panel
-from components.layout import page_layout
+from dreampixel.pages.shell import page
 from states.auth import AuthState
-
-TITLE = "Confirm your email · Dream Pixel"
 
 
 def _invalid() -> rx.Component:
@@ -30,25 +28,24 @@ def _invalid() -> rx.Component:
     )
 
 
+@page(route="/verify", title="Confirm your email · Dream Pixel", on_load=AuthState.load_verify)
 def verify() -> rx.Component:
-    return page_layout(
-        auth_page(
-            auth_card(
-                rx.match(
-                    AuthState.verify_status,
-                    ("verified", success_panel(icon="badge-check", title="Email confirmed",
-                                               message="You can now generate images. Sign in to start.",
-                                               action=("Sign in", "/login"))),
-                    ("email_changed", success_panel(icon="badge-check", title="Email changed",
-                                                    message="Your account now uses " + AuthState.user_email_shown + ".",
-                                                    action=("Go to your account", "/account"))),
-                    ("email_taken", success_panel(icon="circle-alert", title="That email is taken",
-                                                  message="Another account uses that address now, so nothing changed.",
-                                                  action=("Go to your account", "/account"))),
-                    ("invalid", _invalid()),
-                    rx.hstack(rx.spinner(size="3"), rx.text("Checking your link…", color=theme.TEXT_MUTED),
-                              spacing="3", align="center", role="status"),
-                ),
+    return auth_page(
+        auth_card(
+            rx.match(
+                AuthState.verify_status,
+                ("verified", success_panel(icon="badge-check", title="Email confirmed",
+                                           message="You can now generate images. Sign in to start.",
+                                           action=("Sign in", "/login"))),
+                ("email_changed", success_panel(icon="badge-check", title="Email changed",
+                                                message="Your account now uses " + AuthState.user_email_shown + ".",
+                                                action=("Go to your account", "/account"))),
+                ("email_taken", success_panel(icon="circle-alert", title="That email is taken",
+                                              message="Another account uses that address now, so nothing changed.",
+                                              action=("Go to your account", "/account"))),
+                ("invalid", _invalid()),
+                rx.hstack(rx.spinner(size="3"), rx.text("Checking your link…", color=theme.TEXT_MUTED),
+                          spacing="3", align="center", role="status"),
             ),
         ),
     )

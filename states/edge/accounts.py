@@ -67,6 +67,16 @@ class AccountView:
     has_password: bool
 
 
+@dataclass(frozen=True)
+class OAuthProvider:
+    name: str  # "google", as in /api/auth/oauth/{name}/start
+    label: str  # "Google"
+
+
+def oauth_providers() -> list[OAuthProvider]:
+    """The Google and GitHub sign-ins this installation offers (those configured), in order."""
+    configured = (oauth.provider_config(name) for name in (oauth.GOOGLE, oauth.GITHUB))
+    return [OAuthProvider(name=config.name, label=config.label) for config in configured if config is not None]
 
 
 def token_from_cookie_header(header: str) -> str | None:
@@ -114,9 +124,9 @@ def resend_for_token(token: str) -> bool:
         return verification.resend_for_token(session, token)
 
 
-def resend_verification(user_id: str) -> bool:
+def resend_verification(viewer: Viewer) -> bool:
     with uow() as session:
-        return verification.resend_verification(session, user_id=user_id)
+        return verification.resend_verification(session, user_id=viewer.user_id)
 
 
 def request_reset(email: str) -> None:
@@ -139,17 +149,17 @@ def sign_out_everywhere(viewer: Viewer) -> int:
         return sessions.revoke_all(session, user_id=viewer.user_id)
 
 
-def revoke_session(viewer: Viewer, session_id: str) -> bool:
+def revoke_session(viewer: Viewer, *, session_id: str) -> bool:
     with uow() as session:
         return sessions.revoke(session, user_id=viewer.user_id, session_id=session_id)
 
 
-def update_name(viewer: Viewer, name: str) -> str:
+def update_name(viewer: Viewer, *, name: str) -> str:
     with uow() as session:
         return profile.update_name(session, user_id=viewer.user_id, name=name).name
 
 
-def request_email_change(viewer: Viewer, new_email: str) -> None:
+def request_email_change(viewer: Viewer, *, new_email: str) -> None:
     with uow() as session:
         verification.request_email_change(session, user_id=viewer.user_id, new_email=new_email)
 
@@ -170,7 +180,7 @@ def create_api_key(viewer: Viewer, *, name: str, scopes: list[str], expires_in_d
         return plaintext
 
 
-def revoke_api_key(viewer: Viewer, key_id: str) -> bool:
+def revoke_api_key(viewer: Viewer, *, key_id: str) -> bool:
     with uow() as session:
         return api_keys.revoke_key(session, user_id=viewer.user_id, key_id=key_id)
 

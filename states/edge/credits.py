@@ -1,7 +1,7 @@
-"""The account page's usage section calls these: each opens its own unit of work and returns
-display values (frozen dataclasses of strings and numbers, never rows).
+"""The account page's usage section: the viewer's balance, allowance, daily series and ledger.
 
-Synchronous on purpose: states run them with `asyncio.to_thread`.
+Each function opens its own unit of work (see states/edge/__init__.py) and returns display
+values (frozen dataclasses of strings and numbers, never rows).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from services.accounts import service as accounts
 from services.credits import usage
 from services.credits.usage import DayUsage, LedgerEntry
 from services.generation import service as generations
+from states.edge.accounts import Viewer
 
 LEDGER_PAGE = 10
 REASONS = {
@@ -115,15 +116,16 @@ def _day(day: DayUsage) -> ChartDay:
     )
 
 
-def ledger(user_id: str, cursor: str | None = None, limit: int = LEDGER_PAGE) -> LedgerSlice:
-    """One page of the user's ledger, newest first."""
+def ledger(viewer: Viewer, *, cursor: str | None = None, limit: int = LEDGER_PAGE) -> LedgerSlice:
+    """One page of the viewer's ledger, newest first."""
     with uow() as session:
-        entries, next_cursor = usage.ledger_page(session, user_id=user_id, cursor=cursor, limit=limit)
+        entries, next_cursor = usage.ledger_page(session, user_id=viewer.user_id, cursor=cursor, limit=limit)
         return LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor)
 
 
-def overview(user_id: str, days: int = usage.DEFAULT_DAYS) -> UsageOverview:
+def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview:
     """Balance, today's allowance, the per-day series and the first page of the ledger, read together."""
+    user_id = viewer.user_id
     with uow() as session:
         user = accounts.active_user(session, user_id)
         daily = generations.usage(session, user)

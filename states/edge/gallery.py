@@ -1,13 +1,12 @@
-"""The entry points the gallery page calls: each opens its own unit of work and returns plain values.
+"""The gallery page's edge: the viewer's generations searched, opened, favourited and deleted.
 
-The gallery page's edge (see __init__.py): one commit per call, frozen
-dataclasses out (no ORM rows), synchronous so a state runs it with `asyncio.to_thread`;
-`delete` is async because it also removes the files, after the commit.
+Each function opens its own unit of work (see states/edge/__init__.py) and returns frozen
+dataclasses, never rows. Deleting returns the storage keys: the caller removes those files
+after the commit, as account deletion does.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from dreampixel.core.models import Generation, GenerationStatus, Image, ImageTyp
 from services.gallery import queries, service
 from services.gallery.queries import GalleryFilter
 from services.storage import get_storage
+from states.edge.accounts import Viewer
 
 STATUS_COLORS = {
     GenerationStatus.QUEUED: "gray",
@@ -125,12 +125,12 @@ def reuse_url(generation: Generation) -> str:
     return "/generate?" + urlencode(params)
 
 
-def page(user_id: str, filters: GalleryFilter, cursor: str | None = None,
+def page(viewer: Viewer, *, filters: GalleryFilter, cursor: str | None = None,
          limit: int = queries.PAGE_SIZE) -> GalleryPage:
-    """One page of the grid: the user's generations matching `filters`, each with its thumbnail URL."""
+    """One page of the grid: the viewer's generations matching `filters`, each with its thumbnail URL."""
     storage = get_storage()
     with uow() as session:
-        rows, next_cursor = queries.search(session, user_id=user_id, filters=filters, cursor=cursor, limit=limit)
+        rows, next_cursor = queries.search(session, user_id=viewer.user_id, filters=filters, cursor=cursor, limit=limit)
         thumbs: dict[str, Image] = {}
         for image in service.images_of(session, [row.id for row in rows]):
             if image.type is ImageType.THUMBNAIL and image.generation_id:
@@ -147,16 +147,16 @@ def page(user_id: str, filters: GalleryFilter, cursor: str | None = None,
         return GalleryPage(cards=cards, next_cursor=next_cursor)
 
 
-def providers(user_id: str) -> list[str]:
+def providers(viewer: Viewer) -> list[str]:
     with uow() as session:
-        return queries.providers_used(session, user_id=user_id)
+        return queries.providers_used(session, user_id=viewer.user_id)
 
 
-def detail(user_id: str, generation_id: str) -> Detail:
-    """One of the user's generations in full; NotFound for anyone else's."""
+def detail(viewer: Viewer, *, generation_id: str) -> Detail:
+    """One of the viewer's generations in full; NotFound for anyone else's."""
     storage = get_storage()
     with uow() as session:
-        (generation,) = service.owned(session, user_id=user_id, generation_ids=[generation_id])
+        (generation,) = service.owned(session, user_id=viewer.user_id, generation_ids=[generation_id])
         images = service.images_of(session, [generation.id])
         order = {ImageType.FULL: 0, ImageType.MEDIUM: 1, ImageType.THUMBNAIL: 2}
         images.sort(key=lambda i: (i.variation_index or 0, order.get(i.type, 3)))
@@ -191,18 +191,12 @@ def detail(user_id: str, generation_id: str) -> Detail:
         )
 
 
-def set_favorite(user_id: str, generation_id: str, favorite: bool) -> bool:
+def set_favorite(viewer: Viewer, *, generation_id: str, favorite: bool) -> bool:
     with uow() as session:
-        return service.set_favorite(session, user_id=user_id, generation_id=generation_id, favorite=favorite)
+        return service.set_favorite(session, user_id=viewer.user_id, generation_id=generation_id, favorite=favorite)
 
 
-def _delete_rows(user_id: str, generation_ids: list[str]) -> list[str]:
+def delete_rows(viewer: Viewer, *, generation_ids: list[str]) -> list[str]:
+    """Delete the viewer's generations; returns the storage keys whose files the caller removes next."""
     with uow() as session:
-        return service.delete_generations(session, user_id=user_id, generation_ids=generation_ids)
-
-
-async def delete(user_id: str, generation_ids: list[str]) -> int:
-    """Delete the user's generations (rows first, committed), then their files; returns how many."""
-    keys = await asyncio.to_thread(_delete_rows, user_id, generation_ids)
-    await service.delete_files(keys)
-    return len(set(generation_ids))
+        return service.delete_generations(session, user_id=viewer.user_id, generation_ids=generation_ids)
