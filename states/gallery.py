@@ -18,7 +18,7 @@ import reflex as rx
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models.enums import GenerationStatus
 from services.gallery import service as gallery_service
-from services.gallery.queries import GalleryFilter, Shape, Sort
+from services.gallery.repository import GalleryFilter, Shape, Sort
 from states.edge import gallery
 from states.edge.accounts import Viewer
 from states.session import viewer_required

@@ -21,8 +21,8 @@ from dreampixel.core.db import uow
 from dreampixel.core.errors import NotFound
 from dreampixel.core.models import Generation, GenerationStatus, Image, ImageType, User
 from services.accounts import sessions
-from services.gallery import queries
-from services.gallery.queries import GalleryFilter, Shape, Sort
+from services.gallery import repository
+from services.gallery.repository import GalleryFilter, Shape, Sort
 from services.storage import StorageNotFound, get_storage
 from states.edge import gallery
 from states.edge.accounts import Viewer
@@ -33,7 +33,7 @@ BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=Tru
 
 
 def prompts(session: Session, user: User, filters: GalleryFilter = GalleryFilter()) -> list[str]:
-    rows, _ = queries.search(session, user_id=user.id, filters=filters)
+    rows, _ = repository.search(session, user_id=user.id, filters=filters)
     return [row.prompt for row in rows]
 
 
@@ -104,7 +104,7 @@ def test_filters_narrow_by_status_provider_favourite_size_and_date(session: Sess
     assert prompts(session, user, GalleryFilter(created_from=date(2024, 1, 15), created_to=date(2024, 1, 15))) == [
         "old one"]
     assert "old one" not in prompts(session, user, GalleryFilter(created_from=date(2024, 1, 16)))
-    assert queries.providers_used(session, user_id=user.id) == ["local", "stability"]
+    assert repository.providers_used(session, user_id=user.id) == ["local", "stability"]
 
 
 def test_pages_follow_the_cursor_newest_or_oldest_first(session: Session) -> None:
@@ -114,12 +114,12 @@ def test_pages_follow_the_cursor_newest_or_oldest_first(session: Session) -> Non
     newest: list[str] = []
     cursor = None
     while True:
-        rows, cursor = queries.search(session, user_id=user.id, cursor=cursor, limit=2)
+        rows, cursor = repository.search(session, user_id=user.id, cursor=cursor, limit=2)
         newest += [r.prompt for r in rows]
         if cursor is None:
             break
-    first, next_cursor = queries.search(session, user_id=user.id, filters=GalleryFilter(sort=Sort.OLDEST), limit=3)
-    rest, end = queries.search(session, user_id=user.id, filters=GalleryFilter(sort=Sort.OLDEST),
+    first, next_cursor = repository.search(session, user_id=user.id, filters=GalleryFilter(sort=Sort.OLDEST), limit=3)
+    rest, end = repository.search(session, user_id=user.id, filters=GalleryFilter(sort=Sort.OLDEST),
                                cursor=next_cursor, limit=3)
 
     assert newest == list(reversed(made))

@@ -1,4 +1,4 @@
-"""The generate page's portal: display values out, and nobody reaches another user's generations."""
+"""The generate page's edge: display values out, and nobody reaches another user's generations."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from dreampixel.core.errors import NotFound, ValidationFailed
 from services.generation.service import EmailNotVerified
 from services.images.parameters import pnginfo
 from services.images.validation import InvalidImage
-from services.moderation.prompts import PromptBlocked
-from states.edge import generation as portal
+from services.moderation.service import PromptBlocked
+from states.edge import generation as edge
 from states.edge.accounts import Viewer
 from tests.fixtures.engine import Harness, make_user
 
@@ -26,49 +26,49 @@ def viewer_of(user_id: str, *, verified: bool = True) -> Viewer:
 async def test_submit_returns_a_queued_card_and_the_pushed_result_reads_back_succeeded(engine: Harness) -> None:
     viewer = viewer_of(make_user(credits=10))
 
-    card = await asyncio.to_thread(portal.submit, viewer,
-                                   portal.FormInput(prompt="a lighthouse at dusk", seed=42, width=256, height=256))
+    card = await asyncio.to_thread(edge.submit, viewer,
+                                   edge.FormInput(prompt="a lighthouse at dusk", seed=42, width=256, height=256))
 
     assert card.status == "queued" and card.active and card.status_label == "Queued"
     assert card.prompt == "a lighthouse at dusk" and card.seed == "42" and card.cost == "1 credit"
     assert card.queue_position >= 1
     await engine.settle()
-    done = portal.card(viewer, card.id)
+    done = edge.card(viewer, card.id)
     assert done.status == "succeeded" and not done.active and done.provider_used == "local"
     assert len(done.images) == 1 and done.images[0].url and done.images[0].thumbnail_url
-    assert portal.account(viewer).credits == 9
+    assert edge.account(viewer).credits == 9
 
 
 async def test_another_user_can_neither_read_nor_cancel_a_generation(engine: Harness) -> None:
     owner, stranger = viewer_of(make_user()), viewer_of(make_user())
-    card = await asyncio.to_thread(portal.submit, owner, portal.FormInput(prompt="a quiet harbour", width=256,
+    card = await asyncio.to_thread(edge.submit, owner, edge.FormInput(prompt="a quiet harbour", width=256,
                                                                             height=256))
 
     with pytest.raises(NotFound):
-        portal.card(stranger, card.id)
+        edge.card(stranger, card.id)
     with pytest.raises(NotFound):
-        portal.cancel(stranger, card.id)
+        edge.cancel(stranger, card.id)
     with pytest.raises(NotFound):
-        portal.retry(stranger, card.id)
-    assert portal.cancel(owner, card.id).status == "canceled"
+        edge.retry(stranger, card.id)
+    assert edge.cancel(owner, card.id).status == "canceled"
     await engine.settle()
 
 
 async def test_a_blocked_prompt_is_refused_with_its_reason(engine: Harness) -> None:
     viewer = viewer_of(make_user())
     with pytest.raises(PromptBlocked):
-        portal.submit(viewer, portal.FormInput(prompt="gore", width=256, height=256))
+        edge.submit(viewer, edge.FormInput(prompt="gore", width=256, height=256))
 
 
 async def test_an_unverified_account_cannot_submit(engine: Harness) -> None:
     viewer = viewer_of(make_user(email_verified_at=None), verified=False)
     with pytest.raises(EmailNotVerified):
-        portal.submit(viewer, portal.FormInput(prompt="a quiet harbour", width=256, height=256))
+        edge.submit(viewer, edge.FormInput(prompt="a quiet harbour", width=256, height=256))
 
 
 def test_out_of_range_input_is_a_validation_error_naming_the_field() -> None:
     with pytest.raises(ValidationFailed, match="Steps"):
-        portal.submit(viewer_of("usr_none"), portal.FormInput(prompt="x", steps=500))
+        edge.submit(viewer_of("usr_none"), edge.FormInput(prompt="x", steps=500))
 
 
 def test_a_png_with_parameters_restores_the_form_values() -> None:
@@ -77,11 +77,11 @@ def test_a_png_with_parameters_restores_the_form_values() -> None:
               "steps": 20, "guidance_scale": 6.0}
     Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=pnginfo(params))
 
-    values = portal.read_png_parameters(buffer.getvalue())
+    values = edge.read_png_parameters(buffer.getvalue())
 
     assert values == {"prompt": "a red fox", "negative_prompt": "blurry", "seed": "7", "width": "832",
                       "height": "1216", "steps": "20", "guidance": "6.0"}
-    assert portal.read_png_parameters(b"not an image") is None
+    assert edge.read_png_parameters(b"not an image") is None
 
 
 def _png(colour: str = "teal", size: int = 64) -> bytes:
@@ -93,11 +93,11 @@ def _png(colour: str = "teal", size: int = 64) -> bytes:
 async def test_a_reference_image_is_stored_once_per_user(engine: Harness) -> None:
     viewer = viewer_of(make_user())
 
-    first = await portal.store_reference(viewer, _png(), source="upload")
-    again = await portal.store_reference(viewer, _png(), source="upload")
+    first = await edge.store_reference(viewer, _png(), source="upload")
+    again = await edge.store_reference(viewer, _png(), source="upload")
 
     assert first.id == again.id and first.thumbnail_url and (first.width, first.height) == (64, 64)
-    card = await asyncio.to_thread(portal.submit, viewer, portal.FormInput(prompt="like this", width=256, height=256,
+    card = await asyncio.to_thread(edge.submit, viewer, edge.FormInput(prompt="like this", width=256, height=256,
                                                                           reference_image_id=first.id))
     assert card.status == "queued"
     await engine.settle()
@@ -105,12 +105,12 @@ async def test_a_reference_image_is_stored_once_per_user(engine: Harness) -> Non
 
 async def test_a_file_that_is_not_an_image_is_refused_clearly(engine: Harness) -> None:
     with pytest.raises(InvalidImage):
-        await portal.store_reference(viewer_of(make_user()), b"%PDF-1.7 not an image", source="upload")
+        await edge.store_reference(viewer_of(make_user()), b"%PDF-1.7 not an image", source="upload")
 
 
 async def test_someone_elses_reference_image_cannot_be_used(engine: Harness) -> None:
     owner, stranger = viewer_of(make_user()), viewer_of(make_user())
-    reference = await portal.store_reference(owner, _png("navy"), source="upload")
+    reference = await edge.store_reference(owner, _png("navy"), source="upload")
     with pytest.raises(NotFound):
-        await asyncio.to_thread(portal.submit, stranger, portal.FormInput(prompt="like this", width=256, height=256,
+        await asyncio.to_thread(edge.submit, stranger, edge.FormInput(prompt="like this", width=256, height=256,
                                                                          reference_image_id=reference.id))

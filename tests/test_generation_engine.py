@@ -35,7 +35,7 @@ from services.generation import reaper, runner
 from services.generation import service as generations
 from services.images.parameters import read_parameters
 from services.jobs import service as jobs
-from services.moderation.prompts import PromptBlocked
+from services.moderation.service import PromptBlocked
 from services.storage import get_storage
 from tests.fixtures.engine import Harness, balance_and_ledger, images_of, load, make_user, submit
 from tests.scripted_providers import ScriptedProvider

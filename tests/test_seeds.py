@@ -19,7 +19,7 @@ from dreampixel.core.settings import settings
 from services.api_keys import service as api_keys
 from services.seeds import service as seeds
 from services.storage import reset_storage_cache
-from states.edge import seeds as portal
+from states.edge import seeds as seeds_edge
 from tests.factories import create_generation, create_image, create_seed, create_user
 
 
@@ -176,13 +176,13 @@ def test_an_empty_title_is_refused_on_its_field(session: Session) -> None:
     assert refused.value.errors[0]["field"] == "title"
 
 
-def test_portal_cards_carry_the_example_thumbnail_and_creator(session: Session) -> None:
+def test_edge_cards_carry_the_example_thumbnail_and_creator(session: Session) -> None:
     creator = create_user(session, name="Ada")
     full = create_image(session, creator, type=ImageType.FULL, storage_key="seeds/1/full.png")
     create_image(session, creator, type=ImageType.THUMBNAIL, parent_id=full.id, storage_key="seeds/1/thumb.webp")
     create_seed(session, creator, title="With art", example_image_ids=[full.id])
 
-    [card], _ = portal.browse()
+    [card], _ = seeds_edge.browse()
 
     assert card.title == "With art" and card.creator == "Ada" and "seeds/1/thumb.webp" in card.image_url
 

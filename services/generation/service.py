@@ -32,7 +32,7 @@ from services.email import notifications
 from services.events import service as events
 from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
-from services.moderation.prompts import screen
+from services.moderation.service import screen
 
 log = get_logger(__name__)
 

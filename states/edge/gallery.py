@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import Generation, GenerationStatus, Image, ImageType
-from services.gallery import queries, service
-from services.gallery.queries import GalleryFilter
+from services.gallery import repository, service
+from services.gallery.repository import GalleryFilter
 from services.storage import get_storage
 from states.edge.accounts import Viewer
 
@@ -126,11 +126,11 @@ def reuse_url(generation: Generation) -> str:
 
 
 def page(viewer: Viewer, *, filters: GalleryFilter, cursor: str | None = None,
-         limit: int = queries.PAGE_SIZE) -> GalleryPage:
+         limit: int = repository.PAGE_SIZE) -> GalleryPage:
     """One page of the grid: the viewer's generations matching `filters`, each with its thumbnail URL."""
     storage = get_storage()
     with uow() as session:
-        rows, next_cursor = queries.search(session, user_id=viewer.user_id, filters=filters, cursor=cursor, limit=limit)
+        rows, next_cursor = repository.search(session, user_id=viewer.user_id, filters=filters, cursor=cursor, limit=limit)
         thumbs: dict[str, Image] = {}
         for image in service.images_of(session, [row.id for row in rows]):
             if image.type is ImageType.THUMBNAIL and image.generation_id:
@@ -149,7 +149,7 @@ def page(viewer: Viewer, *, filters: GalleryFilter, cursor: str | None = None,
 
 def providers(viewer: Viewer) -> list[str]:
     with uow() as session:
-        return queries.providers_used(session, user_id=viewer.user_id)
+        return repository.providers_used(session, user_id=viewer.user_id)
 
 
 def detail(viewer: Viewer, *, generation_id: str) -> Detail:
