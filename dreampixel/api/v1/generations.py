@@ -95,9 +95,11 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationInput) -> str | 
         raise ValidationFailed("Send reference_image_id or reference_image_url, not both.",
                                errors=[{"field": "reference_image_url", "message": "Choose one."}])
     if body.reference_image_id:
+        image_id = body.reference_image_id
+
         def check() -> str:
             with uow() as session:
-                return references.get_for_user(session, user_id=caller.user_id, image_id=body.reference_image_id).id
+                return references.get_for_user(session, user_id=caller.user_id, image_id=image_id).id
         return await asyncio.to_thread(check)
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
