@@ -1,8 +1,9 @@
 """A mypy plugin: a state's `@rx.event` method is an `rx.EventHandler`, as it is at runtime.
 
 Reflex types `rx.event` for pyright: its `__new__` returns a callback type that is not an
-`EventNamespace`, which mypy ignores, so every handler would otherwise read as an
-`EventNamespace` that no component parameter accepts.
+`EventNamespace`, which mypy ignores, so every handler would read as an `EventNamespace` that
+no component parameter accepts. Read on the state class, an EventHandler is what Reflex's own
+`EventHandler.__get__` says: Any.
 """
 
 from __future__ import annotations
