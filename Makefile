@@ -76,8 +76,9 @@ worker: $(VENV)/.runtime ## run an arq worker (needs REDIS_URL)
 	$(PY) -m dreampixel worker
 
 # ---- checks --------------------------------------------------------------------------------
-lint: $(VENV)/.dev ## ruff
+lint: $(VENV)/.dev ## ruff and mypy
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 contracts: $(VENV)/.dev ## import direction (import-linter)
 	$(VENV)/bin/lint-imports --no-cache

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import reflex as rx
 from reflex.event import EventSpec
-from reflex_components_core.react_router.dom import ReactRouterLink  # type: ignore[import-untyped]
+from reflex.vars import ArrayVar
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from components import theme
 from components.auth_forms import DANGER_TEXT
@@ -60,7 +61,8 @@ def _row(*children: rx.Component, **props) -> rx.Component:
     )
 
 
-def sessions_list(sessions: rx.Var[list[dict[str, str]]], on_revoke: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
+def sessions_list(sessions: ArrayVar[Sequence[dict[str, str]]],
+                  on_revoke: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
     """Signed-in browsers with device and last use; the current one is marked and revocable too."""
     return rx.el.ul(
         rx.foreach(
@@ -101,9 +103,10 @@ def sessions_list(sessions: rx.Var[list[dict[str, str]]], on_revoke: Callable[[r
     )
 
 
-def keys_list(keys: rx.Var[list[dict[str, str]]], on_revoke: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
+def keys_list(keys: ArrayVar[Sequence[dict[str, str]]],
+              on_revoke: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
     return rx.cond(
-        keys.length() > 0,  # type: ignore[attr-defined]
+        keys.length() > 0,
         rx.el.ul(
             rx.foreach(
                 keys,

@@ -6,18 +6,20 @@ dict[str, str] vars (flags are "1" or "").
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.vars import ArrayVar, NumberVar, ObjectVar
 
 from components import theme
 from components.buttons import link_button
 
 Handler = Callable[..., Any]
-Card = rx.Var[dict[str, str]]
+Card = ObjectVar[dict[str, str]]
+Rows = ArrayVar[Sequence[dict[str, str]]]
 
 STATUS_LABELS = [("any", "Any status"), ("succeeded", "Succeeded"), ("processing", "Processing"),
                  ("queued", "Queued"), ("failed", "Failed"), ("canceled", "Canceled"), ("expired", "Expired")]
@@ -34,7 +36,7 @@ def status_badge(status: rx.Var[str], color: rx.Var[str]) -> rx.Component:
     return rx.badge(status, color_scheme=color, variant="soft", radius="full", text_transform="capitalize")
 
 
-def _select(value: rx.Var[str], options: list[tuple[str, str]] | rx.Var[list[str]], *, label: str,
+def _select(value: rx.Var[str], options: list[tuple[str, str]] | ArrayVar[Sequence[str]], *, label: str,
             on_change: Handler) -> rx.Component:
     if isinstance(options, list):
         items = [rx.select.item(text, value=key) for key, text in options]
@@ -62,7 +64,7 @@ class FilterVars:
     text: rx.Var[str]
     status: rx.Var[str]
     provider: rx.Var[str]
-    providers: rx.Var[list[str]]
+    providers: ArrayVar[Sequence[str]]
     favorites_only: rx.Var[bool]
     shape: rx.Var[str]
     date_from: rx.Var[str]
@@ -140,7 +142,7 @@ def _thumbnail(card: Card) -> rx.Component:
     )
 
 
-def card_tile(card: Card, *, selected: rx.Var[list[str]], on_open: Handler, on_select: Handler,
+def card_tile(card: Card, *, selected: ArrayVar[Sequence[str]], on_open: Handler, on_select: Handler,
               on_favorite: Handler) -> rx.Component:
     """A tile: the thumbnail opens the detail; a checkbox selects it; the star favourites it."""
     is_selected = selected.contains(card["id"])
@@ -196,7 +198,7 @@ def card_tile(card: Card, *, selected: rx.Var[list[str]], on_open: Handler, on_s
     )
 
 
-def grid(cards: rx.Var[list[dict[str, str]]], render: Callable[[Card], rx.Component]) -> rx.Component:
+def grid(cards: Rows, render: Callable[[Card], rx.Component]) -> rx.Component:
     return rx.el.ul(
         rx.foreach(cards, render),
         aria_label="Your images",
@@ -261,7 +263,7 @@ def load_more(*, button_id: str, has_more: rx.Var[bool], loading: rx.Var[bool], 
     )
 
 
-def bulk_bar(*, count: rx.Var[int], zip_url: rx.Var[str], on_select_all: Handler, on_clear: Handler,
+def bulk_bar(*, count: NumberVar[int], zip_url: rx.Var[str], on_select_all: Handler, on_clear: Handler,
              on_delete: Handler) -> rx.Component:
     """What to do with the selected images; shown while at least one is selected."""
     return rx.cond(
@@ -301,9 +303,8 @@ def _fact(label: str, value: rx.Var[str] | rx.Component) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
 
 
-def detail_dialog(*, open_: rx.Var[bool], d: rx.Var[dict[str, str]], derivatives: rx.Var[list[dict[str, str]]],
-                  attempts: rx.Var[list[dict[str, str]]], on_open_change: Handler, on_copy_seed: Handler,
-                  on_favorite: Handler, on_delete: Handler) -> rx.Component:
+def detail_dialog(*, open_: rx.Var[bool], d: Card, derivatives: Rows, attempts: Rows, on_open_change: Handler,
+                  on_copy_seed: Handler, on_favorite: Handler, on_delete: Handler) -> rx.Component:
     """One generation in full: preview, parameters, seed, timings, provider attempts, every file."""
     favorite = d["favorite"] == "1"
     return rx.dialog.root(
@@ -360,7 +361,7 @@ def detail_dialog(*, open_: rx.Var[bool], d: rx.Var[dict[str, str]], derivatives
                                                  margin_top="0.75rem")),
             rx.heading("Provider attempts", as_="h3", size="3", padding_top="1.25rem", padding_bottom="0.5rem"),
             rx.cond(
-                attempts.length() > 0,  # type: ignore[attr-defined]
+                attempts.length() > 0,
                 rx.el.ul(
                     rx.foreach(attempts, lambda a: rx.el.li(
                         rx.text(a["provider"], " · ", a["status"], rx.cond(a["error"] != "", " · " + a["error"], ""),
@@ -372,7 +373,7 @@ def detail_dialog(*, open_: rx.Var[bool], d: rx.Var[dict[str, str]], derivatives
             ),
             rx.heading("Files", as_="h3", size="3", padding_top="1.25rem", padding_bottom="0.5rem"),
             rx.cond(
-                derivatives.length() > 0,  # type: ignore[attr-defined]
+                derivatives.length() > 0,
                 rx.el.ul(
                     rx.foreach(derivatives, lambda f: rx.el.li(
                         rx.hstack(

@@ -2,20 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import reflex as rx
+from reflex.vars import ArrayVar, BooleanVar, NumberVar, StringVar
 
 from components import theme
 
 Handler = Callable[..., Any]
 
+
+class ImageVar(Protocol):
+    """One image of a card, as the var `rx.foreach` hands over: the fields read here."""
+
+    id: StringVar
+    url: StringVar
+    medium_url: StringVar
+    seed: StringVar
+
+
+class CardVar(Protocol):
+    """One generation's card, as the var `rx.foreach` hands over: the fields read here."""
+
+    id: StringVar
+    status: StringVar
+    status_label: StringVar
+    active: BooleanVar
+    retryable: BooleanVar
+    prompt: StringVar
+    seed: StringVar
+    width: NumberVar[int]
+    height: NumberVar[int]
+    cost: StringVar
+    provider_used: StringVar
+    attempts: StringVar
+    queue_position: NumberVar[int]
+    estimated_start: StringVar
+    started_at: StringVar
+    error_message: StringVar
+    error_hint: StringVar
+    error_link_label: StringVar
+    error_link: StringVar
+    favorite: BooleanVar
+    images: ArrayVar[Sequence[Any]]
+
 STATUS_COLORS = {"queued": "gray", "processing": "violet", "succeeded": "green", "failed": "red",
                  "canceled": "gray", "expired": "amber"}
 
 
-def _status_badge(card: rx.Var) -> rx.Component:
+def _status_badge(card: CardVar) -> rx.Component:
     return rx.badge(
         rx.cond(card.active, rx.spinner(size="1"), rx.fragment()),
         card.status_label,
@@ -25,7 +61,7 @@ def _status_badge(card: rx.Var) -> rx.Component:
     )
 
 
-def _progress(card: rx.Var) -> rx.Component:
+def _progress(card: CardVar) -> rx.Component:
     return rx.match(
         card.status,
         ("queued", rx.text(
@@ -44,7 +80,7 @@ def _progress(card: rx.Var) -> rx.Component:
 DOWNLOAD_FORMATS = (("png", "PNG, with its settings"), ("jpeg", "JPEG"), ("webp", "WebP"))
 
 
-def _download_menu(image: rx.Var) -> rx.Component:
+def _download_menu(image: ImageVar) -> rx.Component:
     """Download in each format; the server converts from the stored original."""
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
@@ -65,7 +101,7 @@ def _download_menu(image: rx.Var) -> rx.Component:
     )
 
 
-def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Handler, on_remix: Handler,
+def _image_tile(card: CardVar, image: ImageVar, *, on_open: Handler, on_reuse: Handler, on_remix: Handler,
                 on_favorite: Handler) -> rx.Component:
     return rx.vstack(
         rx.el.button(
@@ -103,7 +139,7 @@ def _image_tile(card: rx.Var, image: rx.Var, *, on_open: Handler, on_reuse: Hand
     )
 
 
-def generation_card(card: rx.Var, *, on_cancel: Handler, on_retry: Handler, on_open: Handler, on_reuse: Handler,
+def generation_card(card: CardVar, *, on_cancel: Handler, on_retry: Handler, on_open: Handler, on_reuse: Handler,
                     on_remix: Handler, on_favorite: Handler) -> rx.Component:
     return rx.el.article(
         rx.vstack(
@@ -136,12 +172,12 @@ def generation_card(card: rx.Var, *, on_cancel: Handler, on_retry: Handler, on_o
                 ),
             ),
             rx.cond(
-                card.images.length() > 0,  # type: ignore[attr-defined]
+                card.images.length() > 0,
                 rx.grid(
                     rx.foreach(card.images, lambda image: _image_tile(card, image, on_open=on_open,
                                                                       on_reuse=on_reuse, on_remix=on_remix,
                                                                       on_favorite=on_favorite)),
-                    columns=rx.cond(card.images.length() > 1, "2", "1"),  # type: ignore[attr-defined]
+                    columns=rx.cond(card.images.length() > 1, "2", "1"),
                     gap="0.75rem",
                     width="100%",
                 ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import reflex as rx
-from reflex_components_core.react_router.dom import ReactRouterLink  # type: ignore[import-untyped]
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from components import theme
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from components import theme
 from components.buttons import link_button
 
-Card = rx.Var  # a dict[str, str] var: id, title, creator, uses, category, image_url
+Card = ObjectVar[dict[str, str]]  # id, title, creator, uses, category, image_url
+Rows = ArrayVar[Sequence[dict[str, str]]]
 CATEGORY_LABELS = [("all", "All"), ("portrait", "Portrait"), ("landscape", "Landscape"), ("anime", "Anime"),
                    ("abstract", "Abstract"), ("other", "Other")]
 
@@ -33,7 +35,7 @@ def page_heading(title: str, subtitle: str, *actions: rx.Component) -> rx.Compon
 
 
 def _uses(count: rx.Var[str]) -> rx.Var[str]:
-    return rx.cond(count == "1", " use", " uses")  # type: ignore[return-value]
+    return rx.cond(count == "1", " use", " uses")
 
 
 def _artwork(src: rx.Var[str], alt: rx.Var[str]) -> rx.Component:
@@ -105,7 +107,7 @@ def _skeleton_card() -> rx.Component:
     )
 
 
-def seed_grid(cards: rx.Var[list[dict[str, str]]], *, loading: rx.Var[bool], empty: rx.Component,
+def seed_grid(cards: Rows, *, loading: rx.Var[bool], empty: rx.Component,
               skeletons: int = 8) -> rx.Component:
     """Cards in a responsive grid; skeletons while loading; `empty` when there is nothing to show."""
     return rx.cond(
@@ -113,7 +115,7 @@ def seed_grid(cards: rx.Var[list[dict[str, str]]], *, loading: rx.Var[bool], emp
         rx.grid(*[_skeleton_card() for _ in range(skeletons)], columns=GRID_COLUMNS, gap="1rem", width="100%",
                 aria_busy="true", aria_label="Loading seeds"),
         rx.cond(
-            cards.length() > 0,  # type: ignore[attr-defined]
+            cards.length() > 0,
             rx.grid(rx.foreach(cards, seed_card), columns=GRID_COLUMNS, gap="1rem", width="100%"),
             empty,
         ),
@@ -136,10 +138,10 @@ def empty_state(*, icon: str, title: str, body: rx.Var[str] | str, action: rx.Co
     )
 
 
-def featured_row(cards: rx.Var[list[dict[str, str]]], *, title: str = "Featured") -> rx.Component:
+def featured_row(cards: Rows, *, title: str = "Featured") -> rx.Component:
     """The team's picks in one row that scrolls sideways on narrow screens; hidden when empty."""
     return rx.cond(
-        cards.length() > 0,  # type: ignore[attr-defined]
+        cards.length() > 0,
         rx.el.section(
             rx.hstack(rx.icon("star", size=16, color=theme.BRAND_TEXT),
                       rx.heading(title, as_="h2", size="4", color=theme.TEXT, id="featured-heading"),
@@ -235,7 +237,7 @@ def _mono(value: rx.Var[str]) -> rx.Component:
 
 
 def recipe_panel(*, prompt: rx.Var[str], negative_prompt: rx.Var[str], seed_number: rx.Var[str],
-                 settings: rx.Var[list[list[str]]]) -> rx.Component:
+                 settings: ArrayVar[Sequence[Sequence[str]]]) -> rx.Component:
     """The full recipe: prompt, negative prompt, settings and the seed number."""
     return rx.el.section(
         rx.heading("Recipe", as_="h2", size="4", color=theme.TEXT, id="recipe-heading", padding_bottom="0.5rem"),
@@ -253,9 +255,9 @@ def recipe_panel(*, prompt: rx.Var[str], negative_prompt: rx.Var[str], seed_numb
     )
 
 
-def example_images(images: rx.Var[list[str]], alt: rx.Var[str]) -> rx.Component:
+def example_images(images: ArrayVar[Sequence[str]], alt: rx.Var[str]) -> rx.Component:
     return rx.cond(
-        images.length() > 0,  # type: ignore[attr-defined]
+        images.length() > 0,
         rx.vstack(
             rx.foreach(images, lambda src: rx.image(src=src, alt=alt, width="100%", height="auto",
                                                     border_radius=theme.RADIUS_CARD, display="block",
@@ -284,10 +286,10 @@ def back_link() -> rx.Component:
 
 # --- publishing ---------------------------------------------------------------------------
 
-def my_seeds_list(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
+def my_seeds_list(rows: Rows) -> rx.Component:
     """The viewer's submitted seeds with their moderation status and any rejection reason."""
     return rx.cond(
-        rows.length() > 0,  # type: ignore[attr-defined]
+        rows.length() > 0,
         rx.el.ul(
             rx.foreach(rows, lambda row: rx.el.li(
                 rx.flex(
@@ -323,16 +325,16 @@ def _label(text: str, field_id: str) -> rx.Component:
     return rx.el.label(rx.text(text, as_="span", size="2", weight="medium"), html_for=field_id)
 
 
-def _field_error(errors: rx.Var[dict[str, str]], name: str) -> rx.Component:
-    return rx.cond(errors.contains(name), rx.text(errors[name], size="1", color=rx.color("red", 11), role="alert"))  # type: ignore[attr-defined]
+def _field_error(errors: ObjectVar[dict[str, str]], name: str) -> rx.Component:
+    return rx.cond(errors.contains(name), rx.text(errors[name], size="1", color=rx.color("red", 11), role="alert"))
 
 
-def publish_dialog(*, open_: rx.Var[bool], on_open_change: Any, options: rx.Var[list[dict[str, str]]],
-                   chosen: rx.Var[str], on_choose: Callable[[Any], Any], on_submit: Any, errors: rx.Var[dict[str, str]],
+def publish_dialog(*, open_: rx.Var[bool], on_open_change: Any, options: Rows, chosen: rx.Var[str],
+                   on_choose: Callable[[Any], Any], on_submit: Any, errors: ObjectVar[dict[str, str]],
                    busy: rx.Var[bool]) -> rx.Component:
     """Pick one of your succeeded generations, name it and choose a category."""
 
-    def option(row: rx.Var) -> rx.Component:
+    def option(row: Card) -> rx.Component:
         selected = chosen == row["generation_id"]
         return rx.box(
             _artwork(row["image_url"], row["prompt"]),
@@ -354,7 +356,7 @@ def publish_dialog(*, open_: rx.Var[bool], on_open_change: Any, options: rx.Var[
             rx.dialog.description("Share the recipe behind one of your images. A moderator reviews it first.",
                                   size="2", color=theme.TEXT_MUTED),
             rx.cond(
-                options.length() > 0,  # type: ignore[attr-defined]
+                options.length() > 0,
                 rx.form(
                     rx.vstack(
                         rx.text("Generation", size="2", weight="medium"),

@@ -3,9 +3,12 @@ ledger as a table. Pure UI: vars and handlers come in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from components import theme
 
@@ -37,7 +40,7 @@ class UsageVars:
     daily_limit: rx.Var[int]
     daily_note: rx.Var[str]
     credits_spent: rx.Var[int]
-    days: rx.Var[list[dict]]
+    days: ArrayVar[Sequence[dict[str, Any]]]
     summary: rx.Var[str]
 
 
@@ -177,7 +180,7 @@ def no_generations() -> rx.Component:
     )
 
 
-def _when(row: rx.Var[dict[str, str]], suffix: str = "") -> rx.Component:
+def _when(row: ObjectVar[dict[str, str]], suffix: str = "") -> rx.Component:
     # The date and the time may go on two lines; neither breaks inside.
     return rx.text(
         rx.el.span(row["day"], white_space="nowrap"),
@@ -188,7 +191,7 @@ def _when(row: rx.Var[dict[str, str]], suffix: str = "") -> rx.Component:
     )
 
 
-def _ledger_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+def _ledger_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(_when(row), display=WIDE_ONLY),
         rx.table.cell(
@@ -219,7 +222,7 @@ def _ledger_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def ledger_table(
-    rows: rx.Var[list[dict[str, str]]], *, has_more: rx.Var[bool], loading: rx.Var[bool], on_more: rx.EventHandler
+    rows: ArrayVar[Sequence[dict[str, str]]], *, has_more: rx.Var[bool], loading: rx.Var[bool], on_more: rx.EventHandler
 ) -> rx.Component:
     """Every change to the balance, newest first, with "Show more" for older pages."""
     header = rx.table.header(

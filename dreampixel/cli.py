@@ -103,7 +103,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     if not settings.redis_url:
         raise CommandError("REDIS_URL is not set: without Redis, jobs run inside the app process (make run)")
-    run_worker(WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+    run_worker(WorkerSettings, burst=args.burst)
     return 0
 
 

@@ -29,32 +29,32 @@ ALL_SCOPES = sorted(SCOPES)
 
 class AccountState(UsageMixin, rx.State):
     # False until the signed-in check has passed: a signed-out visitor never sees the page frame.
-    ready: bool = False
-    name: str = ""
-    email: str = ""
-    email_verified: bool = False
-    has_password: bool = True
-    sessions: list[dict[str, str]] = []
-    connected: list[str] = []
-    keys: list[dict[str, str]] = []
-    scopes: list[str] = ALL_SCOPES
-    default_scopes: list[str] = list(DEFAULT_SCOPES)
+    ready: rx.Field[bool] = rx.field(False)
+    name: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    email_verified: rx.Field[bool] = rx.field(False)
+    has_password: rx.Field[bool] = rx.field(True)
+    sessions: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    connected: rx.Field[list[str]] = rx.field(default_factory=list)
+    keys: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(ALL_SCOPES))
+    default_scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(DEFAULT_SCOPES))
 
-    name_error: str = ""
-    name_notice: str = ""
-    email_error: str = ""
-    email_notice: str = ""
-    current_password_error: str = ""
-    new_password_error: str = ""
-    password_notice: str = ""
-    key_name_error: str = ""
-    key_error: str = ""
-    delete_error: str = ""
-    resend_notice: str = ""
-    busy: str = ""  # which form is waiting on the server: "name", "email", "password", "key", "delete"
+    name_error: rx.Field[str] = rx.field("")
+    name_notice: rx.Field[str] = rx.field("")
+    email_error: rx.Field[str] = rx.field("")
+    email_notice: rx.Field[str] = rx.field("")
+    current_password_error: rx.Field[str] = rx.field("")
+    new_password_error: rx.Field[str] = rx.field("")
+    password_notice: rx.Field[str] = rx.field("")
+    key_name_error: rx.Field[str] = rx.field("")
+    key_error: rx.Field[str] = rx.field("")
+    delete_error: rx.Field[str] = rx.field("")
+    resend_notice: rx.Field[str] = rx.field("")
+    busy: rx.Field[str] = rx.field("")  # which form is waiting on the server: "name", "email", "password", "key", "delete"
 
-    new_key: str = ""
-    key_dialog_open: bool = False
+    new_key: rx.Field[str] = rx.field("")
+    key_dialog_open: rx.Field[bool] = rx.field(False)
 
     async def _refresh(self, viewer: Viewer) -> None:
         view = await asyncio.to_thread(accounts.account_view, viewer)

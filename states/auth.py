@@ -25,25 +25,25 @@ _FIELDS = ("name", "email", "password", "token")
 
 
 class AuthState(rx.State):
-    name_error: str = ""
-    email_error: str = ""
-    password_error: str = ""
-    form_error: str = ""
-    notice: str = ""
-    loading: bool = False
+    name_error: rx.Field[str] = rx.field("")
+    email_error: rx.Field[str] = rx.field("")
+    password_error: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    loading: rx.Field[bool] = rx.field(False)
     # /signup and /forgot swap the form for a "check your inbox" message once sent.
-    done: bool = False
+    done: rx.Field[bool] = rx.field(False)
     # /verify: "checking", "verified", "email_changed", "invalid" or "email_taken".
-    verify_status: str = "checking"
-    resend_message: str = ""
-    resend_sent: bool = False
-    user_email_shown: str = ""
+    verify_status: rx.Field[str] = rx.field("checking")
+    resend_message: rx.Field[str] = rx.field("")
+    resend_sent: rx.Field[bool] = rx.field(False)
+    user_email_shown: rx.Field[str] = rx.field("")
     # Where to go after signing in, already checked to be a same-site path.
-    next_path: str = "/generate"
-    next_param: str = "%2Fgenerate"  # next_path, encoded for a query string
+    next_path: rx.Field[str] = rx.field("/generate")
+    next_param: rx.Field[str] = rx.field("%2Fgenerate")  # next_path, encoded for a query string
     # /login?error=oauth&reason=...&provider=...: a refused Google or GitHub sign-in.
-    oauth_reason: str = ""
-    oauth_provider: str = ""
+    oauth_reason: rx.Field[str] = rx.field("")
+    oauth_provider: rx.Field[str] = rx.field("")
 
     _token: str = ""
 

@@ -73,30 +73,30 @@ def _day(value: str) -> date | None:
 
 
 class GalleryState(rx.State):
-    ready: bool = False  # the signed-in check has passed
-    loading: bool = False
-    loading_more: bool = False
-    cards: list[dict[str, str]] = []
-    has_more: bool = False
-    providers: list[str] = []
-    notice: str = ""
+    ready: rx.Field[bool] = rx.field(False)  # the signed-in check has passed
+    loading: rx.Field[bool] = rx.field(False)
+    loading_more: rx.Field[bool] = rx.field(False)
+    cards: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    has_more: rx.Field[bool] = rx.field(False)
+    providers: rx.Field[list[str]] = rx.field(default_factory=list)
+    notice: rx.Field[str] = rx.field("")
 
-    text: str = ""
-    status: str = ANY
-    provider: str = ANY
-    favorites_only: bool = False
-    shape: str = ANY
-    date_from: str = ""
-    date_to: str = ""
-    sort: str = Sort.NEWEST.value
+    text: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field(ANY)
+    provider: rx.Field[str] = rx.field(ANY)
+    favorites_only: rx.Field[bool] = rx.field(False)
+    shape: rx.Field[str] = rx.field(ANY)
+    date_from: rx.Field[str] = rx.field("")
+    date_to: rx.Field[str] = rx.field("")
+    sort: rx.Field[str] = rx.field(Sort.NEWEST.value)
 
-    selected: list[str] = []
-    confirm_ids: list[str] = []
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+    confirm_ids: rx.Field[list[str]] = rx.field(default_factory=list)
 
-    detail_open: bool = False
-    detail: dict[str, str] = {}
-    detail_derivatives: list[dict[str, str]] = []
-    detail_attempts: list[dict[str, str]] = []
+    detail_open: rx.Field[bool] = rx.field(False)
+    detail: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    detail_derivatives: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    detail_attempts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     _cursor: str = ""
 

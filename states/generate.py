@@ -46,45 +46,45 @@ def _float(value: Any, default: float) -> float:
 
 
 class GenerateState(rx.State):
-    ready: bool = False
-    verified: bool = True
-    credits: int = 0
-    limit: int = 0
-    used: int = 0
-    resets_at: str = ""
+    ready: rx.Field[bool] = rx.field(False)
+    verified: rx.Field[bool] = rx.field(True)
+    credits: rx.Field[int] = rx.field(0)
+    limit: rx.Field[int] = rx.field(0)
+    used: rx.Field[int] = rx.field(0)
+    resets_at: rx.Field[str] = rx.field("")
 
-    prompt: str = ""
-    negative_prompt: str = ""
-    seed: str = ""
-    seed_locked: bool = False
-    size: str = "square"
-    width: str = "1024"
-    height: str = "1024"
-    steps: str = "30"
-    guidance: str = "7.5"
-    variations: str = "1"
-    output_format: str = "png"
-    provider: str = AUTOMATIC
+    prompt: rx.Field[str] = rx.field("")
+    negative_prompt: rx.Field[str] = rx.field("")
+    seed: rx.Field[str] = rx.field("")
+    seed_locked: rx.Field[bool] = rx.field(False)
+    size: rx.Field[str] = rx.field("square")
+    width: rx.Field[str] = rx.field("1024")
+    height: rx.Field[str] = rx.field("1024")
+    steps: rx.Field[str] = rx.field("30")
+    guidance: rx.Field[str] = rx.field("7.5")
+    variations: rx.Field[str] = rx.field("1")
+    output_format: rx.Field[str] = rx.field("png")
+    provider: rx.Field[str] = rx.field(AUTOMATIC)
     # Bumped when the form is filled from outside (reuse, a dropped PNG, a link): the prompt
     # fields are uncontrolled and remount with the new values.
-    form_version: int = 0
+    form_version: rx.Field[int] = rx.field(0)
 
-    providers: list[ProviderOption] = []
-    cards: list[Card] = []
-    busy: bool = False
-    error: str = ""
-    error_hint: str = ""
-    error_link: str = ""
-    notice: str = ""
+    providers: rx.Field[list[ProviderOption]] = rx.field(default_factory=list)
+    cards: rx.Field[list[Card]] = rx.field(default_factory=list)
+    busy: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    error_hint: rx.Field[str] = rx.field("")
+    error_link: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
-    reference_id: str = ""
-    reference_thumbnail: str = ""
-    reference_error: str = ""
-    reference_busy: bool = False
-    seed_listing_id: str = ""
+    reference_id: rx.Field[str] = rx.field("")
+    reference_thumbnail: rx.Field[str] = rx.field("")
+    reference_error: rx.Field[str] = rx.field("")
+    reference_busy: rx.Field[bool] = rx.field(False)
+    seed_listing_id: rx.Field[str] = rx.field("")
 
-    large_image: str = ""
-    large_open: bool = False
+    large_image: rx.Field[str] = rx.field("")
+    large_open: rx.Field[bool] = rx.field(False)
 
     _watch_tick: float = 0.0
 

@@ -13,11 +13,11 @@ from states.session import viewer_required
 
 class PlansState(rx.State):
     # False until the signed-in check has passed: a signed-out visitor never sees the page.
-    ready: bool = False
-    tier: str = ""
-    credits: int = 0
-    allowance: str = ""
-    billing_enabled: bool = False
+    ready: rx.Field[bool] = rx.field(False)
+    tier: rx.Field[str] = rx.field("")
+    credits: rx.Field[int] = rx.field(0)
+    allowance: rx.Field[str] = rx.field("")
+    billing_enabled: rx.Field[bool] = rx.field(False)
 
     def _forget(self) -> None:
         self.ready = False

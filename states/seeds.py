@@ -14,6 +14,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from dreampixel.core.errors import DreamPixelError
+from services.seeds.service import Sort
 from states.edge import seeds
 from states.edge.accounts import Viewer
 from states.edge.seeds import SeedCard
@@ -29,20 +30,20 @@ def _card(card: SeedCard) -> dict[str, str]:
 class SeedsState(rx.State):
     """/seeds: the featured row and the filtered, sorted grid."""
 
-    featured: list[dict[str, str]] = []
-    cards: list[dict[str, str]] = []
-    category: str = "all"
-    query: str = ""
-    sort: str = "popular"
-    loading: bool = True
-    loading_more: bool = False
-    error: str = ""
+    featured: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    cards: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    category: rx.Field[str] = rx.field("all")
+    query: rx.Field[str] = rx.field("")
+    sort: rx.Field[str] = rx.field("popular")
+    loading: rx.Field[bool] = rx.field(True)
+    loading_more: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
     _cursor: str | None = None
-    has_more: bool = False
+    has_more: rx.Field[bool] = rx.field(False)
 
     async def _fetch(self, cursor: str | None = None) -> tuple[list[dict[str, str]], str | None]:
         category = "" if self.category == "all" else self.category
-        sort = "new" if self.sort == "new" else "popular"
+        sort: Sort = "new" if self.sort == "new" else "popular"
         page, next_cursor = await asyncio.to_thread(seeds.browse, category=category, q=self.query, sort=sort,
                                                     cursor=cursor)
         return [_card(card) for card in page], next_cursor
@@ -118,23 +119,23 @@ class SeedsState(rx.State):
 class SeedDetailState(rx.State):
     """/seeds/[seed_id]: one seed's images, description and full recipe."""
 
-    found: bool = True
-    loading: bool = True
-    shown_id: str = ""
-    title: str = ""
-    description: str = ""
-    creator: str = ""
-    category: str = ""
-    seed_number: str = ""
-    prompt: str = ""
-    negative_prompt: str = ""
-    settings: list[list[str]] = []
-    images: list[str] = []
-    uses: int = 0
-    favorites: int = 0
-    favorite: bool = False
-    status: str = ""
-    error: str = ""
+    found: rx.Field[bool] = rx.field(True)
+    loading: rx.Field[bool] = rx.field(True)
+    shown_id: rx.Field[str] = rx.field("")
+    title: rx.Field[str] = rx.field("")
+    description: rx.Field[str] = rx.field("")
+    creator: rx.Field[str] = rx.field("")
+    category: rx.Field[str] = rx.field("")
+    seed_number: rx.Field[str] = rx.field("")
+    prompt: rx.Field[str] = rx.field("")
+    negative_prompt: rx.Field[str] = rx.field("")
+    settings: rx.Field[list[list[str]]] = rx.field(default_factory=list)
+    images: rx.Field[list[str]] = rx.field(default_factory=list)
+    uses: rx.Field[int] = rx.field(0)
+    favorites: rx.Field[int] = rx.field(0)
+    favorite: rx.Field[bool] = rx.field(False)
+    status: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
 
     def _requested_id(self) -> str:
         path = self.router.url.path.rstrip("/")
@@ -187,14 +188,14 @@ class SeedDetailState(rx.State):
 class PublishState(rx.State):
     """The "publish a seed" dialog and the "my seeds" list on /seeds (signed-in visitors)."""
 
-    signed_in: bool = False
-    mine: list[dict[str, str]] = []
-    options: list[dict[str, str]] = []
-    dialog_open: bool = False
-    chosen: str = ""
-    errors: dict[str, str] = {}
-    notice: str = ""
-    busy: bool = False
+    signed_in: rx.Field[bool] = rx.field(False)
+    mine: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    dialog_open: rx.Field[bool] = rx.field(False)
+    chosen: rx.Field[str] = rx.field("")
+    errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    notice: rx.Field[str] = rx.field("")
+    busy: rx.Field[bool] = rx.field(False)
 
     async def _refresh(self) -> bool:
         viewer = await current_viewer(self)

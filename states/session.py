@@ -115,11 +115,11 @@ def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | N
 class SessionState(rx.State):
     """The navigation bar's view of the visitor; every page loads it when the bar mounts."""
 
-    signed_in: bool = False
-    user_name: str = ""
-    user_email: str = ""
-    role: str = ""
-    email_verified: bool = False
+    signed_in: rx.Field[bool] = rx.field(False)
+    user_name: rx.Field[str] = rx.field("")
+    user_email: rx.Field[str] = rx.field("")
+    role: rx.Field[str] = rx.field("")
+    email_verified: rx.Field[bool] = rx.field(False)
 
     def _show(self, viewer: Viewer | None) -> None:
         self.signed_in = viewer is not None

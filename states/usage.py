@@ -31,18 +31,18 @@ def _summary(total: int, succeeded: int, failed: int) -> str:
 
 
 class UsageMixin(rx.State, mixin=True):
-    usage_ready: bool = False
-    credit_balance: int = 0
-    daily_used: int = 0
-    daily_limit: int = 0
-    daily_note: str = ""
-    usage_days: list[dict[str, Any]] = []
-    usage_total: int = 0
-    usage_summary: str = ""
-    credits_spent: int = 0
-    ledger: list[dict[str, str]] = []
-    ledger_has_more: bool = False
-    ledger_loading: bool = False
+    usage_ready: rx.Field[bool] = rx.field(False)
+    credit_balance: rx.Field[int] = rx.field(0)
+    daily_used: rx.Field[int] = rx.field(0)
+    daily_limit: rx.Field[int] = rx.field(0)
+    daily_note: rx.Field[str] = rx.field("")
+    usage_days: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
+    usage_total: rx.Field[int] = rx.field(0)
+    usage_summary: rx.Field[str] = rx.field("")
+    credits_spent: rx.Field[int] = rx.field(0)
+    ledger: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    ledger_has_more: rx.Field[bool] = rx.field(False)
+    ledger_loading: rx.Field[bool] = rx.field(False)
 
     _ledger_cursor: str = ""
 

@@ -22,7 +22,7 @@ router = APIRouter(tags=["files"], include_in_schema=False)
 @router.get("/files/{bucket}/{key:path}")
 async def serve_file(bucket: str, key: str, request: Request, exp: str | None = None, sig: str = "") -> Response:
     """Stream a stored file after checking its URL signature; 304 when the ETag still matches."""
-    storage = get_storage(bucket) if bucket in BUCKETS else None  # type: ignore[arg-type]
+    storage = get_storage(bucket) if bucket in BUCKETS else None
     if not isinstance(storage, LocalStorage):
         # With S3 configured, files are served by S3 or the CDN, never through the app.
         raise StorageNotFound("No such file.")

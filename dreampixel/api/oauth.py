@@ -13,9 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
-from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
-from authlib.integrations.starlette_client.apps import StarletteOAuth2App  # type: ignore[import-untyped]
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import OAuth
+from authlib.integrations.starlette_client.apps import StarletteOAuth2App
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from joserfc.errors import JoseError

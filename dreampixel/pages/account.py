@@ -139,7 +139,7 @@ def _security() -> rx.Component:
         sessions_list(AccountState.sessions, AccountState.revoke_session),
         subheading("Connected accounts"),
         rx.cond(
-            AccountState.connected.length() > 0,  # type: ignore[attr-defined]
+            AccountState.connected.length() > 0,
             rx.el.ul(
                 rx.foreach(AccountState.connected, lambda name: rx.el.li(rx.text(name, size="2", color=theme.TEXT))),
                 aria_label="Connected accounts",
@@ -150,7 +150,7 @@ def _security() -> rx.Component:
     )
 
 
-def _scope_checkbox(scope: rx.Var[str]) -> rx.Component:
+def _scope_checkbox(scope: rx.vars.StringVar) -> rx.Component:
     return rx.checkbox(scope, name="scope:" + scope, default_checked=AccountState.default_scopes.contains(scope),
                        size="2")
 

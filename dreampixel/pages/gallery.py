@@ -39,10 +39,10 @@ def _filters() -> rx.Component:
 def _grid() -> rx.Component:
     s = GalleryState
     return rx.cond(
-        s.loading & (s.cards.length() == 0),  # type: ignore[attr-defined]
+        s.loading & (s.cards.length() == 0),
         skeleton_grid(),
         rx.cond(
-            s.cards.length() > 0,  # type: ignore[attr-defined]
+            s.cards.length() > 0,
             rx.vstack(
                 grid(s.cards, lambda card: card_tile(card, selected=s.selected, on_open=s.open_detail,
                                                      on_select=s.toggle_selected, on_favorite=s.toggle_favorite)),
@@ -71,7 +71,7 @@ def gallery() -> rx.Component:
                     spacing="1",
                 ),
                 _filters(),
-                bulk_bar(count=s.selected.length(), zip_url=s.zip_url,  # type: ignore[attr-defined]
+                bulk_bar(count=s.selected.length(), zip_url=s.zip_url,
                          on_select_all=s.select_all, on_clear=s.clear_selection, on_delete=s.ask_delete_selected),
                 _grid(),
                 spacing="5",
@@ -80,10 +80,11 @@ def gallery() -> rx.Component:
             rx.hstack(rx.spinner(size="3"), rx.text("Loading your gallery…", color=theme.TEXT_MUTED),
                       spacing="3", align="center", role="status", padding_y="2rem"),
         ),
-        detail_dialog(open_=s.detail_open, d=s.detail, derivatives=s.detail_derivatives,
-                      attempts=s.detail_attempts, on_open_change=s.set_detail_open, on_copy_seed=s.copy_seed,
+        # For a dict field mypy picks the sequence overload of Reflex's Field.__get__ (an ArrayVar).
+        detail_dialog(open_=s.detail_open, d=s.detail,  # type: ignore[arg-type]
+                      derivatives=s.detail_derivatives, attempts=s.detail_attempts, on_open_change=s.set_detail_open, on_copy_seed=s.copy_seed,
                       on_favorite=s.toggle_favorite, on_delete=s.ask_delete_shown),
-        confirm_delete_dialog(open_=s.confirm_open, count=s.confirm_ids.length(),  # type: ignore[attr-defined]
+        confirm_delete_dialog(open_=s.confirm_open, count=s.confirm_ids.length(),
                               on_confirm=s.confirm_delete, on_cancel=s.cancel_delete),
         padding_y=rx.breakpoints(initial="2rem", sm="3rem"),
         # Loads on every visit, client-side navigation included (the page registers no on_load).

@@ -198,7 +198,7 @@ def _cards() -> rx.Component:
         rx.vstack(
             rx.heading("Your generations", as_="h2", size="4", color=theme.TEXT),
             rx.cond(
-                GenerateState.cards.length() > 0,  # type: ignore[attr-defined]
+                GenerateState.cards.length() > 0,
                 rx.grid(
                     rx.foreach(GenerateState.cards, lambda card: generation_card(
                         card, on_cancel=GenerateState.cancel, on_retry=GenerateState.retry,

@@ -52,7 +52,7 @@ def delete_account(session: Session, *, user_id: str, password: str = "", typed_
     image_rows.delete_rows(session, images)
     session.execute(delete(Generation).where(col(Generation.user_id) == user_id))
     for table in (ApiKey, AuthSession, VerificationToken, OAuthAccount, SeedFavorite):
-        session.execute(delete(table).where(col(table.user_id) == user_id))  # type: ignore[attr-defined]
+        session.execute(delete(table).where(col(table.user_id) == user_id))
     session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.owner) == user_id))
     # The ledger and invoices are accounting records: kept, with nobody attached to them.
     session.execute(update(CreditLedger).where(col(CreditLedger.user_id) == user_id).values(user_id=None))

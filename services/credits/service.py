@@ -24,7 +24,7 @@ _CHANGE = (
     update(User)
     .where(col(User.id) == bindparam("user_id"))
     .values(credit_balance=User.credit_balance + bindparam("delta"))
-    .returning(User.credit_balance)
+    .returning(col(User.credit_balance))
 )
 _DEBIT = _CHANGE.where(col(User.credit_balance) >= -bindparam("delta"))
 

@@ -52,7 +52,9 @@ def parse_a1111(text: str) -> dict[str, Any]:
         return {}
     settings_line = lines[-1] if re.match(r"^\s*Steps:", lines[-1]) else ""
     body = lines[:-1] if settings_line else lines
-    prompt_lines, negative_lines, in_negative = [], [], False
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    in_negative = False
     for line in body:
         if line.startswith("Negative prompt:"):
             in_negative = True

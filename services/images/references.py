@@ -75,7 +75,7 @@ async def save(user_id: str, data: bytes, *, source: str, unit_of_work: UnitOfWo
     """
     derived = await prepare(data)
 
-    def existing() -> dict[str, Any] | None:
+    def existing() -> ImagePublic | None:
         with unit_of_work() as session:
             found = find_duplicate(session, user_id=user_id, sha256=derived.sha256)
             return ImagePublic.of(found) if found else None
@@ -85,7 +85,7 @@ async def save(user_id: str, data: bytes, *, source: str, unit_of_work: UnitOfWo
         return SavedReference(duplicate, created=False)
     _key, fields = await store(user_id, derived, source=source)
 
-    def insert() -> dict[str, Any]:
+    def insert() -> ImagePublic:
         with unit_of_work() as session:
             return ImagePublic.of(record(session, fields))
 

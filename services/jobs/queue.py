@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from arq.worker import Retry
@@ -19,7 +19,8 @@ from dreampixel.core.logging import get_logger
 
 log = get_logger(__name__)
 
-JobFunction = Callable[..., Awaitable[Any]]
+# An `async def` job taking the worker context first, as arq calls it.
+JobFunction = Callable[..., Coroutine[Any, Any, Any]]
 
 
 class JobQueue(Protocol):

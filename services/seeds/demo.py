@@ -25,6 +25,7 @@ from services.images import repository as image_rows
 from services.providers.base import GenerationRequest
 from services.providers.local import LocalProvider
 from services.storage import get_storage
+from services.storage.base import Storage
 
 log = get_logger(__name__)
 
@@ -89,7 +90,7 @@ async def seed_marketplace(*, creator_id: str) -> None:
     log.info("demo.seeded", seeds=len(DEMO_SEEDS))
 
 
-async def _store_example(storage, owner_id: str, demo: DemoSeed, png: bytes) -> list[Image]:  # type: ignore[no-untyped-def]
+async def _store_example(storage: Storage, owner_id: str, demo: DemoSeed, png: bytes) -> list[Image]:
     """Store the full PNG and a WebP thumbnail; returns the Image rows (full first)."""
     full_key = f"seeds/{demo.seed_number}/full.png"
     thumb_key = f"seeds/{demo.seed_number}/thumb.webp"

@@ -8,9 +8,9 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dreampixel.core.logging import get_logger
 from services.storage.base import BucketName, StorageNotFound, StorageUnavailable, cache_control, validate_key

@@ -63,7 +63,9 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str 
     if body.reference_image_url and body.reference_image_id:
         raise ValidationFailed("Send reference_image_id or reference_image_url, not both.",
                                errors=[{"field": "reference_image_url", "message": "Choose one."}])
-    if image_id := body.reference_image_id:
+    if body.reference_image_id:
+        image_id = body.reference_image_id
+
         def check() -> str:
             with uow() as session:
                 return references.get_for_user(session, user_id=caller.user_id, image_id=image_id).id
@@ -71,7 +73,7 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str 
     if body.reference_image_url:
         data = await references.fetch_bytes(body.reference_image_url)
         saved = await references.save(caller.user_id, data, source="url", unit_of_work=uow)
-        return str(saved.image["id"])
+        return saved.image.id
     return None
 
 
