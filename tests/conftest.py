@@ -26,7 +26,7 @@ pytest_plugins = [
     "tests.fixtures.api",
     "tests.fakes.oidc",
     "tests.fixtures.browser",
-    "tests.scripted_providers",
+    "tests.fakes.scripted",
 ]
 
 

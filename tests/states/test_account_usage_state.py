@@ -12,7 +12,7 @@ from services.credits import service as credits
 from states.account import AccountState
 from states.edge.credits import LEDGER_PAGE
 from tests.factories import create_generation, create_user
-from tests.test_state_authorization import call, state_for
+from tests.states.test_state_authorization import call, state_for
 
 HOLDS = 12  # more than one page of the ledger
 

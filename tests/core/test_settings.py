@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from dreampixel.core.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_example_lists_every_setting_with_a_comment() -> None:

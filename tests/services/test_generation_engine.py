@@ -37,8 +37,8 @@ from services.images.parameters import read_parameters
 from services.jobs import service as jobs
 from services.moderation.service import PromptBlocked
 from services.storage import get_storage
+from tests.fakes.scripted import ScriptedProvider
 from tests.fixtures.engine import Harness, balance_and_ledger, images_of, load, make_user, submit
-from tests.scripted_providers import ScriptedProvider
 from workers import generation as generation_job
 
 

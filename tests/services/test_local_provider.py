@@ -16,7 +16,7 @@ from services.providers.base import GenerationRequest, ProviderError
 from services.providers.local import LocalProvider
 from services.providers.registry import configured_providers, get_provider, provider_statuses
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "local-provider"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "local-provider"
 provider = LocalProvider()
 
 

@@ -2,7 +2,7 @@
 
 It answers with the real `local` renderer's images, or with the ProviderErrors a real
 client raises for a provider's failures (the HTTP clients' own mapping is tested against
-local servers in tests/test_provider_*.py). Used where the subject is our routing,
+local servers in tests/services/test_provider_*.py). Used where the subject is our routing,
 failover, retry and settlement, not a provider's wire format.
 """
 

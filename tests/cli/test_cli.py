@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from tests.fixtures.postgres import create_database
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
