@@ -31,7 +31,7 @@ async def jobs_lifespan() -> AsyncIterator[None]:
     refusal = await asyncio.to_thread(production_refusal)
     if refusal:
         log.error("app.refused", reason=refusal)
-        raise SystemExit(f"refusing to start in production: {refusal}")
+        raise RuntimeError(f"refusing to start in production: {refusal}")
     if settings.redis_url:
         queue: JobQueue = await ArqQueue.connect(settings.redis_url)
         jobs.install(queue)
