@@ -244,21 +244,38 @@ def production_env(tmp_path: Path) -> dict[str, str]:
             "SMTP_HOST": "", "RESEND_API_KEY": ""}
 
 
-def test_production_refuses_to_start_while_a_demo_account_exists(production_env: dict[str, str]) -> None:
+@pytest.fixture
+def demo_admin_present(production_env: dict[str, str]) -> dict[str, str]:
+    """`production_env` whose database holds the demo admin (made as `make run` makes it)."""
     development = {**production_env, "ENVIRONMENT": "development"}
     assert run(["-m", "dreampixel", "migrate"], development).returncode == 0
     made = run(["-m", "dreampixel", "create-user", "--email", "admin@dreampixel.local", "--password",
                 "dreampixel-admin", "--role", "admin", "--verified"], development)
     assert made.returncode == 0, made.stderr
+    return production_env
 
+
+def test_production_refuses_to_start_while_a_demo_account_exists(demo_admin_present: dict[str, str]) -> None:
     # A timeout here means the server went on to start.
-    started = run(["-m", "dreampixel.serve", "--port", "9"], production_env, timeout=60)
+    started = run(["-m", "dreampixel.serve", "--port", "9"], demo_admin_present, timeout=60)
 
     assert started.returncode != 0
     assert "refusing to start in production" in started.stderr
     assert "admin@dreampixel.local" in started.stderr
-    checked = run(["-m", "dreampixel", "check"], production_env)
+    checked = run(["-m", "dreampixel", "check"], demo_admin_present)
     assert checked.returncode != 0 and "admin@dreampixel.local" in checked.stderr
+
+
+def test_a_bare_reflex_run_refuses_too_while_a_demo_account_exists(demo_admin_present: dict[str, str]) -> None:
+    # What `reflex run` enters before serving: the app's lifespan.
+    script = ("import asyncio\nfrom dreampixel.runtime import jobs_lifespan\n"
+              "async def main():\n    async with jobs_lifespan():\n        print('serving')\n"
+              "asyncio.run(main())\n")
+
+    entered = run(["-c", script], demo_admin_present, timeout=60)
+
+    assert entered.returncode != 0 and "serving" not in entered.stdout
+    assert "refusing to start in production" in entered.stderr and "admin@dreampixel.local" in entered.stderr
 
 
 def test_seed_demo_refuses_to_create_the_demo_accounts_in_production(production_env: dict[str, str]) -> None:
