@@ -278,6 +278,16 @@ def test_a_bare_reflex_run_refuses_too_while_a_demo_account_exists(demo_admin_pr
     assert "refusing to start in production" in entered.stderr and "admin@dreampixel.local" in entered.stderr
 
 
+def test_the_worker_refuses_to_start_while_a_demo_account_exists(demo_admin_present: dict[str, str]) -> None:
+    real_engines = {"REDIS_URL": "redis://127.0.0.1:1/0", "S3_BUCKET_IMAGES": "images",
+                    "SMTP_HOST": "smtp.example.test"}
+
+    started = run(["-m", "dreampixel", "worker", "--burst"], {**demo_admin_present, **real_engines}, timeout=60)
+
+    assert started.returncode != 0
+    assert "refusing to start in production" in started.stderr and "admin@dreampixel.local" in started.stderr
+
+
 def test_seed_demo_refuses_to_create_the_demo_accounts_in_production(production_env: dict[str, str]) -> None:
     assert run(["-m", "dreampixel", "migrate"], production_env).returncode == 0
 
