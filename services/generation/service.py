@@ -132,8 +132,6 @@ def submit(
             raise DreamPixelError(f"The provider {request.provider_requested!r} is not configured.",
                                   status_code=422, code="provider_not_configured",
                                   errors=[{"field": "provider", "message": "Not configured."}])
-    if request.seed_listing_id:
-        _check_seed_listing(session, user_id=user.id, seed_id=request.seed_listing_id)
     if request.idempotency_key:
         existing = session.exec(
             select(Generation).where(Generation.user_id == user.id,
@@ -141,6 +139,8 @@ def submit(
         ).first()
         if existing is not None:
             return existing
+    if request.seed_listing_id:
+        _check_seed_listing(session, user_id=user.id, seed_id=request.seed_listing_id)
 
     now = utcnow()
     cost = estimate(request)
