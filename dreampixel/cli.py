@@ -70,13 +70,73 @@ def _create_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def production_refusal() -> str | None:
+    """Why this installation must not start in production (one line), or None when it may.
+
+    The app (`python -m dreampixel.serve` and the app's lifespan) and the worker call it at
+    start; the settings have already refused weak secrets and development defaults.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dreampixel.core.db import uow
+    from dreampixel.core.settings import Environment, settings
+    from services.health import readiness
+
+    if settings.environment is not Environment.PRODUCTION:
+        return None
+    try:
+        with uow() as session:
+            problems = readiness.production_problems(session)
+    except SQLAlchemyError as error:
+        return f"the database cannot be read ({type(error).__name__}); run python -m dreampixel migrate first"
+    return "; ".join(problems) or None
+
+
+def _refuse_unsafe_production() -> None:
+    refusal = production_refusal()
+    if refusal:
+        raise CommandError(f"refusing to start in production: {refusal}")
+
+
+def _check(_args: argparse.Namespace) -> int:
+    from dreampixel.core.settings import settings
+    from services.health import service as health
+
+    report = asyncio.run(health.check())
+    print(json.dumps({"environment": settings.environment.value, "features": settings.features(),
+                      "health": report}, indent=2, default=str))
+    _refuse_unsafe_production()
+    return 0 if report["status"] == "ok" else 1
+
+
+def _delete_demo_accounts(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.accounts import deletion
+    from services.accounts import service as accounts
+    from services.health import readiness
+
+    keys: list[str] = []
+    with uow() as session:
+        emails = readiness.demo_accounts(session)
+        for email in emails:
+            user = accounts.get_by_email(session, email)
+            if user is not None:
+                keys += deletion.delete_account(session, user_id=user.id, typed_email=user.email)
+    asyncio.run(deletion.delete_files(keys))
+    print(f"deleted {', '.join(emails)}" if emails else "no demo account present")
+    return 0
+
+
 def _seed_demo(_args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
     from dreampixel.core.models import Role, Tier
-    from dreampixel.core.settings import settings
+    from dreampixel.core.settings import Environment, settings
     from services.accounts import service as accounts
     from services.seeds import demo
 
+    if settings.environment is Environment.PRODUCTION:
+        raise CommandError("seed-demo creates accounts whose passwords are published in the README; "
+                           "it runs only outside production (ENVIRONMENT=development or test)")
     with uow() as session:
         # The admin account marks a database that was seeded already.
         if accounts.get_by_email(session, settings.demo_admin_email) is not None:
@@ -103,6 +163,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     if not settings.redis_url:
         raise CommandError("REDIS_URL is not set: without Redis, jobs run inside the app process (make run)")
+    _refuse_unsafe_production()
     run_worker(WorkerSettings, burst=args.burst)
     return 0
 
@@ -162,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("seed-demo", help="create the demo admin, user and marketplace seeds once").set_defaults(
         run=_seed_demo
+    )
+
+    commands.add_parser("check", help="print the settings in use and every dependency's health with details; "
+                        "exit 1 when one is down or production would refuse to start").set_defaults(run=_check)
+
+    commands.add_parser("delete-demo-accounts", help="delete the demo admin and user accounts").set_defaults(
+        run=_delete_demo_accounts
     )
 
     worker = commands.add_parser("worker", help="run the arq worker (needs REDIS_URL)")

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from dreampixel.cli import production_refusal
 from dreampixel.core.db import uow
 from dreampixel.core.logging import configure_logging, get_logger
 from dreampixel.core.settings import settings
@@ -26,6 +27,11 @@ log = get_logger(__name__)
 async def jobs_lifespan() -> AsyncIterator[None]:
     configure_logging()
     log.info("app.features", **settings.features())
+    # `reflex run` started without dreampixel.serve must refuse too.
+    refusal = await asyncio.to_thread(production_refusal)
+    if refusal:
+        log.error("app.refused", reason=refusal)
+        raise RuntimeError(f"refusing to start in production: {refusal}")
     if settings.redis_url:
         queue: JobQueue = await ArqQueue.connect(settings.redis_url)
         jobs.install(queue)

@@ -18,7 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dreampixel.core.settings import settings
+from dreampixel.cli import production_refusal
+from dreampixel.core.settings import Environment, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 900  # the first start installs the frontend's packages
@@ -36,11 +37,14 @@ def _answers(url: str) -> bool:
 
 def banner(url: str) -> str:
     features = "\n".join(f"    {name:<15} {state}" for name, state in settings.features().items())
-    return (
-        f"\n  Dream Pixel is running at {url}\n\n"
+    demo = "" if settings.environment is Environment.PRODUCTION else (
         f"  Demo logins:\n"
         f"    admin  {settings.demo_admin_email} / {settings.demo_admin_password.get_secret_value()}\n"
         f"    user   {settings.demo_user_email} / {settings.demo_user_password.get_secret_value()}\n\n"
+    )
+    return (
+        f"\n  Dream Pixel is running at {url}\n\n"
+        f"{demo}"
         f"  REST API: {url}/api/docs   health: {url}/api/health\n\n"
         f"  Services:\n{features}\n\n"
         f"  Press Ctrl+C to stop.\n"
@@ -56,6 +60,10 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all)")
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
+    refusal = production_refusal()
+    if refusal:
+        sys.stderr.write(f"refusing to start in production: {refusal}\n")
+        return 1
 
     # Stop the app with us whatever the signal: Ctrl+C, or a service manager's SIGTERM.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -274,13 +274,15 @@ class GenerateState(rx.State):
     @viewer_required
     async def cancel(self, viewer: Viewer, generation_id: str):
         try:
-            self._replace(await asyncio.to_thread(generation.cancel, viewer, generation_id))
+            canceled = await asyncio.to_thread(generation.cancel, viewer, generation_id)
         except NotFound:
             return rx.toast.error("No such generation.")
         except DreamPixelError as error:
             return rx.toast.error(error.message)
+        self._replace(canceled)
         await self._refresh_account(viewer)
-        return rx.toast.info("Canceled; the credits were returned.")
+        # Free when it was still queued; charged when the provider was already at work.
+        return rx.toast.info(canceled.error_message or "Canceled.")
 
     @rx.event
     @viewer_required

@@ -168,7 +168,7 @@ class SeedDetailState(rx.State):
         if not self.shown_id:
             return None
         try:
-            recipe = await asyncio.to_thread(seeds.use, self.shown_id)
+            recipe = await asyncio.to_thread(seeds.use, viewer, self.shown_id)
         except DreamPixelError as failure:
             self.error = failure.message
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -10,6 +12,24 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev-secret"})
+# `seed-demo` creates these accounts with published passwords; production refuses to start with them.
+DEFAULT_DEMO_EMAILS = ("admin@dreampixel.local", "demo@dreampixel.local")
+
+
+def _installation_secret(path: Path) -> str:
+    """The random secret stored at `path`, made on first use (readable by its owner only)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 class Environment(StrEnum):
@@ -128,9 +148,9 @@ class Settings(BaseSettings):
     cache_ttl_reference: int = 86_400
 
     # --- demo data -------------------------------------------------------------------------
-    demo_admin_email: str = "admin@dreampixel.local"
+    demo_admin_email: str = DEFAULT_DEMO_EMAILS[0]
     demo_admin_password: SecretStr = SecretStr("dreampixel-admin")
-    demo_user_email: str = "demo@dreampixel.local"
+    demo_user_email: str = DEFAULT_DEMO_EMAILS[1]
     demo_user_password: SecretStr = SecretStr("dreampixel-demo")
 
     @model_validator(mode="after")
@@ -150,6 +170,44 @@ class Settings(BaseSettings):
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @model_validator(mode="after")
+    def _generate_secrets_outside_production(self) -> Settings:
+        # A placeholder secret is public: outside production, one made for this installation
+        # (kept in DATA_DIR so every process and restart shares it) replaces it.
+        if self.environment is Environment.PRODUCTION:
+            return self
+        for name in ("session_secret", "jwt_secret"):
+            if getattr(self, name).get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                setattr(self, name, SecretStr(_installation_secret(self.data_path / f".{name}")))
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_beside_real_engines(self) -> Settings:
+        # With PostgreSQL or Redis, production runs as several processes or machines: files on
+        # one machine's disk and mail written to its outbox directory reach nobody else.
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        engines = [name for name, used in (("DATABASE_URL (PostgreSQL)", self.sqlalchemy_url.startswith("postgresql")),
+                                           ("REDIS_URL", bool(self.redis_url))) if used]
+        if not engines:
+            return self
+        missing = []
+        if not self.s3_enabled:
+            missing.append("S3_BUCKET_IMAGES (images would stay on this machine's disk)")
+        if not (self.smtp_enabled or self.resend_enabled):
+            missing.append("SMTP_HOST or RESEND_API_KEY (mail would only be written to the outbox directory)")
+        if missing:
+            raise ValueError(
+                f"{' and '.join(engines)} set in production, but not {'; nor '.join(missing)}. "
+                "Configure them, or run without ENVIRONMENT=production."
+            )
+        return self
+
+    def demo_emails(self) -> tuple[str, ...]:
+        """The demo accounts' addresses: the configured ones and the shipped defaults."""
+        return tuple(dict.fromkeys(email.lower() for email in (
+            self.demo_admin_email, self.demo_user_email, *DEFAULT_DEMO_EMAILS)))
 
     # --- derived values ------------------------------------------------------------------
     @property

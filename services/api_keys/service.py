@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from dreampixel.core.errors import Forbidden, Unauthorized, ValidationFailed
-from dreampixel.core.models import ApiKey, User, UserStatus, utcnow
+from dreampixel.core.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
+from dreampixel.core.models import ApiKey, Generation, User, UserStatus, utcnow
 
 KEY_PREFIX = "dp_live_"
 VISIBLE_CHARS = 12
@@ -111,3 +111,39 @@ def revoke_key(session: Session, *, user_id: str, key_id: str) -> bool:
                              col(ApiKey.revoked_at).is_(None)).values(revoked_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class DailyCreditCapReached(RateLimited):
+    code = "api_key_daily_cap_reached"
+    title = "API key daily credit cap reached"
+
+
+def spent_today(session: Session, *, api_key_id: str, now: datetime) -> int:
+    """Credits the key's generations of this UTC day hold or were charged (released ones excluded)."""
+    midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    spent = session.execute(
+        select(func.coalesce(func.sum(Generation.credits_held - Generation.credits_refunded), 0))
+        .where(col(Generation.api_key_id) == api_key_id, col(Generation.created_at) >= midnight)
+    ).scalar_one()
+    return int(spent)
+
+
+def enforce_daily_cap(session: Session, *, api_key_id: str, cost: int, now: datetime) -> None:
+    """Refuse a submit that would take the key past its daily credit cap (429 until 00:00 UTC).
+
+    Only correct while the caller holds the owner's row lock (the credit hold's UPDATE takes
+    it), so that concurrent submits of one key are summed one after another.
+    """
+    cap = session.execute(select(ApiKey.daily_credit_cap).where(col(ApiKey.id) == api_key_id)).scalar_one_or_none()
+    if cap is None:
+        return
+    spent = spent_today(session, api_key_id=api_key_id, now=now)
+    if spent + cost <= cap:
+        return
+    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), tzinfo=UTC)
+    raise DailyCreditCapReached(
+        f"This API key may spend {cap} credit{'s' if cap != 1 else ''} a day; {spent} are spent or held today "
+        f"and this request needs {cost}. The cap resets at 00:00 UTC.",
+        headers={"Retry-After": str(max(1, int((midnight - now).total_seconds())))},
+        daily_credit_cap=cap, spent_today=spent, resets_at=midnight.isoformat(),
+    )

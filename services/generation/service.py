@@ -22,11 +22,14 @@ from dreampixel.core.models import (
     GenerationSource,
     GenerationStatus,
     LedgerReason,
+    ModerationStatus,
+    Seed,
     User,
     UserStatus,
     utcnow,
 )
 from dreampixel.core.settings import settings
+from services.api_keys import service as api_keys
 from services.credits import service as credits
 from services.email import notifications
 from services.events import service as events
@@ -136,6 +139,8 @@ def submit(
         ).first()
         if existing is not None:
             return existing
+    if request.seed_listing_id:
+        _check_seed_listing(session, user_id=user.id, seed_id=request.seed_listing_id)
 
     now = utcnow()
     cost = estimate(request)
@@ -158,6 +163,8 @@ def submit(
     # The conditional UPDATE both checks and takes the credits, and locks the user's row
     # until commit, so concurrent submits of one user are counted one after another.
     hold = credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
+    if api_key_id is not None:
+        api_keys.enforce_daily_cap(session, api_key_id=api_key_id, cost=cost, now=now)
     limit, used, resets_at = _window_usage(session, user, now)
     if used >= limit:
         retry_after = max(1, int((resets_at - now).total_seconds())) if resets_at else 1
@@ -175,6 +182,13 @@ def submit(
     events.publish_after_commit(session, user.id, event_for(generation, "queued"))
     log.info("generation.queued", generation_id=generation.id, user_id=user.id, credits=cost)
     return generation
+
+
+def _check_seed_listing(session: Session, *, user_id: str, seed_id: str) -> None:
+    """A marketplace seed may be named when it is approved, or is the user's own."""
+    seed = session.get(Seed, seed_id)
+    if seed is None or (seed.moderation_status is not ModerationStatus.APPROVED and seed.creator_id != user_id):
+        raise NotFound("No such seed.", errors=[{"field": "seed_id", "message": "Unknown or not published."}])
 
 
 def get_for_user(session: Session, *, user_id: str, generation_id: str) -> Generation:
@@ -231,11 +245,11 @@ def _transition(session: Session, generation_id: str, expected: tuple[Generation
 
 
 def _end(session: Session, generation: Generation, status: GenerationStatus, *, expected: tuple[GenerationStatus, ...],
-         error_code: str | None = None, error_message: str | None = None) -> bool:
-    """Move to a final status from `expected` and release whatever is still held."""
+         error_code: str | None = None, error_message: str | None = None, **values: Any) -> bool:
+    """Move to a final status from `expected` (setting `values` too) and release whatever is still held."""
     now = utcnow()
     ended = _transition(session, generation.id, expected, status=status, completed_at=now,
-                        error_code=error_code, error_message=error_message)
+                        error_code=error_code, error_message=error_message, **values)
     if ended is None:
         return False
     if ended is not generation:  # the caller's copy came from another session
@@ -249,19 +263,30 @@ def _end(session: Session, generation: Generation, status: GenerationStatus, *, 
 
 
 def cancel(session: Session, *, user_id: str, generation_id: str) -> Generation:
-    """End a queued or processing generation as `canceled`; a running job discards its result."""
+    """End a queued or processing generation as `canceled`; a running job discards its result.
+
+    A queued generation costs nothing. A processing one has already been sent to a provider,
+    which bills for it whatever happens next, so its held credits are charged.
+    """
     generation = get_for_user(session, user_id=user_id, generation_id=generation_id)
     if generation.status.is_final:
         raise NotCancelable(f"This generation already ended ({generation.status.value}).")
     session.execute(
         update(Generation).where(col(Generation.id) == generation.id).values(cancel_requested_at=utcnow())
     )
-    if not _end(session, generation, GenerationStatus.CANCELED,
-                expected=(GenerationStatus.QUEUED, GenerationStatus.PROCESSING),
-                error_code="canceled", error_message="Canceled at your request; the credits were returned."):
-        session.refresh(generation)
-        raise NotCancelable(f"This generation already ended ({generation.status.value}).")
-    return generation
+    # Two compare-and-sets, so a claim between reading the status and canceling cannot make
+    # a processing generation free.
+    if _end(session, generation, GenerationStatus.CANCELED, expected=(GenerationStatus.QUEUED,),
+            error_code="canceled", error_message="Canceled at your request; the credits were returned."):
+        return generation
+    held = generation.credits_held
+    if _end(session, generation, GenerationStatus.CANCELED, expected=(GenerationStatus.PROCESSING,),
+            error_code="canceled", credits_charged=held,
+            error_message=f"Canceled while the provider was already generating; its work cost "
+                          f"{held} credit{'s' if held != 1 else ''}."):
+        return generation
+    session.refresh(generation)
+    raise NotCancelable(f"This generation already ended ({generation.status.value}).")
 
 
 def retry(session: Session, *, user: User, generation_id: str, source: GenerationSource = GenerationSource.WEB,

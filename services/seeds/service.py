@@ -26,6 +26,8 @@ from dreampixel.core.models import (
     SeedCategory,
     SeedCreate,
     SeedFavorite,
+    SeedUse,
+    utcnow,
 )
 from services.generation import service as generations
 from services.images import repository as image_rows
@@ -131,16 +133,19 @@ def recipe_for(session: Session, seed_id: str) -> dict[str, Any]:
     return recipe_of(get_public(session, seed_id))
 
 
-def use(session: Session, seed_id: str) -> dict[str, Any]:
-    """Count one use of an approved seed atomically and return its recipe."""
-    result = session.execute(
-        update(Seed)
-        .where(col(Seed.id) == seed_id, col(Seed.moderation_status) == ModerationStatus.APPROVED)
-        .values(use_count=col(Seed.use_count) + 1)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("No such seed.")
-    return recipe_for(session, seed_id)
+def use(session: Session, seed_id: str, *, user_id: str) -> dict[str, Any]:
+    """Return an approved seed's recipe, counting a use once per user and UTC day.
+
+    A popularity that anyone could raise by clicking again would rank whoever clicks most.
+    """
+    recipe = recipe_for(session, seed_id)
+    try:
+        with session.begin_nested():
+            session.add(SeedUse(seed_id=seed_id, user_id=user_id, day=utcnow().date()))
+    except exc.IntegrityError:
+        return recipe  # this user's use of today is counted already
+    session.execute(update(Seed).where(col(Seed.id) == seed_id).values(use_count=col(Seed.use_count) + 1))
+    return recipe
 
 
 def is_favorite(session: Session, *, user_id: str, seed_id: str) -> bool:

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from dreampixel.core.db import uow
-from dreampixel.core.errors import DreamPixelError
-from dreampixel.core.models import GenerationSource
+from dreampixel.core.errors import DreamPixelError, RateLimited
+from dreampixel.core.models import GenerationSource, User
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
+from services import ratelimit
 from services.accounts import service as accounts
 from services.gallery import service as gallery
 from services.generation import service as generations
@@ -204,6 +205,14 @@ def random_seed() -> int:
     return secrets.randbelow(MAX_SEED)
 
 
+def _count_new_generation(user: User) -> None:
+    """The API's generation-create limit, on the same counter: the page is no way around it."""
+    decision = ratelimit.hit(f"generations:{user.id}", *ratelimit.generation_create_limit(user.tier.value))
+    if not decision.allowed:
+        raise RateLimited(f"Your plan allows {decision.limit} new generations per window; "
+                          f"try again in {decision.reset_seconds} s.")
+
+
 def submit(viewer: Viewer, form: FormInput) -> Card:
     """Queue a generation from the form; raises DreamPixelError with a message for people."""
     request = to_create(
@@ -215,6 +224,7 @@ def submit(viewer: Viewer, form: FormInput) -> Card:
     )
     with uow() as session:
         user = accounts.active_user(session, viewer.user_id)
+        _count_new_generation(user)
         if request.reference_image_id:
             references.get_for_user(session, user_id=user.id, image_id=request.reference_image_id)
         generation = generations.submit(session, user=user, request=request, source=GenerationSource.WEB)
@@ -230,6 +240,7 @@ def cancel(viewer: Viewer, generation_id: str) -> Card:
 def retry(viewer: Viewer, generation_id: str) -> Card:
     with uow() as session:
         user = accounts.active_user(session, viewer.user_id)
+        _count_new_generation(user)
         generation = generations.retry(session, user=user, generation_id=generation_id)
         return _card(generation_public(session, generation))
 

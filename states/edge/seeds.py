@@ -112,10 +112,10 @@ def recipe_for(seed_id: str) -> dict[str, Any]:
         return service.recipe_for(session, seed_id)
 
 
-def use(seed_id: str) -> dict[str, Any]:
-    """Count a use of the seed and return its recipe; raises NotFound."""
+def use(viewer: Viewer, seed_id: str) -> dict[str, Any]:
+    """Count the viewer's use of the seed (once a day) and return its recipe; raises NotFound."""
     with uow() as session:
-        return service.use(session, seed_id)
+        return service.use(session, seed_id, user_id=viewer.user_id)
 
 
 def toggle_favorite(viewer: Viewer, seed_id: str) -> tuple[bool, int]:

@@ -119,11 +119,8 @@ async def test_health_is_503_degraded_when_redis_is_configured_but_down(
     response = await client.get("/api/health")
 
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"] == {
-        "configured": True,
-        "ok": False,
-        "detail": response.json()["checks"]["redis"]["detail"],
-    }
+    # Anyone may call /api/health: the error text stays in the logs and `python -m dreampixel check`.
+    assert response.json()["checks"]["redis"] == {"configured": True, "ok": False}
     assert response.json()["checks"]["database"]["ok"] is True
 
 

@@ -162,3 +162,15 @@ def test_a_database_that_is_not_there_is_a_clear_error(cli: Cli, tmp_path: Path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_delete_demo_accounts_removes_them_and_nobody_else(cli: Cli, cli_env: dict[str, str]) -> None:
+    assert cli("migrate").returncode == 0
+    for email in ("admin@dreampixel.local", "demo@dreampixel.local", "keep@example.com"):
+        assert cli("create-user", "--email", email, "--password", "a long passphrase").returncode == 0
+
+    deleted = cli("delete-demo-accounts")
+
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == "deleted admin@dreampixel.local, demo@dreampixel.local"
+    assert query(cli_env, "SELECT email FROM users") == [("keep@example.com",)]

@@ -60,6 +60,34 @@ def test_production_accepts_real_secrets() -> None:
     assert s.environment == "production"
 
 
+STRONG = {"session_secret": "s" * 40, "jwt_secret": "j" * 40}
+
+
+def test_outside_production_a_placeholder_secret_becomes_a_random_one_kept_with_the_data(tmp_path: Path) -> None:
+    first = Settings(_env_file=None, data_dir=tmp_path / "a", session_secret="change-me", jwt_secret="")
+    again = Settings(_env_file=None, data_dir=tmp_path / "a", session_secret="change-me", jwt_secret="")
+    elsewhere = Settings(_env_file=None, data_dir=tmp_path / "b", session_secret="change-me", jwt_secret="")
+
+    secret = first.session_secret.get_secret_value()
+    assert secret != "change-me" and len(secret) >= 32
+    assert len(first.jwt_secret.get_secret_value()) >= 32 and first.jwt_secret != first.session_secret
+    assert again.session_secret == first.session_secret, "every process and restart shares it"
+    assert elsewhere.session_secret != first.session_secret
+    assert (tmp_path / "a" / ".session_secret").stat().st_mode & 0o077 == 0, "readable by its owner only"
+
+
+def test_production_with_postgresql_refuses_images_on_local_disk() -> None:
+    with pytest.raises(ValidationError, match="S3_BUCKET_IMAGES"):
+        Settings(_env_file=None, environment="production", database_url="postgresql://dp@db/dreampixel",
+                 smtp_host="mail.example", **STRONG)
+
+
+def test_production_with_redis_refuses_mail_written_to_the_outbox() -> None:
+    with pytest.raises(ValidationError, match="SMTP_HOST or RESEND_API_KEY"):
+        Settings(_env_file=None, environment="production", redis_url="redis://cache:6379/0",
+                 s3_bucket_images="images", **STRONG)
+
+
 def test_a_configured_service_switches_its_feature_on() -> None:
     s = Settings(_env_file=None, redis_url="redis://127.0.0.1:1/0", s3_bucket_images="images",
                  smtp_host="mail.example", stripe_secret_key="sk_test_x", stripe_webhook_secret="whsec_x",

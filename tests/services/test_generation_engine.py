@@ -190,7 +190,7 @@ async def test_canceling_a_queued_generation_ends_it_at_once(engine: Harness) ->
     assert await generation_job.run({}, generation_id) == "skipped", "a late job does nothing"
 
 
-async def test_canceling_while_processing_discards_the_result(
+async def test_canceling_while_processing_discards_the_result_and_charges_the_provider_work(
     engine: Harness, scripted: dict[str, ScriptedProvider]
 ) -> None:
     scripted["alpha"].gate = asyncio.Event()
@@ -212,7 +212,8 @@ async def test_canceling_while_processing_discards_the_result(
     await engine.settle()
     done = load(generation_id)
     assert done.status is GenerationStatus.CANCELED
-    assert (done.credits_charged, done.credits_refunded) == (0, 1)
+    assert (done.credits_charged, done.credits_refunded) == (1, 0), "the provider was already paid"
+    assert balance_and_ledger(user_id) == (1, 1)
     assert images_of(generation_id) == []
     assert not list(engine.storage_dir.rglob(f"*{generation_id}*")), "no file of a discarded result is kept"
 

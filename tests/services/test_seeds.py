@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from dreampixel.api.app import create_api
 from dreampixel.core.db import uow
 from dreampixel.core.errors import Conflict, NotFound, ValidationFailed
-from dreampixel.core.models import GenerationStatus, ImageType, ModerationStatus, Seed, SeedCategory
+from dreampixel.core.models import GenerationStatus, ImageType, ModerationStatus, Seed, SeedCategory, utcnow
 from dreampixel.core.settings import settings
 from services.api_keys import service as api_keys
 from services.seeds import service as seeds
@@ -76,7 +77,7 @@ def test_a_forged_cursor_is_a_validation_error(session: Session) -> None:
 def test_use_counts_and_returns_the_recipe(session: Session) -> None:
     seed = create_seed(session, seed_number=4242)
 
-    recipe = seeds.use(session, seed.id)
+    recipe = seeds.use(session, seed.id, user_id=create_user(session).id)
 
     session.refresh(seed)
     assert seed.use_count == 1
@@ -87,24 +88,67 @@ def test_a_pending_seed_cannot_be_used_or_read(session: Session) -> None:
     seed = create_seed(session, moderation_status=ModerationStatus.PENDING)
 
     with pytest.raises(NotFound):
-        seeds.use(session, seed.id)
+        seeds.use(session, seed.id, user_id=create_user(session).id)
     with pytest.raises(NotFound):
         seeds.recipe_for(session, seed.id)
 
 
-def test_concurrent_uses_all_count(live_db: Engine) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_a_user_using_a_seed_again_the_same_day_counts_once(session: Session) -> None:
+    seed = create_seed(session)
+    user = create_user(session)
+
+    for _ in range(5):
+        recipe = seeds.use(session, seed.id, user_id=user.id)
+
+    session.refresh(seed)
+    assert seed.use_count == 1
+    assert recipe["seed_id"] == seed.id, "the recipe still comes back on every use"
+
+
+def test_a_use_on_a_later_day_counts_again(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = create_seed(session)
+    user = create_user(session)
+    seeds.use(session, seed.id, user_id=user.id)
+
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr(seeds, "utcnow", lambda: tomorrow)
+    seeds.use(session, seed.id, user_id=user.id)
+
+    session.refresh(seed)
+    assert seed.use_count == 2
+
+
+def test_concurrent_uses_of_different_users_all_count(live_db: Engine) -> None:
     with uow() as session:
         seed_id = create_seed(session).id
+        user_ids = [create_user(session).id for _ in range(40)]
 
-    def use_once(_: int) -> None:
+    def use_once(user_id: str) -> None:
         with uow() as session:
-            seeds.use(session, seed_id)
+            seeds.use(session, seed_id, user_id=user_id)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(use_once, range(40)))
+        list(pool.map(use_once, user_ids))
 
     with uow() as session:
         assert session.get(Seed, seed_id).use_count == 40  # type: ignore[union-attr]
+
+
+def test_concurrent_uses_of_one_user_count_once(live_db: Engine) -> None:
+    with uow() as session:
+        seed_id = create_seed(session).id
+        user_id = create_user(session).id
+
+    def use_once(_: int) -> None:
+        with uow() as session:
+            seeds.use(session, seed_id, user_id=user_id)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(use_once, range(20)))
+
+    with uow() as session:
+        assert session.get(Seed, seed_id).use_count == 1  # type: ignore[union-attr]
 
 
 def test_favourite_toggles_and_counts(session: Session) -> None:

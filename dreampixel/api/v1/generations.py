@@ -18,6 +18,7 @@ from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import GenerationSource, GenerationStatus
 from dreampixel.core.schemas import Page
 from services.accounts import service as accounts
+from services.api_keys import service as api_keys
 from services.events import service as events
 from services.generation import service as generations
 from services.generation.schemas import (
@@ -71,6 +72,11 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str 
                 return references.get_for_user(session, user_id=caller.user_id, image_id=image_id).id
         return await asyncio.to_thread(check)
     if body.reference_image_url:
+        # Fetching a URL creates an upload, so it needs what POST /uploads needs.
+        if "uploads:write" not in caller.scopes:
+            raise api_keys.MissingScope("This API key lacks the 'uploads:write' scope that reference_image_url needs.",
+                                        errors=[{"field": "reference_image_url",
+                                                 "message": "Needs the uploads:write scope."}])
         data = await references.fetch_bytes(body.reference_image_url)
         saved = await references.save(caller.user_id, data, source="url", unit_of_work=uow)
         return saved.image.id

@@ -50,7 +50,7 @@ from dreampixel.core.models.generations import (
 )
 from dreampixel.core.models.images import Image, ImageBase
 from dreampixel.core.models.ops import AuditLog, ErrorLog, IdempotencyRecord
-from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite
+from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite, SeedUse
 from dreampixel.core.models.users import (
     ApiKey,
     ApiKeyBase,
@@ -107,6 +107,7 @@ __all__ = [
     "SeedCategory",
     "SeedCreate",
     "SeedFavorite",
+    "SeedUse",
     "StringEnum",
     "StripeEvent",
     "Subscription",

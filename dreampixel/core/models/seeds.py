@@ -1,6 +1,6 @@
 """The seed marketplace: published recipes people can reuse, and who favourited them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, Text
@@ -69,3 +69,13 @@ class SeedFavorite(CreatedAt, table=True):
     user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True)
     # The primary key starts with user_id; counting a seed's favourites needs its own index.
     seed_id: str = reference("seeds.id", ondelete="CASCADE", primary_key=True, index=True)
+
+
+class SeedUse(SQLModel, table=True):
+    """A user used a seed on a UTC day: a seed's use count moves once per row, not per click."""
+
+    __tablename__ = "seed_uses"
+
+    seed_id: str = reference("seeds.id", ondelete="CASCADE", primary_key=True)
+    user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True, index=True)
+    day: date = Field(primary_key=True)
