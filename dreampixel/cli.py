@@ -8,8 +8,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dreampixel.core.errors import DreamPixelError
+
+if TYPE_CHECKING:  # the commands import what they need when they run, to start fast
+    from sqlmodel import Session
 
 
 class CommandError(Exception):
@@ -70,10 +74,10 @@ def _create_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _user_id(session: object, email: str) -> str:
+def _user_id(session: Session, email: str) -> str:
     from services.accounts import service as accounts
 
-    user = accounts.get_by_email(session, email)  # type: ignore[arg-type]
+    user = accounts.get_by_email(session, email)
     if user is None:
         raise CommandError(f"no user with email {email}")
     return user.id

@@ -27,7 +27,7 @@ DailyKind = Literal["daily_limit_80", "daily_limit_100"]
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
 def daily_kind(*, used: int, limit: int) -> DailyKind | None:
