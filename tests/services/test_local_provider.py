@@ -254,7 +254,7 @@ def test_mist_lowers_the_contrast_of_a_forest() -> None:
     def contrast(pixels: np.ndarray) -> float:
         return float(luma(pixels).std())
 
-    assert average(contrast, "a misty pine forest at noon") < average(contrast, "a pine forest at noon") * 0.75
+    assert average(contrast, "a misty pine forest at noon") < average(contrast, "a pine forest at noon") * 0.8
 
 
 def test_watercolour_is_lighter_and_softer_than_the_plain_prompt() -> None:

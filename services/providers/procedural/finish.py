@@ -57,7 +57,8 @@ def weather(canvas: Canvas) -> None:
     """Weather over the whole picture: mist veils it toward the horizon's colour, snow falls in flakes."""
     scene = canvas.scene
     if scene.has("fog"):
-        veil = (0.25 + 0.3 * smoothstep(0.0, scene.horizon, canvas.y)) * np.ones_like(canvas.x)
+        # Thickest on the horizon, thinner overhead and in the foreground.
+        veil = (0.15 + 0.35 * np.exp(-((canvas.y - scene.horizon) ** 2) / 0.05)) * np.ones_like(canvas.x)
         canvas.blend(veil, rgb(canvas.light.sky[-1]) * 0.5 + 0.5 * rgb("#e8ecf0"))
     if scene.has("snowfall"):
         rng = canvas.rng("snowfall")
