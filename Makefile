@@ -90,4 +90,4 @@ bench: $(VENV)/.dev $(BUN) system-deps ## benchmarks that print figures (never p
 	@for b in bench/bench_$(or $(BENCH),*).py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## remove build products (keeps data/)
-	rm -rf .web .states $(TOOLS) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .web .web-prod .states $(TOOLS) .pytest_cache .ruff_cache .mypy_cache

@@ -61,20 +61,42 @@ def _status_badge(card: CardVar) -> rx.Component:
     )
 
 
-def _progress(card: CardVar) -> rx.Component:
-    return rx.match(
-        card.status,
-        ("queued", rx.text(
-            "#", card.queue_position, " in the queue · starts ",
-            rx.moment(card.estimated_start, from_now=True, interval=1000),
-            size="2", color=theme.TEXT_MUTED,
-        )),
-        ("processing", rx.text(
-            "Generating for ", rx.moment(diff=card.started_at, unit="seconds", interval=1000), " s",
-            size="2", color=theme.TEXT_MUTED,
-        )),
-        rx.fragment(),
+# The relative times are whole phrases made by react-moment's filters, so until the moment
+# component has loaded (or when it renders nothing) the card reads "#1 in the queue" or
+# "Generating", never "starts " or "for  s" with a gap. A start that is due reads "any moment now".
+STARTS = ('((text) => !text ? "" : " · starts " + '
+          '(String(text).endsWith(" ago") ? "any moment now" : String(text)))')
+# Seconds since the start, never negative when the browser's clock runs behind the server's.
+ELAPSED = '((text) => " for " + String(Math.max(0, parseInt(text, 10) || 0)) + " s")'
+
+
+def _queued(card: CardVar) -> rx.Component:
+    place = rx.cond(card.queue_position > 0, rx.fragment("#", card.queue_position, " in the queue"), "Waiting")
+    return rx.text(
+        place,
+        rx.cond(
+            card.estimated_start != "",
+            rx.moment(card.estimated_start, from_now=True, interval=1000, filters=[rx.Var(_js_expr=STARTS)]),
+            " · starts shortly",
+        ),
+        size="2", color=theme.TEXT_MUTED,
     )
+
+
+def _processing(card: CardVar) -> rx.Component:
+    return rx.text(
+        "Generating",
+        rx.cond(
+            card.started_at != "",
+            rx.moment(diff=card.started_at, unit="seconds", interval=1000, filters=[rx.Var(_js_expr=ELAPSED)]),
+            "…",
+        ),
+        size="2", color=theme.TEXT_MUTED,
+    )
+
+
+def _progress(card: CardVar) -> rx.Component:
+    return rx.match(card.status, ("queued", _queued(card)), ("processing", _processing(card)), rx.fragment())
 
 
 DOWNLOAD_FORMATS = (("png", "PNG, with its settings"), ("jpeg", "JPEG"), ("webp", "WebP"))

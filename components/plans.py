@@ -19,14 +19,31 @@ class PlanCard:
     points: tuple[str, ...]
     action: tuple[str, str]  # (label, href)
     highlighted: bool = False
+    # What a signed-in visitor is offered instead (someone with an account does not sign up again).
+    signed_in_action: tuple[str, str] | None = None
 
 
-def plan_card(plan: PlanCard) -> rx.Component:
+def _action(plan: PlanCard, *, current: rx.Var[bool], signed_in: rx.Var[bool]) -> rx.Component:
+    variant = "solid" if plan.highlighted else "soft"
+    label, href = plan.action
+    usual = link_button(label, href=href, size="3", width="100%", variant=variant)
+    if plan.signed_in_action is not None:
+        usual = rx.cond(signed_in, link_button(plan.signed_in_action[0], href=plan.signed_in_action[1], size="3",
+                                               width="100%", variant=variant), usual)
+    mine = link_button("Your plan · see billing", href="/billing", size="3", width="100%", variant="outline")
+    return rx.cond(current, mine, usual)
+
+
+def plan_card(plan: PlanCard, *, current_tier: rx.Var[str], signed_in: rx.Var[bool]) -> rx.Component:
+    current = current_tier == plan.name
     return rx.el.article(
         rx.vstack(
             rx.hstack(
                 rx.heading(plan.name, as_="h2", size="4", letter_spacing="0.06em", color=theme.TEXT),
-                rx.badge("Most popular", variant="solid", radius="full") if plan.highlighted else rx.fragment(),
+                rx.cond(current, rx.badge(rx.icon("circle-check", size=12), "Your plan", color_scheme="green",
+                                          variant="soft", radius="full"),
+                        rx.badge("Most popular", variant="solid", radius="full") if plan.highlighted
+                        else rx.fragment()),
                 justify="between",
                 align="center",
                 width="100%",
@@ -43,12 +60,12 @@ def plan_card(plan: PlanCard) -> rx.Component:
                 spacing="2",
                 flex="1",
             ),
-            link_button(plan.action[0], href=plan.action[1], size="3", width="100%",
-                        variant="solid" if plan.highlighted else "soft"),
+            _action(plan, current=current, signed_in=signed_in),
             spacing="3",
             height="100%",
         ),
         aria_label=f"{plan.name} plan",
+        aria_current=rx.cond(current, "true", "false"),
         style={"padding": "1.75rem", "border_radius": theme.RADIUS_CARD, "height": "100%",
                "border": f"1px solid {theme.BRAND_BORDER if plan.highlighted else theme.BORDER}",
                "background": theme.SURFACE,
@@ -56,9 +73,10 @@ def plan_card(plan: PlanCard) -> rx.Component:
     )
 
 
-def pricing_table(plans: list[PlanCard]) -> rx.Component:
-    return rx.grid(*[plan_card(plan) for plan in plans], columns={"initial": "1", "md": "3"}, gap="1rem",
-                   width="100%", align_items="stretch")
+def pricing_table(plans: list[PlanCard], *, current_tier: rx.Var[str], signed_in: rx.Var[bool]) -> rx.Component:
+    """The plans side by side; the signed-in visitor's own plan is marked."""
+    return rx.grid(*[plan_card(plan, current_tier=current_tier, signed_in=signed_in) for plan in plans],
+                   columns={"initial": "1", "md": "3"}, gap="1rem", width="100%", align_items="stretch")
 
 
 def stat(label: str, value: rx.Var | str, hint: rx.Var | str = "") -> rx.Component:

@@ -91,8 +91,9 @@ def seed_card(card: Card) -> rx.Component:
 
 
 GRID_COLUMNS = {"initial": "2", "sm": "3", "md": "4"}
-# A featured card is as wide as a grid column below it (gaps of 1rem); on phones the next one peeks in.
-FEATURED_WIDTH = rx.breakpoints(initial="62%", sm="calc((100% - 2rem) / 3)", md="calc((100% - 3rem) / 4)")
+# The featured cards take the grid's columns, so every card is whole on any screen.
+FEATURED_COLUMNS = rx.breakpoints(initial="repeat(2, minmax(0, 1fr))", sm="repeat(3, minmax(0, 1fr))",
+                                  md="repeat(4, minmax(0, 1fr))")
 
 
 def _skeleton_card() -> rx.Component:
@@ -139,21 +140,20 @@ def empty_state(*, icon: str, title: str, body: rx.Var[str] | str, action: rx.Co
 
 
 def featured_row(cards: Rows, *, title: str = "Featured") -> rx.Component:
-    """The team's picks in one row that scrolls sideways on narrow screens; hidden when empty."""
+    """The team's picks in a grid that wraps (two across on phones, like the grid below); hidden when empty."""
     return rx.cond(
         cards.length() > 0,
         rx.el.section(
             rx.hstack(rx.icon("star", size=16, color=theme.BRAND_TEXT),
                       rx.heading(title, as_="h2", size="4", color=theme.TEXT, id="featured-heading"),
                       spacing="2", align="center", padding_bottom="0.75rem"),
-            rx.flex(
-                rx.foreach(cards, lambda card: rx.box(seed_card(card), flex="0 0 auto",
-                                                      width=FEATURED_WIDTH)),
+            # A plain CSS grid, not rx.grid: the marketplace's own grid is the page's one .rt-Grid of cards.
+            rx.box(
+                rx.foreach(cards, seed_card),
+                display="grid",
+                grid_template_columns=FEATURED_COLUMNS,
                 gap="1rem",
-                overflow_x="auto",
-                padding_bottom="0.5rem",
                 width="100%",
-                style={"scroll_snap_type": "x mandatory"},
             ),
             aria_labelledby="featured-heading",
             width="100%",

@@ -3,7 +3,9 @@
     python -m dreampixel.serve [--host 127.0.0.1] [--port 3000]
 
 Runs `reflex run --env prod` (frontend, event websocket and /api on one port), waits until
-/api/health answers, then prints the URL and the demo logins. Ctrl+C stops it.
+/api/health answers, then prints the URL and the demo logins. Ctrl+C stops it. Each port builds
+its frontend in its own directory (`.web-prod/<port>`): the build bakes the port into the
+pages, so two instances sharing one directory would send each other's visitors to the wrong one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from dreampixel.core.settings import Environment, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 900  # the first start installs the frontend's packages
+WEB_DIRS = ROOT / ".web-prod"
+
+
+def web_dir(port: int) -> Path:
+    """Where the production frontend for `port` is built (REFLEX_WEB_WORKDIR overrides it)."""
+    return Path(os.environ.get("REFLEX_WEB_WORKDIR") or WEB_DIRS / str(port))
 
 
 def _answers(url: str) -> bool:
@@ -68,7 +76,7 @@ def main() -> int:
     # Stop the app with us whatever the signal: Ctrl+C, or a service manager's SIGTERM.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    env = {**os.environ, "PORT": str(args.port)}
+    env = {**os.environ, "PORT": str(args.port), "REFLEX_WEB_WORKDIR": str(web_dir(args.port))}
     reflex = Path(sys.executable).with_name("reflex")
     command = [str(reflex), "run", "--env", "prod", "--single-port", "--backend-host", args.host]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603

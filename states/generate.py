@@ -9,6 +9,8 @@ session cookie again before acting (`viewer_required`).
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import time
 from typing import Any
 
@@ -17,7 +19,7 @@ from reflex.event import EventSpec, KeyInputInfo
 
 from dreampixel.core.errors import DreamPixelError, NotFound
 from services.events import service as events
-from states.edge import generation, seeds
+from states.edge import generation
 from states.edge.accounts import Viewer
 from states.edge.generation import Card, FormInput, ProviderOption
 from states.session import current_viewer, viewer_required
@@ -29,6 +31,9 @@ WATCH_IDLE_SECONDS = 30.0
 WATCH_TICK_SECONDS = 5.0
 # A watcher that has not ticked for this long is gone (the process restarted): start another.
 WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
+# Which app process runs a watcher: after a restart (or on another process) the state still says
+# "watched", but nobody is; a reconnect's on_load must start one.
+PROCESS_ID = f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
 def _int(value: Any, default: int) -> int:
@@ -83,11 +88,20 @@ class GenerateState(rx.State):
     reference_error: rx.Field[str] = rx.field("")
     reference_busy: rx.Field[bool] = rx.field(False)
     seed_listing_id: rx.Field[str] = rx.field("")
+    # Where the form came from when a marketplace seed filled it in.
+    seed_title: rx.Field[str] = rx.field("")
+    seed_provider: rx.Field[str] = rx.field("")
+    seed_provider_missing: rx.Field[bool] = rx.field(False)
 
     large_image: rx.Field[str] = rx.field("")
     large_open: rx.Field[bool] = rx.field(False)
 
+    # The page's one watcher: whom it follows, in which process, when it last ticked, and a
+    # number that a newer watcher bumps to stop an older one.
     _watch_tick: float = 0.0
+    _watch_user: str = ""
+    _watch_process: str = ""
+    _watch_token: int = 0
 
     # ---- display values ------------------------------------------------------------------
 
@@ -132,15 +146,37 @@ class GenerateState(rx.State):
         values: dict[str, str] = {}
         if params.get("seed_id"):
             try:
-                recipe = await asyncio.to_thread(seeds.recipe_for, params["seed_id"])
+                recipe = await asyncio.to_thread(generation.seed_recipe, params["seed_id"])
             except DreamPixelError:
                 self.notice = "That seed is no longer available."
             else:
-                values = generation.form_from_parameters(recipe)
-        elif params.get("prompt"):
+                self._fill(recipe.values)
+                self.seed_title = recipe.title
+                self._choose_provider(recipe.values.get("provider", ""))
+            return
+        if params.get("prompt"):
             values = generation.form_from_parameters({key: params[key] for key in params})
         if values:
             self._fill(values)
+
+    def _choose_provider(self, name: str) -> None:
+        """Pick the recipe's provider when it is set up here; otherwise Automatic, and say so."""
+        self.seed_provider = name
+        usable = any(option.name == name and option.configured for option in self.providers)
+        self.provider = name if usable else AUTOMATIC
+        self.seed_provider_missing = bool(name) and not usable
+
+    @rx.event
+    def clear_seed(self):
+        """Forget the seed the form came from: empty the prompt, free the seed, provider back to Automatic."""
+        self.seed_listing_id = self.seed_title = self.seed_provider = ""
+        self.seed_provider_missing = False
+        self.prompt = self.negative_prompt = self.seed = ""
+        self.seed_locked = False
+        self.provider = AUTOMATIC
+        self.form_version += 1
+        # Drop ?seed_id= from the address, or a reload would fill the form again.
+        return rx.call_script("window.history.replaceState(null, '', window.location.pathname)")
 
     def _fill(self, values: dict[str, str]) -> None:
         """Put values into the form (from a card, a PNG, a seed or a link)."""
@@ -158,6 +194,9 @@ class GenerateState(rx.State):
         if values.get("output_format") in ("png", "jpeg", "webp"):
             self.output_format = values["output_format"]
         self.seed_listing_id = values.get("seed_id", "")
+        if not self.seed_listing_id:
+            self.seed_title = self.seed_provider = ""
+            self.seed_provider_missing = False
         self.form_version += 1
 
     # ---- form fields -----------------------------------------------------------------------
@@ -393,14 +432,21 @@ class GenerateState(rx.State):
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow the viewer's generation events while any card is unfinished."""
+        """Follow the signed-in user's generation events while any card is unfinished.
+
+        One watcher per page: a new one takes over (and the old one stops at its next tick) when
+        another user signed in, or the old one lives in another process or stopped ticking.
+        """
         async with self:
-            if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
-                return  # another watcher serves this page
             viewer = await current_viewer(self)
             if viewer is None:
                 return
-            self._watch_tick = time.time()
+            alive = time.time() - self._watch_tick < WATCH_STALE_SECONDS and self._watch_process == PROCESS_ID
+            if alive and self._watch_user == viewer.user_id:
+                return  # another watcher serves this page and this user
+            self._watch_token += 1
+            token = self._watch_token
+            self._watch_user, self._watch_process, self._watch_tick = viewer.user_id, PROCESS_ID, time.time()
         async with events.subscribe(viewer.user_id) as stream:
             iterator = aiter(stream)
             pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
@@ -415,20 +461,31 @@ class GenerateState(rx.State):
                         yield toast
                 while True:
                     done, _ = await asyncio.wait({pending}, timeout=WATCH_TICK_SECONDS)
+                    async with self:
+                        if self._watch_token != token:
+                            return  # a newer watcher follows this page now
+                        now = await current_viewer(self)
+                        switched = now is None or now.user_id != viewer.user_id
+                        if switched:
+                            self._watch_user, self._watch_tick = "", 0.0
+                        handover = switched and now is not None and any(card.active for card in self.cards)
+                    if switched:
+                        # Signed out, or someone else signed in: a watcher for them takes over.
+                        if handover:
+                            yield GenerateState.watch
+                        return
                     if done:
                         event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
                         last_event = time.time()
-                        async with self:
-                            viewer = await current_viewer(self)
-                        if viewer is None:
-                            return
                         toast = await self._apply(viewer, str(event.get("generation_id", "")))
                         if toast is not None:
                             yield toast
                     async with self:
+                        if self._watch_token != token:
+                            return
                         idle = time.time() - last_event > WATCH_IDLE_SECONDS
                         if idle and not any(card.active for card in self.cards):
-                            self._watch_tick = 0.0
+                            self._watch_user, self._watch_tick = "", 0.0
                             return
                         self._watch_tick = time.time()
             finally:

@@ -88,9 +88,29 @@ def _provider_picker() -> rx.Component:
     )
 
 
+def _seed_source() -> rx.Component:
+    """Which marketplace seed filled the form in, a link back to it, and a way to start afresh."""
+    return rx.cond(GenerateState.seed_title != "", rx.callout.root(
+        rx.callout.icon(rx.icon("sprout")),
+        rx.callout.text(
+            "Filled in from the seed ",
+            rx.link(GenerateState.seed_title, href="/seeds/" + GenerateState.seed_listing_id, weight="medium"),
+            rx.cond(GenerateState.seed_provider != "", rx.fragment(" · made with ", GenerateState.seed_provider), ""),
+            rx.cond(GenerateState.seed_provider_missing,
+                    " (not set up here: Automatic picks another provider)", ""),
+            ".",
+        ),
+        rx.button(rx.icon("x", size=14), "Clear", type="button", size="1", variant="soft", color_scheme="gray",
+                  on_click=GenerateState.clear_seed, aria_label="Clear the seed's settings", width="fit-content",
+                  justify_self="start"),
+        size="1", variant="surface", width="100%", role="status", aria_label="Seed source",
+    ))
+
+
 def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
+            _seed_source(),
             labelled("Prompt", "prompt", rx.text_area(
                 id="prompt", name="prompt", default_value=GenerateState.prompt, key=GenerateState.form_version,
                 placeholder="A lighthouse on a cliff at dusk, oil painting", rows="4", resize="vertical",

@@ -9,6 +9,7 @@ from components.plans import PlanCard, pricing_table
 from components.seeds import page_heading
 from dreampixel.pages.shell import page
 from states.edge import plans
+from states.pricing import PricingState
 
 _POINTS = {
     "FREE": ("Every model and provider", "Live progress", "Public gallery and the seeds marketplace"),
@@ -26,23 +27,26 @@ _ACTION = {
     "ENTERPRISE": ("Choose Enterprise", "/billing"),
 }
 
+# Someone already signed in starts on Free by generating, not by signing up again.
+_SIGNED_IN_ACTION = {"FREE": ("Start generating", "/generate")}
+
 
 def _plans() -> list[PlanCard]:
     return [
         PlanCard(name=limits.tier, pitch=_PITCH[limits.tier], generations=limits.generations,
                  api_requests=limits.api_requests, points=_POINTS[limits.tier], action=_ACTION[limits.tier],
-                 highlighted=limits.tier == "PRO")
+                 highlighted=limits.tier == "PRO", signed_in_action=_SIGNED_IN_ACTION.get(limits.tier))
         for limits in plans.all_limits()
     ]
 
 
-@page(route="/pricing", title="Pricing · Dream Pixel", nav="Pricing", nav_order=4)
+@page(route="/pricing", title="Pricing · Dream Pixel", on_load=PricingState.load, nav="Pricing", nav_order=4)
 def pricing() -> rx.Component:
     return content(
         rx.vstack(
             page_heading("Pricing", "Every plan gets the same models, live progress and the seeds marketplace. "
                          "Plans differ in how much you create and how fast the API answers."),
-            pricing_table(_plans()),
+            pricing_table(_plans(), current_tier=PricingState.current_tier, signed_in=PricingState.signed_in),
             spacing="6",
             width="100%",
         ),

@@ -6,8 +6,10 @@ values (frozen dataclasses of strings and numbers, never rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from dreampixel.core.db import uow
@@ -29,6 +31,14 @@ REASONS = {
     LedgerReason.SUBSCRIPTION: "Credits from your plan",
     LedgerReason.REFUND: "Refund",
     LedgerReason.ADJUSTMENT: "Adjustment by support",
+}
+# A hold row once its generation has ended: it was charged, or the credits came back.
+HOLD_OUTCOMES = {
+    "queued": "Held for a running generation",
+    "processing": "Held for a running generation",
+    "failed": "Held, then returned",
+    "canceled": "Held, then returned",
+    "expired": "Held, then returned",
 }
 # Grants whose reference says more than "credits added".
 GRANT_REFERENCES = {"signup": "Welcome credits"}
@@ -81,20 +91,42 @@ def gallery_href(generation_id: str) -> str:
     return "/gallery?" + urlencode({"generation": generation_id})
 
 
-def _reason(entry: LedgerEntry) -> str:
+def _reason(entry: LedgerEntry, outcome: str = "") -> str:
     if entry.reason is LedgerReason.GRANT and entry.reference in GRANT_REFERENCES:
         return GRANT_REFERENCES[entry.reference]
+    if entry.reason is LedgerReason.HOLD and outcome:
+        return outcome
     return REASONS.get(entry.reason, entry.reason.value.capitalize())
 
 
-def _row(entry: LedgerEntry) -> LedgerRow:
+def _hold_outcome(status: str, *, held: int, charged: int) -> str:
+    """What became of a hold, from its generation's status and what was charged."""
+    if status == "succeeded":
+        return "Charged for a generation" + (" (the rest returned)" if 0 < charged < held else "")
+    return HOLD_OUTCOMES.get(status, "")
+
+
+def _rows(entries: list[LedgerEntry], generation_of: Callable[[str], Any]) -> list[LedgerRow]:
+    """Ledger rows; a hold whose generation still exists says what became of it."""
+    rows = []
+    for entry in entries:
+        outcome = ""
+        if entry.reason is LedgerReason.HOLD and entry.generation_id:
+            generation = generation_of(entry.generation_id)
+            outcome = _hold_outcome(generation.status.value, held=generation.credits_held,
+                                    charged=generation.credits_charged)
+        rows.append(_row(entry, outcome))
+    return rows
+
+
+def _row(entry: LedgerEntry, outcome: str = "") -> LedgerRow:
     return LedgerRow(
         id=entry.id,
         day=f"{entry.created_at:%Y-%m-%d}",
         time=f"{entry.created_at:%H:%M}",
         change=f"{entry.delta:+d}",
         gained=entry.delta > 0,
-        reason=_reason(entry),
+        reason=_reason(entry, outcome),
         balance=str(entry.balance_after),
         generation_href=gallery_href(entry.generation_id) if entry.generation_id else "",
     )
@@ -122,7 +154,8 @@ def ledger(viewer: Viewer, *, cursor: str | None = None, limit: int = LEDGER_PAG
     """One page of the viewer's ledger, newest first."""
     with uow() as session:
         entries, next_cursor = usage.ledger_page(session, user_id=viewer.user_id, cursor=cursor, limit=limit)
-        return LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor)
+        rows = _rows(entries, lambda gid: generations.get_for_user(session, user_id=viewer.user_id, generation_id=gid))
+        return LedgerSlice(rows=rows, next_cursor=next_cursor)
 
 
 def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview:
@@ -143,7 +176,8 @@ def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview
             succeeded=summary.totals.succeeded,
             failed=summary.totals.failed,
             credits_spent=summary.totals.credits_spent,
-            ledger=LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor),
+            ledger=LedgerSlice(rows=_rows(entries, lambda gid: generations.get_for_user(
+                session, user_id=user_id, generation_id=gid)), next_cursor=next_cursor),
             warning=usage_warnings.banner_line(user=user, limit=daily["limit"], used=daily["used"],
                                                resets_at=daily["resets_at"]),
         )

@@ -24,6 +24,7 @@ from services.generation.schemas import DailyUsage, GenerationPublic, generation
 from services.images import parameters, references
 from services.providers import registry
 from services.providers.schemas import ProviderList
+from services.seeds import service as seeds
 from states.edge.accounts import Viewer
 
 RECENT_CARDS = 6
@@ -122,6 +123,15 @@ class FormInput:
     provider: str = ""
     reference_image_id: str = ""
     seed_listing_id: str = ""
+
+
+@dataclass(frozen=True)
+class SeedRecipe:
+    """A marketplace seed as the generate form takes it: its title, for saying where the form came from."""
+
+    id: str
+    title: str
+    values: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -275,11 +285,19 @@ async def reference_from_url(viewer: Viewer, url: str) -> Reference:
     return await store_reference(viewer, await references.fetch_bytes(url), source="url")
 
 
+def seed_recipe(seed_id: str) -> SeedRecipe:
+    """An approved seed's recipe as form values (provider included) and its title; raises NotFound."""
+    with uow() as session:
+        seed = seeds.get_public(session, seed_id)
+        return SeedRecipe(id=seed.id, title=seed.title, values=form_from_parameters(seeds.recipe_of(seed)))
+
+
 def form_from_parameters(params: dict[str, Any]) -> dict[str, str]:
     """Form field values from a PNG's embedded parameters or a seed recipe; unknown keys are dropped."""
     names = {"prompt": "prompt", "negative_prompt": "negative_prompt", "seed": "seed", "width": "width",
              "height": "height", "steps": "steps", "guidance_scale": "guidance", "num_variations": "variations",
-             "format": "output_format", "output_format": "output_format", "seed_id": "seed_id"}
+             "format": "output_format", "output_format": "output_format", "seed_id": "seed_id",
+             "provider": "provider"}
     values: dict[str, str] = {}
     for key, name in names.items():
         value = params.get(key)

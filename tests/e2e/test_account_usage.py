@@ -86,7 +86,7 @@ def test_the_chart_and_the_credit_history_after_generations(page: Page, spender:
     expect(rows.nth(1)).to_contain_text("Returned: not delivered")
     expect(rows.nth(1).get_by_role("cell").last).to_have_text("39")
     expect(rows.nth(2)).to_contain_text("-2")
-    expect(rows.nth(2)).to_contain_text("Held for a generation")
+    expect(rows.nth(2)).to_contain_text("Held, then returned")
     expect(rows.nth(2).get_by_role("cell").last).to_have_text("37")
     expect(rows.nth(1).get_by_role("link", name="Open in gallery")).to_have_attribute(
         "href", f"/gallery?generation={spender.canceled_id}"

@@ -281,3 +281,63 @@ def test_an_image_downloads_in_each_format_is_starred_and_goes_to_publishing(sig
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("radio", checked=True)).to_have_accessible_name(
         re.compile("a copper teapot on a windowsill"))
+
+
+# Every progress line a card shows ("#1 in the queue · starts ...", "Generating for 3 s").
+RECORD_PROGRESS = """() => {
+  window.dpProgress = [];
+  const region = document.querySelector('section[aria-label="Your generations"]');
+  const record = () => {
+    for (const line of region.innerText.split("\\n")) {
+      if (/queue|starts|Generating|Waiting/.test(line) && !window.dpProgress.includes(line)) window.dpProgress.push(line);
+    }
+  };
+  new MutationObserver(record).observe(region, {subtree: true, childList: true, characterData: true});
+  record();
+}"""
+
+
+def _sign_out(page: Page, name: str) -> None:
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name=name).click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def _generate_live(page: Page, prompt: str) -> Locator:
+    page.evaluate(RECORD_STATUSES)
+    page.evaluate(RECORD_PROGRESS)
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_role("button", name="Generate").click()
+    card = _cards(page).first
+    expect(card.get_by_text(prompt)).to_be_visible()
+    expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
+    assert page.evaluate("window.dpSamePage") is True, "the card went live without a reload"
+    return card
+
+
+def test_after_switching_accounts_in_the_same_tab_the_second_users_card_goes_live(
+    page: Page, app_server: AppServer, screenshot: Shot
+) -> None:
+    first = app_user(app_server, prefix="first", name="Ada", password=PASSWORD, credits=50)
+    second = app_user(app_server, prefix="second", name="Brook", password=PASSWORD, credits=50)
+    _sign_in(page, first)
+    _generate_live(page, "a lighthouse on a cliff at dusk")
+
+    _sign_out(page, "Ada")
+    _sign_in(page, second)  # the same tab: the page keeps its state, the first watcher may still run
+    expect(_cards(page)).to_have_count(0)
+    card = _generate_live(page, "a pine forest in autumn")
+    expect(card.get_by_text("Done")).to_be_visible()
+    _shot(page, screenshot, "generate-second-user-live")
+
+
+def test_the_live_card_never_reads_a_start_in_the_past_or_a_blank_number(signed_in: Page) -> None:
+    page = signed_in
+    for prompt in ("a misty lake at dawn", "snowy mountains at noon"):
+        _generate_live(page, prompt)
+        progress = page.evaluate("window.dpProgress")
+        assert progress, "the card showed its progress"
+        assert not [line for line in progress if " ago" in line], progress
+        assert not [line for line in progress if re.search(r"for\s+s\b", line)], progress
+        assert not [line for line in progress if re.search(r"starts\s*$", line)], progress

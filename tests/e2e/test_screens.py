@@ -214,6 +214,18 @@ def _open_seed(page: Page) -> None:
     expect(page.get_by_role("heading", name="Recipe", level=2)).to_be_visible()
 
 
+def _use_seed(page: Page) -> None:
+    _open_seed(page)
+    page.get_by_role("button", name="Use this seed").click()
+    _heading("Generate")(page)
+    expect(page.get_by_role("status", name="Seed source")).to_contain_text("Desert dunes")
+
+
+def _pricing_signed_in(page: Page) -> None:
+    _pricing(page)
+    expect(page.get_by_role("article", name="PRO plan").get_by_text("Your plan", exact=True)).to_be_visible()
+
+
 def _pricing(page: Page) -> None:
     _heading("Pricing")(page)
     for tier in ("FREE", "PRO", "ENTERPRISE"):
@@ -246,7 +258,9 @@ SCREENS = [
     Screen("seeds", "/seeds", _seeds),
     Screen("seeds-signed-in", "/seeds", _seeds_signed_in, account="newcomer"),
     Screen("seed-detail", "/seeds", _seeds, then=_open_seed),
+    Screen("generate-from-seed", "/seeds", _seeds, account="member", then=_use_seed),
     Screen("pricing", "/pricing", _pricing),
+    Screen("pricing-signed-in", "/pricing", _pricing_signed_in, account="member"),
     Screen("billing", "/billing", _billing, account="member"),
     Screen("not-found", "/no-such-page", _not_found),
 ]

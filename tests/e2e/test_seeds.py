@@ -215,3 +215,71 @@ def test_a_published_seed_waits_for_moderation_then_appears_in_the_marketplace(
 
     page.reload()
     expect(mine.first.get_by_text("Published")).to_be_visible()
+
+
+def test_a_used_seed_says_where_the_form_came_from_carries_its_provider_and_can_be_cleared(
+    page: Page, demo_data: AppServer
+) -> None:
+    page.goto("/login?next=%2Fseeds")
+    _sign_in_as_demo_user(page)
+    page.get_by_role("tab", name="Anime").click()
+    page.locator("main .rt-Grid").get_by_test_id("seed-card").first.click()
+    expect(page).to_have_url(re.compile(r"/seeds/sed_[0-9A-Z]+$"))
+    seed_path = re.sub(r"^https?://[^/]+", "", page.url)
+    page.get_by_role("button", name="Use this seed").click()
+    expect(page).to_have_url(re.compile(r"/generate/?\?seed_id=sed_"))
+
+    source = page.get_by_role("status", name="Seed source")
+    expect(source).to_contain_text("Filled in from the seed Summer anime sky")
+    expect(source).to_contain_text("made with local")
+    expect(page.get_by_role("combobox", name="Provider")).to_contain_text("local")
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(re.compile(r"^anime style summer sky"))
+    page.screenshot(path=str(SCREENSHOTS / "generate-from-seed.png"), full_page=True)
+
+    source.get_by_role("link", name="Summer anime sky").click()
+    expect(page).to_have_url(re.compile(re.escape(seed_path) + "$"))
+    page.go_back()
+    source = page.get_by_role("status", name="Seed source")
+    source.get_by_role("button", name="Clear the seed's settings").click()
+    expect(source).to_have_count(0)
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("")
+    expect(page.get_by_role("combobox", name="Provider")).to_contain_text("Automatic")
+    expect(page).to_have_url(re.compile(r"/generate/?$"))
+
+
+def test_on_a_phone_the_featured_seeds_wrap_with_every_card_whole(page: Page, demo_data: AppServer) -> None:
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/seeds")
+    featured = page.get_by_role("region", name="Featured")
+    cards = featured.get_by_test_id("seed-card")
+    expect(cards.first).to_be_visible()
+    assert cards.count() >= 2
+    for index in range(cards.count()):
+        box = cards.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, f"featured card {index} is cut at the edge"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "the page scrolls sideways"
+    tops = {round(cards.nth(index).bounding_box()["y"]) for index in range(cards.count())}  # type: ignore[index]
+    assert len(tops) > 1, "the row wraps onto more lines"
+    page.screenshot(path=str(SCREENSHOTS / "seeds-featured-375.png"), full_page=True)
+
+
+def test_pricing_marks_the_signed_in_users_plan_and_free_does_not_send_them_to_sign_up(
+    page: Page, demo_data: AppServer
+) -> None:
+    page.goto("/pricing")
+    free = page.get_by_role("article", name="FREE plan")
+    expect(free.get_by_role("link", name="Start for free")).to_have_attribute("href", "/signup")
+    expect(page.get_by_text("Your plan")).to_have_count(0)
+
+    page.goto("/login?next=%2Fpricing")
+    _sign_in_as_demo_user(page)
+    expect(page).to_have_url(re.compile(r"/pricing/?$"))
+
+    pro = page.get_by_role("article", name="PRO plan")
+    expect(pro.get_by_text("Your plan", exact=True)).to_be_visible()
+    expect(pro).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("article", name="ENTERPRISE plan").get_by_text("Your plan", exact=True)).to_have_count(0)
+    expect(free.get_by_role("link", name="Start for free")).to_have_count(0)
+    expect(free.get_by_role("link", name="Start generating")).to_have_attribute("href", "/generate")
+    page.screenshot(path=str(SCREENSHOTS / "pricing-signed-in.png"), full_page=True)

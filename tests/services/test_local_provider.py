@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from services.providers.base import GenerationRequest, ProviderError
 from services.providers.local import LocalProvider
@@ -192,3 +192,93 @@ def test_rendering_is_reentrant_across_threads() -> None:
 
     first, second = asyncio.run(both())
     assert first == second
+
+
+# ---- the words it understands shape the picture (measured, not just "different bytes") ----------
+
+SEEDS = (1, 2, 3, 4)
+
+
+def luma(pixels: np.ndarray) -> np.ndarray:
+    return pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def saturation(pixels: np.ndarray) -> float:
+    return float((pixels.max(axis=2) - pixels.min(axis=2)).mean())
+
+
+def average(measure: object, prompt: str) -> float:
+    return float(np.mean([measure(render(prompt, seed=seed, width=256, height=256)) for seed in SEEDS]))  # type: ignore[operator]
+
+
+def whiteness(pixels: np.ndarray) -> float:
+    """Bright and colourless: high luma, low spread between channels."""
+    return float(luma(pixels).mean() - (pixels.max(axis=2) - pixels.min(axis=2)).mean())
+
+
+def test_snowy_mountains_are_whiter_than_a_desert_at_noon() -> None:
+    for seed in SEEDS:
+        snowy = render("snowy mountains", seed=seed, width=256, height=256)
+        desert = render("desert at noon", seed=seed, width=256, height=256)
+        lower = slice(int(256 * 0.55), None)  # the land, where snow and sand lie
+        assert whiteness(snowy[lower]) > whiteness(desert[lower]) + 40, seed
+
+
+def test_night_is_darker_than_noon() -> None:
+    for prompt in ("a lake {}", "a city {}", "a pine forest {}"):
+        night = average(lambda p: luma(p).mean(), prompt.format("at night"))
+        noon = average(lambda p: luma(p).mean(), prompt.format("at noon"))
+        assert night < noon * 0.5, prompt
+
+
+def test_neon_is_more_saturated_than_the_same_prompt_without_it() -> None:
+    assert average(saturation, "neon city street") > average(saturation, "city street at dusk") * 1.2
+
+
+@pytest.mark.parametrize(("word", "low", "high"), [("copper", 10, 45), ("teal", 150, 200), ("purple", 250, 300)])
+def test_more_colour_words_shift_the_mean_hue(word: str, low: float, high: float) -> None:
+    hue = mean_hue(render(f"a misty pine forest, {word}", seed=3))
+    assert low <= hue <= high
+
+
+def test_autumn_turns_the_forest_warm_and_spring_turns_it_green() -> None:
+    def redness(pixels: np.ndarray) -> float:
+        land = pixels[int(pixels.shape[0] * 0.7) :].reshape(-1, 3).mean(axis=0)
+        return float(land[0] - land[1])
+
+    assert average(redness, "rolling hills in autumn") > 25
+    assert average(redness, "rolling hills in spring") < -25
+
+
+def test_mist_lowers_the_contrast_of_a_forest() -> None:
+    def contrast(pixels: np.ndarray) -> float:
+        return float(luma(pixels).std())
+
+    assert average(contrast, "a misty pine forest at noon") < average(contrast, "a pine forest at noon") * 0.8
+
+
+def test_watercolour_is_lighter_and_softer_than_the_plain_prompt() -> None:
+    def softness(pixels: np.ndarray) -> float:
+        # Measured at a quarter size, so film grain does not count as detail.
+        small = np.asarray(Image.fromarray(pixels.astype(np.uint8)).resize((64, 64), Image.Resampling.BOX), np.float32)
+        y = luma(small)
+        return -float(np.abs(np.diff(y, axis=0)).mean() + np.abs(np.diff(y, axis=1)).mean())
+
+    plain, painted = "a pine forest by a lake at noon", "a watercolour of a pine forest by a lake at noon"
+    assert average(lambda p: luma(p).mean(), painted) > average(lambda p: luma(p).mean(), plain) + 15
+    assert average(softness, painted) > average(softness, plain)
+
+
+def test_snowfall_scatters_white_flakes_over_the_sky() -> None:
+    def flakes(pixels: np.ndarray) -> float:
+        # Pixels much brighter than the blurred picture around them: specks of white.
+        y = luma(pixels)
+        around = np.asarray(Image.fromarray(y.astype(np.uint8)).filter(ImageFilter.BoxBlur(3)), np.float32)
+        return float((y - around > 40).mean())
+
+    assert average(flakes, "a blizzard over a cabin in the hills") > average(flakes, "a cabin in the hills at dusk") + 0.005
+
+
+def test_a_prompt_with_understood_words_stays_pixel_identical() -> None:
+    request = GenerationRequest("a copper teapot floating above a misty pine forest in autumn, watercolour", seed=77)
+    assert provider.render(request)[0].data == provider.render(request)[0].data

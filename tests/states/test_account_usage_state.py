@@ -54,7 +54,7 @@ async def test_loading_shows_the_balance_the_chart_and_the_newest_ledger_page(pe
     assert alice.usage_summary == "12 generations in the last 30 days: 11 succeeded, 1 failed or canceled."
     assert len(alice.ledger) == LEDGER_PAGE and alice.ledger_has_more
     newest = alice.ledger[0]
-    assert (newest["change"], newest["reason"], newest["balance"]) == ("-1", "Held for a generation", "39")
+    assert (newest["change"], newest["reason"], newest["balance"]) == ("-1", "Charged for a generation", "39")
     assert newest["generation_href"].startswith("/gallery?generation=gen_")
 
 
@@ -104,3 +104,28 @@ async def test_forgetting_the_page_drops_the_usage_too(people: dict[str, str]) -
     alice.forget()
 
     assert not alice.usage_ready and alice.ledger == [] and alice.usage_days == [] and alice.credit_balance == 0
+
+
+async def test_a_holds_row_says_what_became_of_its_generation(people: dict[str, str]) -> None:
+    alice = state_for(people["alice_token"])
+    await call(AccountState.load_usage, alice)
+    await call(AccountState.show_more_ledger, alice)
+
+    holds = [row["reason"] for row in alice.ledger if row["change"] == "-1"]
+    assert holds.count("Charged for a generation") == HOLDS - 1
+    assert holds.count("Held, then returned") == 1  # the failed one, whose credits came back
+    assert "Held for a generation" not in holds
+
+
+async def test_a_running_generations_hold_says_it_is_still_held(live_db: Engine) -> None:
+    with uow() as session:
+        carol = create_user(session, name="Carol")
+        credits.grant(session, user_id=carol.id, amount=5, reference="signup")
+        generation = create_generation(session, carol, status=GenerationStatus.PROCESSING, credits_held=2)
+        credits.debit(session, user_id=carol.id, amount=2, reason=LedgerReason.HOLD, reference=generation.id)
+        token = sessions.create(session, user_id=carol.id, ip="127.0.0.1", user_agent="test")
+    carol_state = state_for(token)
+
+    await call(AccountState.load_usage, carol_state)
+
+    assert carol_state.ledger[0]["reason"] == "Held for a running generation"

@@ -7,14 +7,18 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy import Engine
 
+from dreampixel.core.db import uow
 from dreampixel.core.errors import NotFound, ValidationFailed
+from dreampixel.core.models import ModerationStatus
 from services.generation.service import EmailNotVerified
 from services.images.parameters import pnginfo
 from services.images.validation import InvalidImage
 from services.moderation.service import PromptBlocked
 from states.edge import generation as edge
 from states.edge.accounts import Viewer
+from tests.factories import create_seed
 from tests.fixtures.engine import Harness, make_user
 
 
@@ -114,3 +118,25 @@ async def test_someone_elses_reference_image_cannot_be_used(engine: Harness) -> 
     with pytest.raises(NotFound):
         await asyncio.to_thread(edge.submit, stranger, edge.FormInput(prompt="like this", width=256, height=256,
                                                                          reference_image_id=reference.id))
+
+
+def test_a_seed_fills_the_form_with_its_title_and_provider(live_db: Engine) -> None:
+    with uow() as session:
+        seed = create_seed(session, title="Copper forest", recipe={
+            "prompt": "a misty pine forest, copper", "width": 768, "height": 512, "steps": 20, "provider": "local"})
+        seed_id, number = seed.id, seed.seed_number
+
+    recipe = edge.seed_recipe(seed_id)
+
+    assert recipe.id == seed_id and recipe.title == "Copper forest"
+    assert recipe.values["provider"] == "local" and recipe.values["prompt"] == "a misty pine forest, copper"
+    assert recipe.values["seed"] == str(number) and recipe.values["seed_id"] == seed_id
+    assert (recipe.values["width"], recipe.values["height"], recipe.values["steps"]) == ("768", "512", "20")
+
+
+def test_a_seed_awaiting_moderation_does_not_fill_the_form(live_db: Engine) -> None:
+    with uow() as session:
+        seed_id = create_seed(session, moderation_status=ModerationStatus.PENDING).id
+
+    with pytest.raises(NotFound):
+        edge.seed_recipe(seed_id)

@@ -53,10 +53,42 @@ def reference(canvas: Canvas, colours: np.ndarray) -> None:
     canvas.image = shifted * 0.5 + mapped.astype(np.float32) * 0.5
 
 
+def weather(canvas: Canvas) -> None:
+    """Weather over the whole picture: mist veils it toward the horizon's colour, snow falls in flakes."""
+    scene = canvas.scene
+    if scene.has("fog"):
+        # Thickest on the horizon, thinner overhead and in the foreground.
+        veil = (0.15 + 0.35 * np.exp(-((canvas.y - scene.horizon) ** 2) / 0.05)) * np.ones_like(canvas.x)
+        canvas.blend(veil, rgb(canvas.light.sky[-1]) * 0.5 + 0.5 * rgb("#e8ecf0"))
+    if scene.has("snowfall"):
+        rng = canvas.rng("snowfall")
+        count = int(canvas.width * canvas.height / 260)
+        ys = rng.integers(0, canvas.height, count)
+        xs = rng.integers(0, canvas.width, count)
+        flake = (0.75 + 0.25 * rng.random(count, dtype=np.float32))[:, None] * rgb("#f8fbff")
+        np.maximum.at(canvas.image, (ys, xs), flake)
+        np.maximum.at(canvas.image, (ys, np.clip(xs + 1, 0, canvas.width - 1)), flake * 0.8)
+
+
+def _watercolour(canvas: Canvas, image: np.ndarray) -> np.ndarray:
+    """Soft washes on paper: blurred shapes, lifted toward white, pigment pooling on a paper grain."""
+    small = Image.fromarray(to_uint8(image)).resize(
+        (max(2, canvas.width // 6), max(2, canvas.height // 6)), Image.Resampling.BOX
+    )
+    soft = np.asarray(small.resize((canvas.width, canvas.height), Image.Resampling.BICUBIC), np.float32) / 255.0
+    y = luma(soft)[..., None]
+    washed = y + (soft - y) * 0.8
+    paper = 1.0 + (canvas.rng("paper").random((canvas.height, canvas.width), dtype=np.float32)[..., None] - 0.5) * 0.04
+    return (washed * 0.7 + rgb("#fbf7ee") * 0.3) * paper
+
+
 def style(canvas: Canvas) -> None:
-    """Style words: anime cel shading, neon glow, pastel, monochrome, sepia, dark, bright."""
+    """Style words: anime cel shading, neon glow, watercolour, pastel, monochrome, sepia, dark, bright,
+    warm, cool and muted palettes."""
     scene = canvas.scene
     image = canvas.image
+    if scene.has("watercolour"):
+        image = _watercolour(canvas, image)
     if scene.has("neon"):
         y = luma(image)[..., None]
         image = y + (image - y) * 1.35
@@ -83,6 +115,13 @@ def style(canvas: Canvas) -> None:
     if scene.has("bright"):
         y = luma(image)[..., None]
         image = (y + (image - y) * 1.3) ** 0.85
+    if scene.has("warm"):
+        image = image * rgb("#ffd8b0") * 1.12
+    if scene.has("cool"):
+        image = image * rgb("#c4dcff") * 1.1
+    if scene.has("muted"):
+        y = luma(image)[..., None]
+        image = y + (image - y) * 0.45
     canvas.image = image
 
 

@@ -6,13 +6,16 @@ import numpy as np
 
 from services.providers.procedural.canvas import Canvas
 from services.providers.procedural.noise import fbm, profile, smoothstep
-from services.providers.procedural.palette import BIOMES, rgb
+from services.providers.procedural.palette import BIOMES, SEASONS, rgb
 from services.providers.procedural.sky import sun_position
 
 
 def land_colour(canvas: Canvas, depth: float, biome: str | None = None) -> np.ndarray:
     """A biome colour at `depth` (0 far, 1 near), lit by the time of day and hazed with distance."""
-    stops = np.stack([rgb(c) for c in BIOMES[biome or canvas.scene.biome]])
+    name = biome or canvas.scene.biome
+    stops = np.stack([rgb(c) for c in BIOMES[name]])
+    if canvas.scene.season and name in ("meadow", "forest"):
+        stops = stops * 0.2 + np.stack([rgb(c) for c in SEASONS[canvas.scene.season]]) * 0.8
     knots = np.linspace(0.0, 1.0, len(stops))
     base = np.array([np.interp(depth, knots, stops[:, c]) for c in range(3)], np.float32)
     lit = base * rgb(canvas.light.light)

@@ -101,6 +101,12 @@ BIOMES: dict[str, tuple[str, ...]] = {
     "snow": ("#e6eef7", "#cfdcec", "#b7c9df", "#9fb5d0"),
     "city": ("#3a3f55", "#2b2f42", "#1e2132", "#141624"),
 }
+# What grass and trees turn to in a season, far to near; mixed into the meadow and forest colours.
+SEASONS: dict[str, tuple[str, ...]] = {
+    "autumn": ("#c98a3e", "#c8642a", "#a8431c", "#7a2c12"),
+    "spring": ("#a8d878", "#8fd060", "#6cbf48", "#4aa23a"),
+    "summer": ("#6fae3c", "#4f9e2a", "#3a8a1e", "#287014"),
+}
 
 COLOUR_WORDS: dict[str, str] = {
     "red": "#e0302a",
@@ -130,6 +136,17 @@ COLOUR_WORDS: dict[str, str] = {
     "silver": "#c0c8d2",
     "white": "#f4f6fa",
     "black": "#101014",
+    "copper": "#b87333",
+    "bronze": "#a8722f",
+    "coral": "#ff7f5a",
+    "peach": "#ffb48a",
+    "maroon": "#7a1a2a",
+    "olive": "#7d8a2a",
+    "mint": "#7fe0b0",
+    "lavender": "#b49be8",
+    "ochre": "#cc8a1e",
+    "grey": "#8a8f98",
+    "gray": "#8a8f98",
 }
 
 

@@ -38,6 +38,7 @@ def paint(
         figures.portrait(canvas)
     else:
         _landscape(canvas)
+    finish.weather(canvas)
     finish.style(canvas)
     finish.tint(canvas)
     finish.ban_colours(canvas)

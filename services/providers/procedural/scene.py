@@ -131,6 +131,36 @@ WORDS: dict[str, tuple[str, ...]] = {
     "gloomy": ("dark",),
     "bright": ("bright",),
     "vibrant": ("bright",),
+    # Seasons colour the land; winter brings snow, summer a clear day.
+    "autumn": ("autumn",),
+    "autumnal": ("autumn",),
+    "fall": ("autumn",),
+    "spring": ("spring",),
+    "springtime": ("spring",),
+    "blossom": ("spring",),
+    "summer": ("summer",),
+    "summertime": ("summer",),
+    "snowing": ("snow", "snowfall", "clouds"),
+    "snowfall": ("snow", "snowfall", "clouds"),
+    "snowflake": ("snow", "snowfall"),
+    "blizzard": ("snow", "snowfall", "storm", "clouds"),
+    "haze": ("fog",),
+    "hazy": ("fog",),
+    "foggy": ("fog",),
+    # Painting styles and palettes.
+    "watercolour": ("watercolour",),
+    "watercolor": ("watercolour",),
+    "aquarelle": ("watercolour",),
+    "painting": ("watercolour",),
+    "painted": ("watercolour",),
+    "painterly": ("watercolour",),
+    "warm": ("warm",),
+    "cool": ("cool",),
+    "cold": ("cool",),
+    "icy": ("cool", "snow"),
+    "muted": ("muted",),
+    "desaturated": ("muted",),
+    "washed": ("muted",),
 }
 TIMES = ("sunset", "dawn", "night", "storm", "day")
 # What a negative-prompt word takes away.
@@ -150,7 +180,7 @@ REMOVALS: dict[str, tuple[str, ...]] = {
     "forest": ("trees",),
     "building": ("city",),
     "city": ("city",),
-    "snow": ("snow",),
+    "snow": ("snow", "snowfall"),
     "grain": ("grain",),
     "noise": ("grain",),
     "vignette": ("vignette",),
@@ -177,6 +207,7 @@ class Scene:
     sun_x: float = 0.5
     sun_height: float = 0.1  # above the horizon, as a fraction of the image height
     biome: str = "meadow"
+    season: str = ""  # "autumn", "spring" or "summer": recolours grass and trees
 
     def has(self, name: str) -> bool:
         return name in self.features
@@ -207,11 +238,7 @@ def plan(prompt: str, negative_prompt: str, rng: np.random.Generator) -> Scene:
             tints.append(rgb(COLOUR_WORDS[word]))
     time = next((t for t in TIMES if t in features), None)
     if time is None:
-        time = (
-            "neon"
-            if "neon" in features
-            else str(rng.choice(["day", "sunset", "dawn", "night"], p=[0.35, 0.35, 0.1, 0.2]))
-        )
+        time = "neon" if "neon" in features else _open_time(features, rng)
     elif "neon" in features and time != "day":
         time = "neon"
     _fill_in(features, time, rng)
@@ -226,6 +253,7 @@ def plan(prompt: str, negative_prompt: str, rng: np.random.Generator) -> Scene:
     tints = [t for t in tints if not any(np.abs(t - b).sum() < 0.05 for b in banned)]
 
     scene = Scene(time=time, features=features, tints=tints, banned_colours=banned, removed=removed)
+    scene.season = next((s for s in ("autumn", "spring", "summer") if s in features), "")
     scene.horizon = float(rng.uniform(0.56, 0.68)) if scene.has("water") else float(rng.uniform(0.6, 0.72))
     scene.sun_x = float(rng.uniform(0.28, 0.72))
     scene.sun_height = {"sunset": 0.07, "dawn": 0.1, "day": 0.38, "night": 0.3, "neon": 0.18, "storm": 0.3}[time]
@@ -235,6 +263,14 @@ def plan(prompt: str, negative_prompt: str, rng: np.random.Generator) -> Scene:
         "mountain" if "mountains" in features else "meadow",
     )
     return scene
+
+
+def _open_time(features: set[str], rng: np.random.Generator) -> str:
+    """The time of day when no word names one: the seed picks, leaning to daylight for bright scenes."""
+    if features & {"snow", "summer", "spring", "autumn", "desert"}:
+        # Snow, seasons and sand read as themselves in daylight, not under a red sky.
+        return str(rng.choice(["day", "dawn"], p=[0.8, 0.2]))
+    return str(rng.choice(["day", "sunset", "dawn", "night"], p=[0.35, 0.35, 0.1, 0.2]))
 
 
 def _fill_in(features: set[str], time: str, rng: np.random.Generator) -> None:
