@@ -93,6 +93,32 @@ async def send(client: httpx.AsyncClient, provider: str, method: str, url: str, 
                             provider=provider, retryable=True) from exc
 
 
+async def download(client: httpx.AsyncClient, provider: str, url: str, *, headers: dict[str, str],
+                   timeout: httpx.Timeout, max_bytes: int) -> bytes:
+    """GET a result file from the provider's own API host, refusing one larger than `max_bytes`."""
+    try:
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise bad_response(provider, f"an output file answered HTTP {response.status_code}.")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise too_large(provider, max_bytes)
+            return bytes(body)
+    except httpx.TimeoutException as exc:
+        raise ProviderError(f"{provider} did not answer in time ({type(exc).__name__}).", code="provider_timeout",
+                            provider=provider, retryable=True) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{provider} could not be reached ({type(exc).__name__}).", code="provider_unavailable",
+                            provider=provider, retryable=True) from exc
+
+
+def too_large(provider: str, max_bytes: int) -> ProviderError:
+    return ProviderError(f"{provider} sent an output file larger than {max_bytes} bytes.",
+                         code="provider_bad_response", provider=provider, retryable=False)
+
+
 # --- reading error answers -----------------------------------------------------------------------
 
 
