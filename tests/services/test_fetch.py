@@ -188,7 +188,7 @@ async def test_too_many_redirects_are_refused(public_site: int) -> None:
 
 
 async def test_headers_given_for_the_first_origin_do_not_follow_a_redirect(public_site: int) -> None:
-    Site.routes = {"/jump": (302, {"Location": "http://localhost:%d/landing" % public_site}, b""),
+    Site.routes = {"/jump": (302, {"Location": f"http://localhost:{public_site}/landing"}, b""),
                    "/landing": (200, {}, b"ok")}
     seen: list[str | None] = []
     original = Site.do_GET
