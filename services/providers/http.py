@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from dreampixel.core.settings import settings
 from services.providers.base import ProviderError
 
 USER_AGENT = "dreampixel/0.1 (+https://github.com/dreampixel)"
@@ -246,6 +247,9 @@ def decode_base64(provider: str, value: object) -> bytes:
 
 def _inspect(data: bytes) -> tuple[str, int, int]:
     with Image.open(io.BytesIO(data)) as image:
+        # Checked from the header: a small file may declare a canvas that would fill memory decoded.
+        if max(image.width, image.height) > settings.max_image_dimension:
+            raise ValueError(f"the image is {image.width}x{image.height} pixels")
         image.load()  # a truncated or corrupt body fails here, not later in the pipeline
         content_type = _PIL_FORMATS.get(image.format or "")
         if content_type is None:

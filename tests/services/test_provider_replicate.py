@@ -156,6 +156,16 @@ async def test_an_output_file_over_the_size_cap_is_refused(
     assert error.code == "provider_bad_response" and "larger than 1000 bytes" in error.message
 
 
+async def test_an_output_declaring_a_canvas_over_the_dimension_cap_is_refused(
+    flux: ReplicateProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "max_image_dimension", 512)
+
+    error = await failure(flux, ask(width=1024, height=1024))
+
+    assert error.code == "provider_bad_response" and "could not be decoded" in error.message
+
+
 @pytest.mark.parametrize("kind", ["output_string", "data_uri"])
 async def test_a_single_url_or_data_uri_output_is_accepted(
     flux: ReplicateProvider, replicate_fake: FakeReplicate, kind: str

@@ -255,3 +255,20 @@ async def test_legacy_seed_examples_move_to_keys_without_their_creators_id(sessi
         assert creator.id not in image.storage_key and creator.id not in ImagePublic.of(image).url
         assert await storage.get(image.storage_key) == b"bytes of " + image.id.encode()
     assert not await storage.exists(f"{old}/full.png")
+
+
+def test_a_pending_seeds_examples_are_shown_through_expiring_urls_only(session: Session) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from services.seeds.schemas import examples
+
+    creator = create_user(session)
+    generation = create_generation(session, creator, status=GenerationStatus.SUCCEEDED)
+    image = create_image(session, creator, generation, type=ImageType.FULL)
+    pending = create_seed(session, creator, example_image_ids=[image.id], moderation_status=ModerationStatus.PENDING)
+    approved = create_seed(session, creator, example_image_ids=[image.id])
+
+    shown = examples(session, [pending, approved])
+
+    assert "exp" in dict(parse_qsl(urlsplit(shown[pending.id][0].url).query))
+    assert "exp" not in dict(parse_qsl(urlsplit(shown[approved.id][0].url).query))
