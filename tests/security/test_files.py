@@ -208,11 +208,7 @@ def test_a_huge_canvas_dropped_to_restore_settings_is_refused_without_growing_th
     page: Page, app_server: AppServer, bomb_png: bytes
 ) -> None:
     email = app_user(app_server, prefix="bomb", name="Bo Bomb", password=PASSWORD, credits=5)
-    page.goto("/generate")
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Fgenerate$"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
+    _sign_in(page, email, "/login?next=%2Fgenerate")
     expect(page.get_by_label("Prompt", exact=True)).to_be_visible()
     transfer = page.evaluate_handle(DATA_TRANSFER, [list(bomb_png), "bomb.png"])
     zone = page.get_by_role("region", name="Restore settings").get_by_text("Drop or choose a PNG")
@@ -226,6 +222,34 @@ def test_a_huge_canvas_dropped_to_restore_settings_is_refused_without_growing_th
 
     assert rss.growth < RSS_GROWTH_LIMIT, f"the server grew by {rss.growth / 2**20:.0f} MB"
     expect(page.get_by_text("Images can be at most 4096 pixels on each side (13000x13000).")).to_be_visible()
+
+
+# --- deleted images ----------------------------------------------------------------------------
+
+
+def _sign_in(page: Page, email: str, route: str) -> None:
+    page.goto(route)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+
+
+@pytest.mark.e2e
+def test_after_the_account_is_deleted_its_uploads_urls_answer_404(page: Page, app_server: AppServer) -> None:
+    email = app_user(app_server, prefix="gone", name="Gus Gone", password=PASSWORD, credits=1)
+    key = app_cli(app_server, "create-api-key", "--email", email, "--name", "gone").splitlines()[-1].strip()
+    with httpx.Client(base_url=app_server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as api:
+        uploaded = api.post("/api/v1/uploads", files={"file": ("ref.png", _png(), "image/png")}).json()
+        urls = [uploaded["url"], uploaded["thumbnail_url"]]
+        assert [api.get(url).status_code for url in urls] == [200, 200]
+
+        _sign_in(page, email, "/login?next=%2Faccount")
+        danger = page.get_by_role("form", name="Delete account")
+        danger.get_by_label("Your password").fill(PASSWORD)
+        danger.get_by_role("button", name="Delete my account").click()
+        expect(page).not_to_have_url(re.compile(r"/account"), timeout=15_000)
+
+        assert [api.get(url).status_code for url in urls] == [404, 404]
 
 
 # --- caching of private images --------------------------------------------------------------------
