@@ -233,6 +233,14 @@ def _reap(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _rekey_seed_examples(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.seeds import examples
+
+    print(json.dumps({"moved": asyncio.run(examples.rekey_legacy_examples(unit_of_work=uow))}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dreampixel", description="Dream Pixel operations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -287,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reap", help="return stuck generations to the queue or fail them with a refund").set_defaults(
         run=_reap
     )
+    commands.add_parser(
+        "rekey-seed-examples", help="move seed example files stored under their creator's id to id-free keys"
+    ).set_defaults(run=_rekey_seed_examples)
     return parser
 
 

@@ -422,7 +422,10 @@ class GenerateState(rx.State):
         if not files:
             return None
         data = await files[0].read()
-        values = await asyncio.to_thread(generation.read_png_parameters, data)
+        try:
+            values = await asyncio.to_thread(generation.read_png_parameters, data)
+        except DreamPixelError as error:  # a canvas too large to be ours, refused from its header
+            return rx.toast.error(error.message)
         if values is None:
             return rx.toast.warning("That image carries no generation settings.")
         self._fill(values)

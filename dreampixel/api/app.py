@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
+from dreampixel.api.limits import BodyLimitMiddleware
 from dreampixel.api.middleware import ImmutableAssetsMiddleware, RequestContextMiddleware
 from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
@@ -31,6 +32,8 @@ def create_api() -> FastAPI:
     # Reflex mounts itself (and, in production, the built frontend) inside this app, so this
     # also covers the frontend's files.
     outer.add_middleware(ImmutableAssetsMiddleware)
+    # Every body, Reflex's /_upload included, is capped before anything parses it.
+    outer.add_middleware(BodyLimitMiddleware)
     outer.mount(API_PREFIX, create_api_app(), name="api")
     return outer
 

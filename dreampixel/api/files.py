@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
@@ -41,12 +43,22 @@ async def serve_file(bucket: str, key: str, request: Request, exp: str | None = 
     etag = f'"{stored.etag}"'
     headers = {
         "ETag": etag,
-        "Cache-Control": cache_control(storage.bucket, key, stored.cache_seconds),
+        "Cache-Control": _cache_control(storage, key, stored.cache_seconds, expires_at),
         "X-Content-Type-Options": "nosniff",
     }
     if _etag_matches(request.headers.get("if-none-match"), stored.etag):
         return Response(status_code=304, headers=headers)
     return FileResponse(stored.path, media_type=stored.content_type, headers=headers, stat_result=stored.stat)
+
+
+def _cache_control(storage: LocalStorage, key: str, cache_seconds: int | None, expires_at: int | None) -> str:
+    """`private` for a signed, expiring URL (one person's), never cached past its expiry;
+    `public` only for the permanent URLs of public files."""
+    if expires_at is None:
+        return cache_control(storage.bucket, key, cache_seconds, public=True)
+    lifetime = max(0, expires_at - int(time.time()))
+    seconds = lifetime if cache_seconds is None else min(cache_seconds, lifetime)
+    return cache_control(storage.bucket, key, seconds, public=False)
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:

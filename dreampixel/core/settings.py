@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     generation_max_retries: int = 3
     generation_timeout_seconds: int = 300
     generation_provider_timeout_seconds: int = 120
+    generation_heartbeat_seconds: int = Field(default=15, ge=1)
     generation_limit_free: int = 1
     generation_limit_pro: int = 100
     generation_limit_enterprise: int = 1000
@@ -149,6 +150,7 @@ class Settings(BaseSettings):
     # --- images --------------------------------------------------------------------------
     max_image_size: int = 20 * 1024 * 1024
     max_image_dimension: int = 4096
+    max_json_body_size: int = 1024 * 1024
     image_quality: int = Field(default=90, ge=1, le=100)
     thumbnail_quality: int = Field(default=80, ge=1, le=100)
     perceptual_hash_size: int = 16

@@ -48,7 +48,7 @@ def delete_account(session: Session, *, user_id: str, password: str = "", typed_
     confirm_deletion(user, password=password, typed_email=typed_email)
 
     images = image_rows.of_user(session, user_id)
-    keys = sorted({image.storage_key for image in images})
+    keys = image_rows.storage_keys(images)
     image_rows.delete_rows(session, images)
     session.execute(delete(Generation).where(col(Generation.user_id) == user_id))
     for table in (ApiKey, AuthSession, VerificationToken, OAuthAccount, SeedFavorite):

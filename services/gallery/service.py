@@ -65,7 +65,7 @@ def delete_generations(session: Session, *, user_id: str, generation_ids: list[s
             generation_service.cancel(session, user_id=user_id, generation_id=generation.id)
     ids = [g.id for g in generations]
     images = image_rows.of_generations(session, ids)
-    keys = sorted({image.storage_key for image in images})
+    keys = image_rows.storage_keys(images)
     image_rows.delete_rows(session, images)
     session.execute(delete(Generation).where(col(Generation.id).in_(ids), col(Generation.user_id) == user_id))
     session.flush()

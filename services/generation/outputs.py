@@ -1,7 +1,8 @@
 """A generation's delivered files: derived, stored under keys of their own, and their image rows.
 
-Keys depend only on the generation and the variation, so a second run of the same generation
-overwrites its files instead of adding to them.
+Keys depend on the generation, the run (the retry count the run claimed the row at) and the
+variation, never on the owner: a second run of the same generation writes beside the first,
+so a run that loses the race removes only its own files, never what another run delivered.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from services.storage import get_storage
 Output = tuple[int, Derived]
 
 
-def storage_key(generation: Generation, index: int, name: str) -> str:
-    return f"generations/{generation.user_id}/{generation.id}/{index}/{name}"
+def storage_key(generation: Generation, index: int, name: str, *, run: int) -> str:
+    return f"generations/{generation.id}/{run}/{index}/{name}"
 
 
 def _names(generation: Generation) -> tuple[str, str, str]:
@@ -32,8 +33,8 @@ def _names(generation: Generation) -> tuple[str, str, str]:
     return f"full.{generation.output_format.value}", "medium.webp", "thumb.webp"
 
 
-async def store(generation: Generation, result: ProviderResult) -> list[Output]:
-    """Derive and store every image; keys depend only on the generation, so a re-run overwrites."""
+async def store(generation: Generation, result: ProviderResult, *, run: int) -> list[Output]:
+    """Derive and store every image under this run's keys."""
     storage = get_storage()
     outputs: list[Output] = []
     full_name, medium_name, thumb_name = _names(generation)
@@ -47,18 +48,18 @@ async def store(generation: Generation, result: ProviderResult) -> list[Output]:
         derived = await pool.derive_async(image.data, output_format=generation.output_format.value, params=params)
         ttl = settings.cache_ttl_generation
         await asyncio.gather(
-            storage.put(storage_key(generation, index, full_name), derived.full.data,
+            storage.put(storage_key(generation, index, full_name, run=run), derived.full.data,
                         content_type=derived.full.content_type, cache_seconds=ttl),
-            storage.put(storage_key(generation, index, medium_name), derived.medium.data,
+            storage.put(storage_key(generation, index, medium_name, run=run), derived.medium.data,
                         content_type=derived.medium.content_type, cache_seconds=ttl),
-            storage.put(storage_key(generation, index, thumb_name), derived.thumbnail.data,
+            storage.put(storage_key(generation, index, thumb_name, run=run), derived.thumbnail.data,
                         content_type=derived.thumbnail.content_type, cache_seconds=ttl),
         )
         outputs.append((index, derived))
     return outputs
 
 
-def record(session: Session, generation: Generation, outputs: list[Output]) -> None:
+def record(session: Session, generation: Generation, outputs: list[Output], *, run: int) -> None:
     """The image rows, in one multi-row INSERT.
 
     No earlier run can have left rows behind: they are written only here, in the transaction
@@ -69,7 +70,7 @@ def record(session: Session, generation: Generation, outputs: list[Output]) -> N
     for index, derived in outputs:
         full = image_rows.ready_row(
             user_id=generation.user_id, generation_id=generation.id, parent_id=None, kind=ImageType.FULL,
-            storage_key=storage_key(generation, index, full_name), encoded=derived.full, variation_index=index,
+            storage_key=storage_key(generation, index, full_name, run=run), encoded=derived.full, variation_index=index,
             perceptual_hash=derived.perceptual_hash, meta={"seed": generation.seed_used},
         )
         rows.append(full)
@@ -77,14 +78,18 @@ def record(session: Session, generation: Generation, outputs: list[Output]) -> N
                                     (ImageType.THUMBNAIL, thumb_name, derived.thumbnail)):
             rows.append(image_rows.ready_row(
                 user_id=generation.user_id, generation_id=generation.id, parent_id=full["id"], kind=kind,
-                storage_key=storage_key(generation, index, name), encoded=encoded, variation_index=index,
+                storage_key=storage_key(generation, index, name, run=run), encoded=encoded, variation_index=index,
             ))
     image_rows.insert_rows(session, rows)
 
 
-async def delete(generation: Generation, outputs: list[Output]) -> None:
-    """Remove the files of a run whose result was discarded (canceled or expired meanwhile)."""
+async def discard(generation: Generation, *, runs: range) -> None:
+    """Remove every file `runs` of this generation may have stored: a run that lost, or its predecessors.
+
+    Only ever called with runs other than the one whose rows were committed, so delivered files stay.
+    """
     storage = get_storage()
-    for index, _derived in outputs:
-        for name in _names(generation):
-            await storage.delete(storage_key(generation, index, name))
+    for run in runs:
+        for index in range(generation.num_variations):
+            for name in _names(generation):
+                await storage.delete(storage_key(generation, index, name, run=run))

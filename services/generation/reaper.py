@@ -1,9 +1,14 @@
-"""The reaper: generations a dead worker left behind go back to the queue or end with a refund."""
+"""The reaper: generations a dead worker left behind go back to the queue or end with a refund.
+
+A run heartbeats while it works (`heartbeat_at`); only a row whose heartbeat stopped is
+presumed dead, however long its provider takes.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from dreampixel.core.logging import get_logger
@@ -14,8 +19,10 @@ from services.generation.queueing import enqueue_run
 
 log = get_logger(__name__)
 
-# A worker that is alive touches `updated_at` at least this often while it processes.
+# Queued rows nobody picked up for this long get their job sent again.
 GRACE_SECONDS = 60
+# A running generation is presumed dead after this many missed heartbeats, and never before.
+MISSED_BEATS = 4
 
 
 def release_hold(session: Session, generation: Generation) -> int:
@@ -32,11 +39,15 @@ def release_hold(session: Session, generation: Generation) -> int:
 def reap(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Sweep stuck generations once. Safe to run from several processes at the same time."""
     now = now or utcnow()
-    stale_before = now - timedelta(seconds=settings.generation_provider_timeout_seconds + GRACE_SECONDS)
+    silent_since = now - timedelta(seconds=settings.generation_heartbeat_seconds * MISSED_BEATS)
+    # Rows claimed before heartbeats existed have none: judged by their last change, as then.
+    legacy_stale = now - timedelta(seconds=settings.generation_provider_timeout_seconds + GRACE_SECONDS)
     stuck = session.exec(
         select(Generation)
         .where(col(Generation.status) == GenerationStatus.PROCESSING)
-        .where(col(Generation.updated_at) < stale_before)
+        .where(col(Generation.updated_at) < silent_since)
+        .where(or_(col(Generation.heartbeat_at) < silent_since,
+                   and_(col(Generation.heartbeat_at).is_(None), col(Generation.updated_at) < legacy_stale)))
         .order_by(col(Generation.started_at))
         .limit(500)
         .with_for_update(skip_locked=True)

@@ -1,8 +1,10 @@
 """A claimed generation from `processing` to a final status: the work of the `generation.run` job.
 
 Idempotent: the claim is a compare-and-set from `queued`, storage keys are derived from the
-generation id (a second run overwrites, never duplicates), and completion is a
-compare-and-set from `processing`, so a job that runs twice charges and stores once.
+generation id and the run (a second run writes beside the first and removes only its own
+files), and completion is a compare-and-set from `processing`, so a job that runs twice
+charges and delivers once. While it works, the run heartbeats; when the heartbeat finds the
+row taken from it (canceled, or reaped and claimed by another run), the provider call stops.
 
 The job owns the transactions: it passes `in_uow`, and each write here is one short unit of
 work on a thread, committed before the next await on the provider or storage.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session
@@ -42,24 +46,31 @@ class UnitsOfWork(Protocol):
 async def process(generation: Generation, *, in_uow: UnitsOfWork) -> str:
     """Run a claimed generation to its end; returns the status it ended in (or `discarded`)."""
     started = time.perf_counter()
-    log.info("generation.started", generation_id=generation.id, try_=generation.retry_count)
+    run = generation.retry_count  # which run this is: its files are stored under it
+    log.info("generation.started", generation_id=generation.id, try_=run)
     attempts: list[dict[str, Any]] = list(generation.attempts)  # earlier tries', then this run's
+    lease = Lease()
     try:
-        request = await provider_request(generation, in_uow=in_uow)
-        remaining = seconds_left(generation)
-        result = await asyncio.wait_for(
-            router.generate(request, requested=generation.provider_requested,
-                            on_attempt=_recorder(generation.id, attempts, in_uow)),
-            timeout=remaining,
-        )
+        async with heartbeat(generation.id, run, in_uow, lease):
+            request = await provider_request(generation, in_uow=in_uow)
+            remaining = seconds_left(generation)
+            result = await asyncio.wait_for(
+                router.generate(request, requested=generation.provider_requested,
+                                on_attempt=_recorder(generation.id, attempts, in_uow)),
+                timeout=remaining,
+            )
+            # A cancel while the provider worked is caught by succeed()'s compare-and-set below, and
+            # the stored files are removed again; checking first would cost a transaction every time.
+            stored = await outputs.store(generation, result, run=run)
     except TimeoutError:
+        if lease.lost:  # canceled, or reaped and run again elsewhere: stop paying, keep nothing
+            log.info("generation.run_superseded", generation_id=generation.id, try_=run)
+            await outputs.discard(generation, runs=range(run, run + 1))
+            return "discarded"
         return await in_uow(_settle_expired, generation.id)
     except ProviderError as error:
         return await in_uow(_settle_failure, generation.id, error)
 
-    # A cancel while the provider worked is caught by succeed()'s compare-and-set below, and
-    # the stored files are removed again; checking first would cost a transaction every time.
-    stored = await outputs.store(generation, result)
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     delivery = generations.Delivery(
         images_delivered=len(stored), provider=result.provider,
@@ -71,13 +82,50 @@ async def process(generation: Generation, *, in_uow: UnitsOfWork) -> str:
         mine = session.merge(generation, load=False)
         if not generations.succeed(session, mine, delivery):
             return False
-        outputs.record(session, mine, stored)
+        outputs.record(session, mine, stored, run=run)
         return True
 
     if not await in_uow(complete):
-        await outputs.delete(generation, stored)
+        await outputs.discard(generation, runs=range(run, run + 1))
         return "discarded"
+    # Files an earlier run stored before it died were never delivered.
+    await outputs.discard(generation, runs=range(run))
     return "succeeded"
+
+
+@dataclass
+class Lease:
+    """Whether the run still holds its generation; set by the heartbeat."""
+
+    lost: bool = False
+
+
+@asynccontextmanager
+async def heartbeat(generation_id: str, run: int, in_uow: UnitsOfWork, lease: Lease) -> AsyncIterator[None]:
+    """Beat every GENERATION_HEARTBEAT_SECONDS while the block runs; cancel the block once the row is lost.
+
+    The block then ends in TimeoutError with `lease.lost` set (asyncio.timeout does the cancelling).
+    """
+    async with asyncio.timeout(None) as scope:
+        beating = asyncio.create_task(_beat(generation_id, run, in_uow, lease, scope))
+        try:
+            yield
+        finally:
+            beating.cancel()
+
+
+async def _beat(generation_id: str, run: int, in_uow: UnitsOfWork, lease: Lease, scope: asyncio.Timeout) -> None:
+    while True:
+        await asyncio.sleep(settings.generation_heartbeat_seconds)
+        try:
+            alive = await in_uow(generations.heartbeat, generation_id, run)
+        except Exception:  # a database hiccup: the next beat may pass, and the reaper allows several misses
+            log.warning("generation.heartbeat_failed", generation_id=generation_id, exc_info=True)
+            continue
+        if not alive:
+            lease.lost = True
+            scope.reschedule(asyncio.get_running_loop().time())
+            return
 
 
 def seconds_left(generation: Generation) -> float:

@@ -316,7 +316,7 @@ def claim(session: Session, generation_id: str) -> Generation | None:
     """queued -> processing; None when the job has nothing to do (already done, canceled...)."""
     now = utcnow()
     generation = _transition(session, generation_id, (GenerationStatus.QUEUED,), status=GenerationStatus.PROCESSING,
-                             started_at=now)
+                             started_at=now, heartbeat_at=now)
     if generation is None:
         return None
     if generation.deadline_at is not None and generation.deadline_at <= now:
@@ -326,13 +326,29 @@ def claim(session: Session, generation_id: str) -> Generation | None:
     return generation
 
 
+def heartbeat(session: Session, generation_id: str, run: int) -> bool:
+    """Mark run `run` (the retry count it claimed at) alive; False once it no longer holds the row.
+
+    A run loses the row when it is canceled, reaped back to the queue (a new run then holds it)
+    or ended by another run: it should stop calling the provider then.
+    """
+    result = session.execute(
+        update(Generation)
+        .where(col(Generation.id) == generation_id, col(Generation.status) == GenerationStatus.PROCESSING,
+               col(Generation.retry_count) == run)
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 def record_attempt(session: Session, generation_id: str, attempt: dict[str, Any]) -> None:
-    """Append a provider attempt; also the heartbeat the reaper looks for."""
+    """Append a provider attempt (a heartbeat too)."""
     generation = session.get(Generation, generation_id)
     if generation is None:
         return
     generation.attempts = [*generation.attempts, attempt]
-    generation.updated_at = utcnow()
+    generation.updated_at = generation.heartbeat_at = utcnow()
     session.add(generation)
     session.flush()
 

@@ -1,7 +1,8 @@
 """Fetching a URL someone gave us, without letting it reach inside our network (SSRF).
 
 Every address a host name resolves to must be public: loopback, private, link-local,
-multicast, reserved and cloud metadata addresses are refused. The connection then goes to
+multicast, reserved and cloud metadata addresses are refused, and so are the IPv6 ranges
+that lead to an IPv4 host (NAT64, 6to4, IPv4-compatible, Teredo) and site-local ones. The connection then goes to
 the address that was checked (so DNS cannot answer differently a second time), and every
 redirect is checked the same way. Size and time are capped.
 """
@@ -48,9 +49,20 @@ class Fetched:
     content_type: str
 
 
+# IPv6 ranges that carry or reach an IPv4 address (NAT64, 6to4, IPv4-compatible, Teredo) or
+# are deprecated site-local: a gateway would forward them to any IPv4 host, internal ones
+# included, so none of them is ever fetched whatever it embeds.
+TUNNELED_NETWORKS = tuple(ipaddress.ip_network(network) for network in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "2001::/32", "fec0::/10",
+))
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif any(address in network for network in TUNNELED_NETWORKS):
+            return False
     return address.is_global and not address.is_multicast and address not in METADATA_ADDRESSES
 
 
@@ -91,9 +103,14 @@ async def fetch(
     resolver: Resolver = system_resolver,
     allow: Callable[[IPAddress, int], bool] = lambda address, _port: is_public(address),
     transport: httpx.AsyncBaseTransport | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Fetched:
-    """GET `url` (following up to five checked redirects) and return at most `max_bytes`."""
+    """GET `url` (following up to five checked redirects) and return at most `max_bytes`.
+
+    `headers` (a credential, say) go to the first URL's origin only, never after a redirect away.
+    """
     deadline = time.monotonic() + timeout
+    origin = urlsplit(url)[:2]
     async with httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             host, address, port = await _vetted_address(url, resolver, allow)
@@ -102,8 +119,9 @@ async def fetch(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FetchFailed("Fetching the URL took too long.")
+            extra = headers if headers and parts[:2] == origin else {}
             request = client.build_request(
-                "GET", target.geturl(), headers={"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "image/*"},
+                "GET", target.geturl(), headers={**extra, "Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "image/*"},
                 extensions={"sni_hostname": host, "timeout": {"connect": remaining, "read": remaining,
                                                               "write": remaining, "pool": remaining}},
             )

@@ -7,16 +7,22 @@ it), and `dreampixel`, a JSON object with everything we know. Reading prefers th
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
+import struct
+import zlib
 from typing import Any
 
-from PIL import Image, PngImagePlugin
+from PIL import PngImagePlugin
+
+from dreampixel.core.settings import settings
+from services.images.validation import PNG_MAGIC, ImageTooLarge
 
 JSON_CHUNK = "dreampixel"
 A1111_CHUNK = "parameters"
 MAX_CHUNK_CHARS = 64_000
+# What a text chunk may expand to when read back; ours are at most MAX_CHUNK_CHARS characters.
+MAX_TEXT_BYTES = 1024 * 1024
 
 
 def pnginfo(params: dict[str, Any]) -> PngImagePlugin.PngInfo:
@@ -79,15 +85,14 @@ def parse_a1111(text: str) -> dict[str, Any]:
     return params
 
 
-def read_parameters(data: bytes) -> dict[str, Any] | None:
-    """The generation parameters embedded in a PNG, or None when it carries none."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format != "PNG":
-                return None
-            text = dict(image.text) if hasattr(image, "text") else {}
-    except Exception:  # an unreadable file simply carries no parameters
-        return None
+def read_parameters(data: bytes, *, max_dimension: int | None = None) -> dict[str, Any] | None:
+    """The generation parameters embedded in a PNG, or None when it carries none.
+
+    Reads the text chunks without decoding a pixel (Pillow's `text` decodes the whole image
+    first), so a small file declaring a huge canvas costs nothing; a canvas wider or taller
+    than `max_dimension` (MAX_IMAGE_DIMENSION by default) is refused from its header.
+    """
+    text = png_text(data, max_dimension=settings.max_image_dimension if max_dimension is None else max_dimension)
     if JSON_CHUNK in text:
         try:
             parsed = json.loads(text[JSON_CHUNK])
@@ -98,3 +103,52 @@ def read_parameters(data: bytes) -> dict[str, Any] | None:
     if A1111_CHUNK in text:
         return parse_a1111(text[A1111_CHUNK]) or None
     return None
+
+
+def png_text(data: bytes, *, max_dimension: int) -> dict[str, str]:
+    """Our two text chunks of a PNG (tEXt, zTXt or iTXt), read from the chunk list alone."""
+    if not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
+        return {}
+    width, height = struct.unpack(">II", data[16:24])
+    if width > max_dimension or height > max_dimension:
+        raise ImageTooLarge(f"Images can be at most {max_dimension} pixels on each side ({width}x{height}).")
+    found: dict[str, str] = {}
+    offset = len(PNG_MAGIC)
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+        if kind == b"IEND":
+            break
+        entry = _text_chunk(kind, body)
+        if entry is not None and entry[0] in (JSON_CHUNK, A1111_CHUNK):
+            found[entry[0]] = entry[1]
+    return found
+
+
+def _text_chunk(kind: bytes, body: bytes) -> tuple[str, str] | None:
+    key, _, rest = body.partition(b"\0")
+    name = key.decode("latin-1")
+    try:
+        if kind == b"tEXt":
+            return name, rest.decode("latin-1")
+        if kind == b"zTXt":
+            return name, _inflate(rest[1:]).decode("latin-1")
+        if kind == b"iTXt":
+            compressed, _method, rest = rest[0], rest[1], rest[2:]
+            _language, _, rest = rest.partition(b"\0")
+            _translated, _, value = rest.partition(b"\0")
+            return name, (_inflate(value) if compressed else value).decode("utf-8")
+    except (IndexError, UnicodeDecodeError, zlib.error):
+        return None
+    return None
+
+
+def _inflate(data: bytes) -> bytes:
+    """Decompress a text chunk, refusing one that expands past MAX_TEXT_BYTES (a zip bomb)."""
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(data, MAX_TEXT_BYTES)
+    if inflater.unconsumed_tail:
+        raise zlib.error("text chunk too large")
+    return text

@@ -70,6 +70,13 @@ def of_user(session: Session, user_id: str) -> list[Image]:
     return with_derivatives(session, image_ids) if image_ids else []
 
 
+def storage_keys(images: Sequence[Image]) -> list[str]:
+    """Every stored file of these rows: each row's own, and a reference upload's thumbnail (kept in its meta)."""
+    keys = {image.storage_key for image in images}
+    keys.update(str(key) for image in images if (key := (image.meta or {}).get("thumbnail_key")))
+    return sorted(keys)
+
+
 def add(session: Session, *images: Image) -> None:
     session.add_all(images)
     session.flush()

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from dreampixel.core.settings import settings
 from services.providers.base import ProviderError
 
 USER_AGENT = "dreampixel/0.1 (+https://github.com/dreampixel)"
@@ -91,6 +92,32 @@ async def send(client: httpx.AsyncClient, provider: str, method: str, url: str, 
     except httpx.HTTPError as exc:
         raise ProviderError(f"{provider} could not be reached ({type(exc).__name__}).", code="provider_unavailable",
                             provider=provider, retryable=True) from exc
+
+
+async def download(client: httpx.AsyncClient, provider: str, url: str, *, headers: dict[str, str],
+                   timeout: httpx.Timeout, max_bytes: int) -> bytes:
+    """GET a result file from the provider's own API host, refusing one larger than `max_bytes`."""
+    try:
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise bad_response(provider, f"an output file answered HTTP {response.status_code}.")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise too_large(provider, max_bytes)
+            return bytes(body)
+    except httpx.TimeoutException as exc:
+        raise ProviderError(f"{provider} did not answer in time ({type(exc).__name__}).", code="provider_timeout",
+                            provider=provider, retryable=True) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{provider} could not be reached ({type(exc).__name__}).", code="provider_unavailable",
+                            provider=provider, retryable=True) from exc
+
+
+def too_large(provider: str, max_bytes: int) -> ProviderError:
+    return ProviderError(f"{provider} sent an output file larger than {max_bytes} bytes.",
+                         code="provider_bad_response", provider=provider, retryable=False)
 
 
 # --- reading error answers -----------------------------------------------------------------------
@@ -220,6 +247,9 @@ def decode_base64(provider: str, value: object) -> bytes:
 
 def _inspect(data: bytes) -> tuple[str, int, int]:
     with Image.open(io.BytesIO(data)) as image:
+        # Checked from the header: a small file may declare a canvas that would fill memory decoded.
+        if max(image.width, image.height) > settings.max_image_dimension:
+            raise ValueError(f"the image is {image.width}x{image.height} pixels")
         image.load()  # a truncated or corrupt body fails here, not later in the pipeline
         content_type = _PIL_FORMATS.get(image.format or "")
         if content_type is None:

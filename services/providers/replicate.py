@@ -3,7 +3,8 @@
 A prediction is created with `Prefer: wait=N` (Replicate holds the request up to N seconds); when
 the answer is not terminal yet, `urls.get` is polled with a growing pause until it is, or until
 our time budget runs out, in which case the prediction is canceled so it stops billing. Output
-files live about an hour, so they are downloaded at once through the same authenticated client.
+files live about an hour, so they are downloaded at once: from the configured API host through
+the authenticated client, from anywhere else through the SSRF guard; both capped at MAX_IMAGE_SIZE.
 
 Seeds: Replicate treats 0 as "random", so our seed 0 is sent as 1. All `num_outputs` images of one
 prediction share the seed sent; `go_fast` is off because fp8 mode ignores the seed.
@@ -20,6 +21,7 @@ import httpx
 
 from dreampixel.core.logging import get_logger
 from dreampixel.core.settings import settings
+from services.images.fetch import FetchFailed, UnsafeUrl, fetch
 from services.providers.base import (
     Capabilities,
     GeneratedImage,
@@ -34,6 +36,7 @@ from services.providers.http import (
     bad_response,
     content_filtered,
     decode_base64,
+    download,
     error_for_status,
     json_body,
     nearest_ratio,
@@ -43,6 +46,7 @@ from services.providers.http import (
     request_timeout,
     send,
     short,
+    too_large,
 )
 
 log = get_logger(__name__)
@@ -262,16 +266,29 @@ class ReplicateProvider:
             if not header.endswith(";base64"):
                 raise bad_response(self.name, "an output data URI is not base64.")
             data = decode_base64(self.name, payload)
+        elif _same_origin(url, self.base_url):  # the API host the operator configured
+            data = await download(self._clients.get(), self.name, url, headers=self._auth,
+                                  timeout=self._timeout_until(deadline), max_bytes=settings.max_image_size)
         else:
-            headers = self._auth if _may_carry_token(url, self.base_url) else {}
-            response = await send(self._clients.get(), self.name, "GET", url, headers=headers,
-                                  timeout=self._timeout_until(deadline))
-            if response.status_code != 200:
-                raise bad_response(self.name, f"an output file answered HTTP {response.status_code}.")
-            data = response.content
+            data = await self._fetch_elsewhere(url, deadline)
         decoded = await read_image(self.name, data)
         return GeneratedImage(data=decoded.data, content_type=decoded.content_type, width=decoded.width,
                               height=decoded.height, seed=seed)
+
+    async def _fetch_elsewhere(self, url: str, deadline: float) -> bytes:
+        """A file on another host goes through the SSRF guard: public addresses only, size capped."""
+        headers = self._auth if _may_carry_token(url, self.base_url) else {}
+        try:
+            fetched = await fetch(url, max_bytes=settings.max_image_size,
+                                  timeout=max(deadline - time.monotonic(), 0.05), headers=headers)
+        except UnsafeUrl as error:
+            raise ProviderError(f"{self.name} pointed at an output file we do not fetch: {error.message}",
+                                code="provider_bad_response", provider=self.name, retryable=False) from error
+        except FetchFailed as error:
+            if error.code == "image_too_large":
+                raise too_large(self.name, settings.max_image_size) from error
+            raise bad_response(self.name, error.message) from error
+        return fetched.content
 
     def _timeout_until(self, deadline: float, *, cap: float | None = None) -> httpx.Timeout:
         remaining = max(deadline - time.monotonic(), 0.05)

@@ -45,7 +45,7 @@ class SeedPublic(BaseModel):
 
 
 def examples(session: Session, seeds: list[Seed]) -> dict[str, list[SeedExample]]:
-    """Each seed's example images as public URLs (thumbnail falls back to the full image)."""
+    """Each seed's example images: public URLs once approved, signed ones before (thumbnail falls back to the full image)."""
     ids = [image_id for seed in seeds for image_id in seed.example_image_ids]
     if not ids:
         return {seed.id: [] for seed in seeds}
@@ -56,13 +56,15 @@ def examples(session: Session, seeds: list[Seed]) -> dict[str, list[SeedExample]
     result: dict[str, list[SeedExample]] = {}
     for seed in seeds:
         shown = []
+        # Until a moderator approves the seed, its examples are still their creator's private images.
+        public = seed.moderation_status is ModerationStatus.APPROVED
         for image_id in seed.example_image_ids:
             image = full.get(image_id)
             if image is None:
                 continue
-            url = storage.url(image.storage_key, public=True)
+            url = storage.url(image.storage_key, public=public)
             thumb = thumbs.get(image_id)
-            shown.append(SeedExample(url=url, thumbnail_url=storage.url(thumb.storage_key, public=True) if thumb else url,
+            shown.append(SeedExample(url=url, thumbnail_url=storage.url(thumb.storage_key, public=public) if thumb else url,
                                      width=image.width, height=image.height))
         result[seed.id] = shown
     return result

@@ -11,6 +11,8 @@ from dreampixel.core.settings import settings
 BucketName = Literal["images", "invoices"]
 BUCKETS: tuple[BucketName, ...] = ("images", "invoices")
 REFERENCE_PREFIX = "references/"
+# Keys under these hold public files (the demo marketplace's examples): the CDN may serve them.
+PUBLIC_PREFIXES = ("seeds/",)
 MAX_KEY_LENGTH = 1024
 
 # One segment: letters, digits, "_", "." and "-", never starting with "." (so no "..", no
@@ -68,13 +70,23 @@ def default_cache_seconds(key: str) -> int:
     return settings.cache_ttl_reference if key.startswith(REFERENCE_PREFIX) else settings.cache_ttl_generation
 
 
-def cache_control(bucket: BucketName, key: str, cache_seconds: int | None) -> str:
-    """The Cache-Control header for an object: generations never change, so they are immutable."""
+def is_public_key(key: str) -> bool:
+    """Whether the object is public by nature (marketplace examples), not one person's image."""
+    return key.startswith(PUBLIC_PREFIXES)
+
+
+def cache_control(bucket: BucketName, key: str, cache_seconds: int | None, *, public: bool | None = None) -> str:
+    """The Cache-Control header for an object.
+
+    Only public objects may sit in shared caches (a CDN, a proxy), and only they are immutable;
+    everything else is `private`, so a signed URL is kept by the browser that asked and nobody
+    else. `public` defaults to what the key says.
+    """
     if bucket == "invoices":
         return "private, no-store"
     seconds = default_cache_seconds(key) if cache_seconds is None else cache_seconds
     if seconds <= 0:
         return "no-cache"
-    if key.startswith(REFERENCE_PREFIX):
-        return f"public, max-age={seconds}"
-    return f"public, max-age={seconds}, immutable"
+    if is_public_key(key) if public is None else public:
+        return f"public, max-age={seconds}, immutable"
+    return f"private, max-age={seconds}"

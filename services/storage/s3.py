@@ -122,22 +122,22 @@ class S3Storage:
         return True
 
     def url(self, key: str, *, expires_in: int | None = None, public: bool = False) -> str:
-        """The CDN URL for images when CDN_BASE_URL is set, otherwise a presigned GET URL.
+        """A presigned GET URL, answered `Cache-Control: private`; a public image's goes through
+        the CDN when CDN_BASE_URL is set.
 
         Presigning is a local computation (no network), so it is safe on the event loop.
         """
         validate_key(key)
         object_key = self._object_key(key)
-        if self.cdn_base_url and self.bucket == "images":
+        if public and self.cdn_base_url and self.bucket == "images":
             return f"{self.cdn_base_url}/{quote(object_key)}"
-        seconds = MAX_PRESIGN_SECONDS if public else (expires_in or self.presign_ttl_seconds)
-        return str(
-            self.client.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.bucket_name, "Key": object_key},
-                ExpiresIn=min(seconds, MAX_PRESIGN_SECONDS),
-            )
-        )
+        seconds = min(MAX_PRESIGN_SECONDS if public else (expires_in or self.presign_ttl_seconds), MAX_PRESIGN_SECONDS)
+        params = {"Bucket": self.bucket_name, "Key": object_key}
+        if not public:
+            # Whatever the object was stored with (older objects said `public`), a signed URL is
+            # one person's: S3 answers it with this header instead.
+            params["ResponseCacheControl"] = cache_control(self.bucket, key, seconds, public=False)
+        return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds))
 
     async def health(self) -> dict[str, object]:
         """HEAD the bucket: ok when it exists and the credentials may use it."""

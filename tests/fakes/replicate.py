@@ -61,7 +61,8 @@ class FakeReplicate(FakeProvider):
     first GETs answer those statuses instead): "status" (code, body=..., headers=...);
     "slow" (seconds=...: the create answer is held that long); "stuck" (never finishes); "nsfw"; "e005";
     "failed" (error=...); "partial" (keep=k); "canceled"; "aborted"; "output_string"; "data_uri";
-    "bad_output" (the file is not an image); "malformed" (the create answer is not JSON).
+    "bad_output" (the file is not an image); "malformed" (the create answer is not JSON). Any kind
+    that delivers files takes `output_origin=...` to point its output URLs at another host.
     """
 
     api_key = REPLICATE_TOKEN
@@ -222,7 +223,7 @@ class FakeReplicate(FakeProvider):
                 continue
             name = f"out-{index}.{fmt}"
             self.files[f"{prediction.id}/{name}"] = (data, MIME_TYPES[fmt])
-            urls.append(f"{self.origin}/delivery/{prediction.id}/{name}")
+            urls.append(f"{options.get('output_origin', self.origin)}/delivery/{prediction.id}/{name}")
         prediction.status = "succeeded"
         prediction.output = urls[0] if kind == "output_string" else urls
 

@@ -127,11 +127,13 @@ def test_deleting_the_account_removes_personal_data_and_files_and_keeps_the_ledg
     storage = get_storage()
     full = create_image(session, user, generation, storage_key=f"test/{user.id}/full.png")
     create_image(session, None, None, parent_id=full.id, storage_key=f"test/{user.id}/thumb.png")
-    upload = create_image(session, user, storage_key=f"test/{user.id}/upload.png")
+    upload = create_image(session, user, storage_key=f"test/{user.id}/upload.png",
+                          meta={"thumbnail_key": f"test/{user.id}/upload-thumb.webp"})
     kept = create_image(session, bystander, storage_key=f"test/{bystander.id}/theirs.png")
     for image in (full, upload, kept):
         asyncio.run(storage.put(image.storage_key, b"png", content_type="image/png"))
     asyncio.run(storage.put(f"test/{user.id}/thumb.png", b"png", content_type="image/png"))
+    asyncio.run(storage.put(f"test/{user.id}/upload-thumb.webp", b"webp", content_type="image/webp"))
     seed = create_seed(session, bystander)
     session.add(SeedFavorite(user_id=user.id, seed_id=seed.id))
     session.add(OAuthAccount(user_id=user.id, provider="github", provider_account_id="42"))
@@ -143,8 +145,9 @@ def test_deleting_the_account_removes_personal_data_and_files_and_keeps_the_ledg
     keys = deletion.delete_account(session, user_id=user.id, password=PASSWORD)
     removed = asyncio.run(deletion.delete_files(keys))
 
-    assert removed == 3
+    assert removed == 4
     assert not asyncio.run(storage.exists(full.storage_key))
+    assert not asyncio.run(storage.exists(f"test/{user.id}/upload-thumb.webp")), "an upload's thumbnail goes too"
     assert asyncio.run(storage.exists(kept.storage_key))
     assert session.get(User, user.id) is None
     for table in (Generation, ApiKey, AuthSession, VerificationToken, OAuthAccount, SeedFavorite):

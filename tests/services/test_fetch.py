@@ -100,6 +100,21 @@ def test_internal_addresses_are_not_public(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::7f00:1", "64:ff9b::5db8:d822", "64:ff9b:1::a00:1", "2002:7f00:1::1", "2002:5db8:d822::1",
+     "::7f00:1", "::10.0.0.1", "fec0::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2"],
+)
+def test_ipv6_ranges_that_reach_ipv4_hosts_or_are_site_local_are_not_public(address: str) -> None:
+    """NAT64, 6to4, IPv4-compatible and Teredo addresses lead a gateway to any IPv4 host."""
+    assert not is_public(ipaddress.ip_address(address))
+
+
+async def test_a_nat64_url_is_refused_before_connecting() -> None:
+    with pytest.raises(UnsafeUrl):
+        await fetch("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", max_bytes=1000)
+
+
 def test_ordinary_public_addresses_are_public() -> None:
     assert is_public(ipaddress.ip_address("93.184.216.34"))
     assert is_public(ipaddress.ip_address("2606:4700::6810:85e5"))
@@ -170,3 +185,26 @@ async def test_too_many_redirects_are_refused(public_site: int) -> None:
     Site.routes = {"/loop": (302, {"Location": "/loop"}, b"")}
     with pytest.raises(FetchFailed, match="too many"):
         await fetch(f"http://127.0.0.1:{public_site}/loop", max_bytes=1000, allow=only_port_is_public(public_site))
+
+
+async def test_headers_given_for_the_first_origin_do_not_follow_a_redirect(public_site: int) -> None:
+    Site.routes = {"/jump": (302, {"Location": f"http://localhost:{public_site}/landing"}, b""),
+                   "/landing": (200, {}, b"ok")}
+    seen: list[str | None] = []
+    original = Site.do_GET
+
+    def recording(handler: Site) -> None:
+        seen.append(handler.headers.get("Authorization"))
+        original(handler)
+
+    Site.do_GET = recording  # type: ignore[method-assign]
+    try:
+        await fetch(f"http://127.0.0.1:{public_site}/jump", max_bytes=1000, headers={"Authorization": "Bearer t"},
+                    resolver=lambda host, port: _loopback(), allow=only_port_is_public(public_site))
+    finally:
+        Site.do_GET = original  # type: ignore[method-assign]
+    assert seen == ["Bearer t", None]
+
+
+async def _loopback() -> list:  # type: ignore[type-arg]
+    return [ipaddress.ip_address("127.0.0.1")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -127,6 +128,42 @@ async def test_outputs_are_downloaded_with_the_token(flux: ReplicateProvider, re
     downloads = [r for r in replicate_fake.requests if r.path.startswith("/delivery/")]
     assert len(downloads) == 2
     assert all(r.headers["authorization"] == f"Bearer {replicate_fake.api_key}" for r in downloads)
+
+
+async def test_an_output_url_on_an_internal_address_is_never_fetched(
+    flux: ReplicateProvider, replicate_fake: FakeReplicate
+) -> None:
+    with socket.socket() as internal:
+        internal.bind(("127.0.0.1", 0))
+        internal.listen(4)
+        internal.setblocking(False)
+        replicate_fake.script("ok", output_origin=f"http://127.0.0.1:{internal.getsockname()[1]}")
+
+        error = await failure(flux)
+
+        with pytest.raises(BlockingIOError):
+            internal.accept()  # nobody connected
+    assert error.code == "provider_bad_response" and not error.retryable
+
+
+async def test_an_output_file_over_the_size_cap_is_refused(
+    flux: ReplicateProvider, replicate_fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "max_image_size", 1000)
+
+    error = await failure(flux)
+
+    assert error.code == "provider_bad_response" and "larger than 1000 bytes" in error.message
+
+
+async def test_an_output_declaring_a_canvas_over_the_dimension_cap_is_refused(
+    flux: ReplicateProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "max_image_dimension", 512)
+
+    error = await failure(flux, ask(width=1024, height=1024))
+
+    assert error.code == "provider_bad_response" and "could not be decoded" in error.message
 
 
 @pytest.mark.parametrize("kind", ["output_string", "data_uri"])

@@ -271,3 +271,48 @@ async def test_api_lists_approved_seeds_with_a_key(api: httpx.AsyncClient) -> No
     assert (await api.get(f"/api/v1/seeds/{hidden_id}", headers=headers)).status_code == 404
     assert (await api.get("/api/v1/seeds", params={"category": "nope"}, headers=headers)).status_code == 422
     assert (await api.get("/api/v1/seeds")).status_code == 401
+
+
+async def test_legacy_seed_examples_move_to_keys_without_their_creators_id(session: Session) -> None:
+    from contextlib import nullcontext
+
+    from services.images.schemas import ImagePublic
+    from services.seeds import examples
+    from services.storage import get_storage
+
+    creator = create_user(session)
+    generation = create_generation(session, creator, status=GenerationStatus.SUCCEEDED)
+    old = f"generations/{creator.id}/{generation.id}/0"
+    full = create_image(session, creator, generation, type=ImageType.FULL, storage_key=f"{old}/full.png")
+    thumb = create_image(session, creator, generation, type=ImageType.THUMBNAIL, parent_id=full.id,
+                         storage_key=f"{old}/thumb.webp", content_type="image/webp")
+    storage = get_storage()
+    for image in (full, thumb):
+        await storage.put(image.storage_key, b"bytes of " + image.id.encode(), content_type=image.content_type)
+    create_seed(session, creator, example_image_ids=[full.id])
+
+    moved = await examples.rekey_legacy_examples(unit_of_work=lambda: nullcontext(session))
+
+    assert moved == 2
+    for image in (full, thumb):
+        session.refresh(image)
+        assert creator.id not in image.storage_key and creator.id not in ImagePublic.of(image).url
+        assert await storage.get(image.storage_key) == b"bytes of " + image.id.encode()
+    assert not await storage.exists(f"{old}/full.png")
+
+
+def test_a_pending_seeds_examples_are_shown_through_expiring_urls_only(session: Session) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from services.seeds.schemas import examples
+
+    creator = create_user(session)
+    generation = create_generation(session, creator, status=GenerationStatus.SUCCEEDED)
+    image = create_image(session, creator, generation, type=ImageType.FULL)
+    pending = create_seed(session, creator, example_image_ids=[image.id], moderation_status=ModerationStatus.PENDING)
+    approved = create_seed(session, creator, example_image_ids=[image.id])
+
+    shown = examples(session, [pending, approved])
+
+    assert "exp" in dict(parse_qsl(urlsplit(shown[pending.id][0].url).query))
+    assert "exp" not in dict(parse_qsl(urlsplit(shown[approved.id][0].url).query))

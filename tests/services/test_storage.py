@@ -31,6 +31,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 SECRET = b"test-session-secret"
 GENERATION_KEY = "generations/2026/abc123.png"
 REFERENCE_KEY = "references/u1/ref.png"
+SEED_KEY = "seeds/42/full.png"
 
 Fetch = Callable[..., Any]
 
@@ -154,22 +155,24 @@ async def test_a_url_for_another_key_is_refused(storage: Storage, fetch: Fetch) 
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize(
-    ("key", "expected"),
-    [
-        (GENERATION_KEY, f"public, max-age={settings.cache_ttl_generation}, immutable"),
-        (REFERENCE_KEY, f"public, max-age={settings.cache_ttl_reference}"),
-    ],
-)
-async def test_cache_control_follows_the_key_prefix(storage: Storage, fetch: Fetch, key: str, expected: str) -> None:
+@pytest.mark.parametrize("key", [GENERATION_KEY, REFERENCE_KEY])
+async def test_a_signed_url_is_answered_private_and_never_immutable(storage: Storage, fetch: Fetch, key: str) -> None:
     await storage.put(key, PNG, content_type="image/png")
     response = await fetch(storage.url(key))
-    assert response.headers["cache-control"] == expected
+    assert response.status_code == 200
+    cache = response.headers["cache-control"]
+    assert cache.startswith("private, max-age=") and "public" not in cache and "immutable" not in cache
 
 
-async def test_an_explicit_cache_lifetime_wins(storage: Storage, fetch: Fetch) -> None:
-    await storage.put(GENERATION_KEY, PNG, content_type="image/png", cache_seconds=60)
-    response = await fetch(storage.url(GENERATION_KEY))
+async def test_a_signed_url_is_never_cached_past_its_expiry(storage: Storage, fetch: Fetch) -> None:
+    await storage.put(GENERATION_KEY, PNG, content_type="image/png")
+    response = await fetch(storage.url(GENERATION_KEY, expires_in=120))
+    assert 0 < int(response.headers["cache-control"].rpartition("max-age=")[2]) <= 120
+
+
+async def test_a_public_examples_url_may_be_cached_by_anyone(storage: Storage, fetch: Fetch) -> None:
+    await storage.put(SEED_KEY, PNG, content_type="image/png", cache_seconds=60)
+    response = await fetch(storage.url(SEED_KEY, public=True))
     assert response.headers["cache-control"] == "public, max-age=60, immutable"
 
 
@@ -288,16 +291,24 @@ async def test_s3_health_is_not_ok_for_a_missing_bucket(s3_server: S3Server) -> 
     assert "does not exist" in str(report["detail"])
 
 
-async def test_s3_url_uses_the_cdn_when_one_is_set(s3_server: S3Server, s3_bucket: str) -> None:
+async def test_s3_only_public_urls_use_the_cdn(s3_server: S3Server, s3_bucket: str) -> None:
     storage = _s3_storage(s3_server, s3_bucket, cdn_base_url="https://cdn.example.com/")
-    assert storage.url(GENERATION_KEY) == f"https://cdn.example.com/{GENERATION_KEY}"
+    assert storage.url(SEED_KEY, public=True) == f"https://cdn.example.com/{SEED_KEY}"
+    private = urlsplit(storage.url(GENERATION_KEY))
+    assert private.netloc != "cdn.example.com" and "X-Amz-Signature" in private.query
 
 
-async def test_s3_put_stores_content_type_and_cache_control(s3_server: S3Server, s3_bucket: str) -> None:
-    await _s3_storage(s3_server, s3_bucket).put(REFERENCE_KEY, PNG, content_type="image/webp")
+async def test_s3_put_stores_private_cache_control_except_for_public_examples(
+    s3_server: S3Server, s3_bucket: str
+) -> None:
+    storage = _s3_storage(s3_server, s3_bucket)
+    await storage.put(REFERENCE_KEY, PNG, content_type="image/webp")
+    await storage.put(SEED_KEY, PNG, content_type="image/png")
     head = s3_server.client().head_object(Bucket=s3_bucket, Key=REFERENCE_KEY)
     assert head["ContentType"] == "image/webp"
-    assert head["CacheControl"] == f"public, max-age={settings.cache_ttl_reference}"
+    assert head["CacheControl"] == f"private, max-age={settings.cache_ttl_reference}"
+    seed_head = s3_server.client().head_object(Bucket=s3_bucket, Key=SEED_KEY)
+    assert seed_head["CacheControl"] == f"public, max-age={settings.cache_ttl_generation}, immutable"
 
 
 async def test_s3_refuses_wrong_credentials(s3_server: S3Server, s3_bucket: str) -> None:

@@ -16,7 +16,10 @@ from services.credits import service as credits
 from services.generation import reaper
 from services.jobs import service as jobs
 from services.jobs.queue import InProcessQueue
+from services.storage import get_storage
 from tests.factories import create_generation, create_user
+from tests.fakes.scripted import ScriptedProvider
+from tests.fixtures.engine import Harness, images_of, load, make_user, submit
 
 
 @pytest.fixture
@@ -85,3 +88,101 @@ async def test_a_generation_still_being_worked_on_is_left_alone(session: Session
     assert await asyncio.to_thread(sweep) == {"requeued": 0, "failed": 0, "expired": 0, "redispatched": 0}
     session.refresh(generation)
     assert generation.status == GenerationStatus.PROCESSING
+
+
+async def test_a_processing_row_with_a_fresh_heartbeat_is_never_requeued(session: Session, recorded_runs: Any) -> None:
+    """However long since its last change: a slow provider is not a dead worker."""
+    runs, _queue = recorded_runs
+    generation = stuck_generation(session, heartbeat_at=utcnow())
+    assert await asyncio.to_thread(sweep) == {"requeued": 0, "failed": 0, "expired": 0, "redispatched": 0}
+    session.refresh(generation)
+    assert generation.status == GenerationStatus.PROCESSING and generation.retry_count == 0
+    assert runs == []
+
+
+# --- live runs: the job, the heartbeat and the reaper together ----------------------------------
+
+
+async def wait_for_calls(provider: ScriptedProvider, count: int) -> None:
+    for _ in range(250):
+        if len(provider.calls) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the provider was called {len(provider.calls)} times, not {count}")
+
+
+async def wait_for_status(generation_id: str, status: GenerationStatus) -> None:
+    for _ in range(500):
+        if load(generation_id).status is status:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{generation_id} stayed {load(generation_id).status}")
+
+
+def sweep_as_if_silent() -> dict[str, int]:
+    """The reaper a little later than the heartbeats allow (still before the deadline)."""
+    later = timedelta(seconds=settings.generation_heartbeat_seconds * reaper.MISSED_BEATS + 5)
+    with uow() as session:
+        return reaper.reap(session, now=utcnow() + later)
+
+
+async def test_a_running_generation_heartbeats_and_the_reaper_leaves_it_alone(
+    engine: Harness, scripted: dict[str, ScriptedProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "generation_heartbeat_seconds", 1)
+    scripted["alpha"].gate = asyncio.Event()
+    scripted["alpha"].will(("wait",))
+    generation_id = await asyncio.to_thread(submit, make_user(credits=2))
+    await wait_for_calls(scripted["alpha"], 1)
+    # The provider call is under way; from now on only the heartbeat speaks for the run.
+    monkeypatch.setattr(settings, "generation_provider_timeout_seconds", 0)
+    monkeypatch.setattr(reaper, "GRACE_SECONDS", 0)
+    await asyncio.sleep(reaper.MISSED_BEATS + 1.5)
+
+    running = load(generation_id)
+    assert running.heartbeat_at is not None and running.started_at is not None
+    assert (running.heartbeat_at - running.started_at).total_seconds() >= reaper.MISSED_BEATS
+    assert (await asyncio.to_thread(sweep))["requeued"] == 0
+    assert load(generation_id).status is GenerationStatus.PROCESSING
+    scripted["alpha"].gate.set()
+    await engine.settle()
+    assert load(generation_id).status is GenerationStatus.SUCCEEDED
+    assert len(scripted["alpha"].calls) == 1, "the provider was asked once"
+
+
+async def test_a_second_run_never_deletes_the_files_the_first_delivered(
+    engine: Harness, scripted: dict[str, ScriptedProvider]
+) -> None:
+    scripted["alpha"].gate = asyncio.Event()
+    scripted["alpha"].will(("wait",))  # the first run hangs on the provider; the second is answered at once
+    generation_id = await asyncio.to_thread(submit, make_user(credits=2))
+    await wait_for_calls(scripted["alpha"], 1)
+    assert (await asyncio.to_thread(sweep_as_if_silent))["requeued"] == 1
+    await wait_for_status(generation_id, GenerationStatus.SUCCEEDED)
+    delivered = [image.storage_key for image in images_of(generation_id)]
+
+    scripted["alpha"].gate.set()  # the first run now finishes, stores its files and loses the race
+    await engine.settle()
+
+    assert len(delivered) == 3 and sorted(image.storage_key for image in images_of(generation_id)) == sorted(delivered)
+    storage = get_storage()
+    assert all([await storage.exists(key) for key in delivered]), "every delivered file is still there"
+    kept = [p for p in engine.storage_dir.rglob("*") if p.is_file() and generation_id in str(p) and ".meta" not in str(p)]
+    assert len(kept) == 3, "the losing run's own files are gone"
+
+
+async def test_a_run_whose_row_was_taken_stops_calling_its_provider(
+    engine: Harness, scripted: dict[str, ScriptedProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "generation_heartbeat_seconds", 1)
+    scripted["alpha"].gate = asyncio.Event()
+    scripted["alpha"].will(("wait",))  # never released: only the heartbeat can end this call
+    generation_id = await asyncio.to_thread(submit, make_user(credits=2))
+    await wait_for_calls(scripted["alpha"], 1)
+    assert (await asyncio.to_thread(sweep_as_if_silent))["requeued"] == 1
+
+    await asyncio.wait_for(engine.queue.join(), timeout=10)
+
+    done = load(generation_id)
+    assert done.status is GenerationStatus.SUCCEEDED and done.credits_charged == 1
+    assert len(images_of(generation_id)) == 3

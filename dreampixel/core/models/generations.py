@@ -71,7 +71,7 @@ class Generation(GenerationBase, Timestamps, table=True):
     __table_args__ = (
         Index("ix_generations_user_id_created_at", "user_id", "created_at"),
         Index("ix_generations_status_queued_at", "status", "queued_at"),
-        # The reaper looks for rows of a status whose last heartbeat (updated_at) is old.
+        # The reaper looks for rows of a status whose last change (or heartbeat) is old.
         Index("ix_generations_status_updated_at", "status", "updated_at"),
         # A retried POST with the same Idempotency-Key finds the first generation instead of
         # making a second one; rows without a key are not constrained.
@@ -106,6 +106,8 @@ class Generation(GenerationBase, Timestamps, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Written by the run that holds the row while it works; the reaper leaves fresh ones alone.
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processing_time_ms: int | None = None
     # images and seeds also point back at generations: these two foreign keys are added after
     # both tables exist (use_alter), which is what lets the tables be created at all.
