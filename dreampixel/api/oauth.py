@@ -66,11 +66,23 @@ def _next_key(provider: str) -> str:
     return f"next_{provider}"
 
 
+def _intent_key(provider: str) -> str:
+    return f"intent_{provider}"
+
+
+REAUTH = "reauth"
+
+
 @router.get("/{provider}/start")
-async def start(request: Request, provider: str, next: str = "/generate") -> RedirectResponse:
-    """Send the browser to the provider's consent page."""
+async def start(request: Request, provider: str, next: str = "/generate", intent: str = "signin") -> RedirectResponse:
+    """Send the browser to the provider's consent page.
+
+    `intent=reauth`: a signed-in person proves it is them again, with a provider account
+    linked to theirs, before a sensitive change; their current session becomes recent.
+    """
     config, client = _configured(provider)
     request.session[_next_key(provider)] = safe_next(next)
+    request.session[_intent_key(provider)] = REAUTH if intent == REAUTH else "signin"
     try:
         response: RedirectResponse = await client.authorize_redirect(request, oauth_service.callback_url(provider))
     except (httpx.HTTPError, AuthlibBaseError, ValueError) as error:
@@ -85,6 +97,7 @@ async def callback(request: Request, provider: str) -> RedirectResponse:
     """Exchange the code, find or create the user, start their session."""
     config, client = _configured(provider)
     next_path = safe_next(request.session.pop(_next_key(provider), None))
+    intent = request.session.pop(_intent_key(provider), "signin")
     if request.query_params.get("error") == "access_denied":
         return _failed(provider, "denied", "the person declined at the provider")
     try:
@@ -95,6 +108,9 @@ async def callback(request: Request, provider: str) -> RedirectResponse:
         return _failed(provider, refused.reason, refused.message)
     except (AuthlibBaseError, JoseError, httpx.HTTPError, KeyError, ValueError) as error:
         return _failed(provider, "failed", error)
+
+    if intent == REAUTH:
+        return await _reauthenticate(request, provider, identity, next_path)
 
     def finish() -> str:
         with uow() as session:
@@ -111,6 +127,22 @@ async def callback(request: Request, provider: str) -> RedirectResponse:
     response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(response, token_value)
     return response
+
+
+async def _reauthenticate(request: Request, provider: str, identity: oauth_service.Identity,
+                          next_path: str) -> RedirectResponse:
+    def mark() -> bool:
+        with uow() as session:
+            found = sessions.resolve(session, request.cookies.get(sessions.SESSION_COOKIE))
+            if found is None:
+                return False
+            return oauth_service.reauthenticate(session, identity, user_id=found[1].id, session_id=found[0].id)
+
+    if not await run_in_threadpool(mark):
+        return _failed(provider, "reauth_mismatch", "not a provider account linked to the signed-in user")
+    request.session.clear()
+    log.info("oauth.reauthenticated", provider=provider)
+    return RedirectResponse(next_path, status_code=303)
 
 
 async def _identity(config: oauth_service.ProviderConfig, client: StarletteOAuth2App,
