@@ -163,6 +163,21 @@ def connected_list(connected: ArrayVar[Sequence[dict[str, str]]],
     )
 
 
+def connect_buttons(providers: ArrayVar[Sequence[dict[str, str]]],
+                    on_connect: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
+    """"Connect Google" / "Connect GitHub" for the configured providers not connected yet."""
+    return rx.hstack(
+        rx.foreach(
+            providers,
+            lambda p: rx.button("Connect " + p["label"], on_click=on_connect(p["name"]), variant="outline",
+                                color_scheme="gray", size="2"),
+        ),
+        spacing="2",
+        wrap="wrap",
+        padding_top="0.5rem",
+    )
+
+
 def reauth_dialog(*, open_: rx.Var[bool], on_close: rx.EventHandler, on_submit: rx.EventHandler,
                   has_password: rx.Var[bool], error: rx.Var[str], loading: rx.Var[bool],
                   providers: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:

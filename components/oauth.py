@@ -84,9 +84,6 @@ def oauth_error_notice(reason: rx.Var[str], provider: rx.Var[str]) -> rx.Compone
             label, " from your account page.",
         )),
         ("no_email", rx.text(label, " did not share an email address with us, so we cannot sign you in with it.")),
-        ("reauth_mismatch", rx.text(
-            "That ", label, " account is not connected to the account you are signed in to, so nothing changed.",
-        )),
         ("suspended", rx.text("This account is suspended. Contact support if you think this is a mistake.")),
         ("denied", rx.text("Sign-in with ", label, " was cancelled.")),
         ("provider_unreachable", rx.text(label, " could not be reached. Please try again in a moment.")),

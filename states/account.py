@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -67,9 +68,12 @@ class AccountState(UsageMixin, rx.State):
     new_key: rx.Field[str] = rx.field("")
     key_dialog_open: rx.Field[bool] = rx.field(False)
 
-    # The handler (and its form) that asked for a recent sign-in, run again once it is confirmed.
+    # Configured providers not connected yet ({"name", "label"}): the "Connect" buttons.
+    connectable: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+
+    # The handler (and its arguments) that asked for a recent sign-in, run again once it is confirmed.
     _pending_action: str = ""
-    _pending_form: dict[str, Any] = {}
+    _pending_args: list[Any] = []
 
     async def _refresh(self, viewer: Viewer) -> None:
         view = await asyncio.to_thread(accounts.account_view, viewer)
@@ -80,6 +84,7 @@ class AccountState(UsageMixin, rx.State):
         offered = {provider.name: provider.label for provider in accounts.oauth_providers()}
         linked = sorted({row.provider for row in view.connected if row.provider in offered})
         self.reauth_providers = [{"name": name, "label": offered[name]} for name in linked]
+        self.connectable = [{"name": name, "label": label} for name, label in offered.items() if name not in linked]
         self.keys = [dataclasses.asdict(row) for row in view.keys]
         self.ready = True
 
@@ -87,13 +92,13 @@ class AccountState(UsageMixin, rx.State):
         """Drop everything shown about the account (signing out, deleting it)."""
         self.ready = False
         self.name = self.email = self.new_key = ""
-        self.sessions, self.connected, self.keys, self.reauth_providers = [], [], [], []
+        self.sessions, self.connected, self.keys, self.reauth_providers, self.connectable = [], [], [], [], []
         self.reauth_open = False
-        self._pending_action, self._pending_form = "", {}
+        self._pending_action, self._pending_args = "", []
         self._forget_usage()
 
-    def _ask_to_confirm(self, action: str, form: dict[str, Any]) -> None:
-        self._pending_action, self._pending_form = action, dict(form)
+    def _ask_to_confirm(self, action: str, *args: Any) -> None:
+        self._pending_action, self._pending_args = action, list(args)
         self.reauth_error = ""
         self.reauth_open = True
 
@@ -112,16 +117,24 @@ class AccountState(UsageMixin, rx.State):
             return
         self.busy = ""
         self.reauth_open = False
-        action, pending = self._pending_action, self._pending_form
-        self._pending_action, self._pending_form = "", {}
+        action, pending = self._pending_action, self._pending_args
+        self._pending_action, self._pending_args = "", []
         if action in _RESUMABLE:
-            yield getattr(AccountState, action)(pending)
+            yield getattr(AccountState, action)(*pending)
 
     @rx.event
     def close_reauth(self, _open: bool = False) -> None:
         self.reauth_open = False
-        self._pending_action, self._pending_form = "", {}
+        self._pending_action, self._pending_args = "", []
 
+    @rx.event
+    @viewer_required
+    async def connect(self, viewer: Viewer, provider: str):
+        """"Connect Google": off to the provider, after confirming it is you when the sign-in is old."""
+        if not await asyncio.to_thread(accounts.is_recent, viewer):
+            self._ask_to_confirm("connect", provider)
+            return None
+        return leave_for(f"/api/auth/oauth/{quote(provider, safe='')}/start?intent=link&next=%2Faccount")
     @rx.event
     @viewer_required
     async def unlink(self, viewer: Viewer, link_id: str):
@@ -138,6 +151,8 @@ class AccountState(UsageMixin, rx.State):
         """on_load: signed-out visitors go to /login?next=/account."""
         for field in ("name_notice", "email_notice", "password_notice", "resend_notice", "key_error", "delete_error"):
             setattr(self, field, "")
+        query = self.router.url.query_parameters
+        self.connected_error = _oauth_error(query.get("oauth_error", ""), query.get("provider", ""))
         await self._refresh(viewer)
         return None
 
@@ -301,7 +316,20 @@ class AccountState(UsageMixin, rx.State):
 
 
 # The handlers the confirm dialog may run again with their pending form.
-_RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account"})
+_RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account", "connect"})
+
+
+def _oauth_error(reason: str, provider: str) -> str:
+    """The account page's message for /account?oauth_error=...&provider=... (a refused connect or reauth)."""
+    if not reason:
+        return ""
+    label = {"google": "Google", "github": "GitHub"}.get(provider, "That provider")
+    return {
+        "reauth_required": f"Confirm it's you first, then connect {label} again.",
+        "already_linked": f"That {label} account already signs in to another Dream Pixel account.",
+        "reauth_mismatch": f"That {label} account is not connected to this one, so it cannot confirm it's you.",
+        "denied": f"{label} was cancelled.",
+    }.get(reason, f"We could not finish with {label}. Please try again.")
 
 
 def _ended_message(ended: accounts.AccessEnded) -> str:

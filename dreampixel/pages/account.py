@@ -6,6 +6,7 @@ import reflex as rx
 
 from components import theme
 from components.account import (
+    connect_buttons,
     connected_list,
     keys_list,
     new_key_dialog,
@@ -145,6 +146,7 @@ def _security() -> rx.Component:
         subheading("Connected accounts"),
         form_alert(AccountState.connected_error),
         connected_list(AccountState.connected, AccountState.unlink),
+        connect_buttons(AccountState.connectable, AccountState.connect),
     )
 
 

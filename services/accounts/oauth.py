@@ -214,6 +214,25 @@ def reauthenticate(session: Session, identity: Identity, *, user_id: str, sessio
     return reauth.mark_authenticated(session, user_id=user_id, session_id=session_id)
 
 
+def connect(session: Session, identity: Identity, *, user_id: str, session_id: str) -> None:
+    """Link `identity` to the signed-in `user_id`, from a session that authenticated recently.
+
+    OAuthRefused (`reauth_required`, `already_linked`) otherwise; linking twice changes nothing.
+    """
+    try:
+        reauth.require_recent(session, user_id=user_id, session_id=session_id)
+    except reauth.ReauthenticationRequired:
+        raise OAuthRefused("the session did not authenticate recently", reason="reauth_required") from None
+    link = find_link(session, provider=identity.provider, account_id=identity.account_id)
+    if link is not None and link.user_id != user_id:
+        raise OAuthRefused("this provider account signs in to another user", reason="already_linked")
+    if link is None:
+        session.add(OAuthAccount(user_id=user_id, provider=identity.provider,
+                                 provider_account_id=identity.account_id, email=identity.email))
+        session.flush()
+        log.info("oauth.connected", provider=identity.provider, user_id=user_id)
+
+
 class LastSignInMethod(Conflict):
     code = "last_sign_in_method"
 

@@ -205,6 +205,12 @@ def confirm_password(viewer: Viewer, *, password: str) -> None:
         reauth.confirm_password(session, user_id=viewer.user_id, session_id=viewer.session_id, password=password)
 
 
+def is_recent(viewer: Viewer) -> bool:
+    """Whether this browser signed in (or confirmed it is them) recently enough for sensitive changes."""
+    with uow() as session:
+        return reauth.is_recent(sessions.get_live(session, user_id=viewer.user_id, session_id=viewer.session_id))
+
+
 def unlink_account(viewer: Viewer, *, link_id: str) -> bool:
     with uow() as session:
         return oauth.unlink(session, user_id=viewer.user_id, link_id=link_id)

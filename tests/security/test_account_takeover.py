@@ -324,7 +324,8 @@ async def test_a_fresh_sign_in_with_someone_elses_google_account_proves_nothing(
 
     response = await google_sign_in(http, intent="reauth")
 
-    assert parse_qs(urlsplit(response.headers["location"]).query)["reason"] == ["reauth_mismatch"]
+    location = urlsplit(response.headers["location"])
+    assert location.path == "/account" and parse_qs(location.query)["oauth_error"] == ["reauth_mismatch"]
     state = state_for(AccountState, cookie)
     await call(AccountState.create_key, state, new_key_form())
     assert state.reauth_open and state.new_key == ""
@@ -377,6 +378,29 @@ async def test_a_connected_google_account_is_listed_and_can_be_unlinked(
     assert state.connected == []
     with uow() as session:
         assert session.exec(select(OAuthAccount)).all() == []
+
+
+async def test_connecting_a_google_account_needs_a_recent_sign_in(
+    http: httpx.AsyncClient, google: FakeOpenIDProvider, outbox: Outbox, frozen_clock: Clock
+) -> None:
+    cookie = await _stale(http, frozen_clock)
+    http.cookies.set(sessions.SESSION_COOKIE, cookie)
+    # A stolen, old session tries to add the thief's Google account as a way back in.
+    google.sign_in_as(sub="g-thief", email="thief@example.test", email_verified=True)
+
+    refused = await google_sign_in(http, intent="link")
+
+    assert parse_qs(urlsplit(refused.headers["location"]).query)["oauth_error"] == ["reauth_required"]
+    with uow() as session:
+        assert session.exec(select(OAuthAccount)).all() == []
+    state = state_for(AccountState, cookie)
+    await call(AccountState.connect, state, "google")
+    assert state.reauth_open, "the page asks for the password before leaving for Google"
+    await call(AccountState.confirm_identity, state, {"reauth_password": PASSWORD})
+
+    assert (await google_sign_in(http, intent="link")).headers["location"] == "/account"
+    with uow() as session:
+        assert [link.provider_account_id for link in session.exec(select(OAuthAccount))] == ["g-thief"]
 
 
 async def test_the_only_way_into_an_account_cannot_be_unlinked(
