@@ -69,7 +69,8 @@ def reset_password(*, to: str, name: str, link: str) -> EmailMessage:
         to=to, subject="Reset your Dream Pixel password", title="Reset your password", kind="reset_password",
         paragraphs=[_hello(name), "Someone (hopefully you) asked to reset the password of your Dream Pixel account."],
         button=("Choose a new password", link),
-        footer="The link works once and expires in 1 hour. Resetting signs you out everywhere else. "
+        footer="The link works once and expires in 1 hour. Resetting signs you out everywhere and revokes "
+               "your API keys. "
                "If you did not ask for this, ignore this email: your password stays as it is.",
     )
 
