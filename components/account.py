@@ -10,7 +10,7 @@ from reflex.vars import ArrayVar
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 from components import theme
-from components.auth_forms import DANGER_TEXT
+from components.auth_forms import DANGER_TEXT, field, form_alert
 from components.buttons import link_button
 
 
@@ -136,6 +136,96 @@ def keys_list(keys: ArrayVar[Sequence[dict[str, str]]],
             style={"padding": "0", "margin": "0", "width": "100%"},
         ),
         rx.text("No API keys yet.", size="2", color=theme.TEXT_MUTED, padding_y="0.5rem"),
+    )
+
+
+def connected_list(connected: ArrayVar[Sequence[dict[str, str]]],
+                   on_unlink: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
+    """Google and GitHub accounts that sign in to this one, each with Unlink."""
+    return rx.cond(
+        connected.length() > 0,
+        rx.el.ul(
+            rx.foreach(
+                connected,
+                lambda c: rx.el.li(
+                    _row(
+                        rx.text(c["label"], size="2", color=theme.TEXT),
+                        rx.button("Unlink", on_click=on_unlink(c["id"]), variant="soft", color_scheme="gray",
+                                  size="2", aria_label="Unlink " + c["label"]),
+                    ),
+                    list_style="none",
+                ),
+            ),
+            aria_label="Connected accounts",
+            style={"padding": "0", "margin": "0", "width": "100%"},
+        ),
+        rx.text("No Google or GitHub account is connected.", size="2", color=theme.TEXT_MUTED, padding_y="0.5rem"),
+    )
+
+
+def connect_buttons(providers: ArrayVar[Sequence[dict[str, str]]],
+                    on_connect: Callable[[rx.Var[str]], EventSpec]) -> rx.Component:
+    """"Connect Google" / "Connect GitHub" for the configured providers not connected yet."""
+    return rx.hstack(
+        rx.foreach(
+            providers,
+            lambda p: rx.button("Connect " + p["label"], on_click=on_connect(p["name"]), variant="outline",
+                                color_scheme="gray", size="2"),
+        ),
+        spacing="2",
+        wrap="wrap",
+        padding_top="0.5rem",
+    )
+
+
+def reauth_dialog(*, open_: rx.Var[bool], on_close: rx.EventHandler, on_submit: rx.EventHandler,
+                  has_password: rx.Var[bool], error: rx.Var[str], loading: rx.Var[bool],
+                  providers: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
+    """"Confirm it's you": the password again, or a fresh sign-in with a connected provider."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Confirm it's you"),
+            rx.dialog.description(
+                "You signed in a while ago. Before this change, prove it is still you.",
+                size="2", color=theme.TEXT_MUTED,
+            ),
+            rx.cond(
+                has_password,
+                rx.form(
+                    rx.vstack(
+                        field(label="Your password", field_id="reauth_password", type="password",
+                              auto_complete="current-password", error=error),
+                        rx.button("Confirm", type="submit", loading=loading, size="2", align_self="start"),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=on_submit,
+                    reset_on_submit=True,
+                    aria_label="Confirm with your password",
+                    width="100%",
+                    padding_top="1rem",
+                ),
+                form_alert(error),
+            ),
+            rx.vstack(
+                rx.foreach(
+                    providers,
+                    lambda p: rx.button(
+                        rx.el.a("Sign in again with " + p["label"],
+                                href="/api/auth/oauth/" + p["name"] + "/start?intent=reauth&next=/account",
+                                reload_document=True),
+                        as_child=True, variant="outline", color_scheme="gray", size="2", width="100%",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+                padding_top="1rem",
+            ),
+            rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", size="2")),
+                    justify="end", width="100%", padding_top="1rem"),
+        ),
+        open=open_,
+        on_open_change=on_close,
     )
 
 

@@ -66,7 +66,7 @@ def _create_api_key(args: argparse.Namespace) -> int:
             raise CommandError(f"no user with email {args.email}")
         key, plaintext = api_keys.create_key(
             session, user_id=user.id, name=args.name, scopes=scopes, expires_at=expires_at,
-            daily_credit_cap=args.daily_credit_cap,
+            daily_credit_cap=args.daily_credit_cap, allow_unverified=True,  # the operator vouches for the account
         )
         key_id = key.id
     print(plaintext)
@@ -125,7 +125,7 @@ def _delete_demo_accounts(_args: argparse.Namespace) -> int:
         for email in emails:
             user = accounts.get_by_email(session, email)
             if user is not None:
-                keys += deletion.delete_account(session, user_id=user.id, typed_email=user.email)
+                keys += deletion.erase_account(session, user_id=user.id)
     asyncio.run(deletion.delete_files(keys))
     print(f"deleted {', '.join(emails)}" if emails else "no demo account present")
     return 0

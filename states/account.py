@@ -1,6 +1,10 @@
 """The /account page: profile, security (password, sessions, connected accounts), API keys, usage
 (from `UsageMixin`), deletion.
 
+Changing the email, setting a first password, creating an API key and deleting the account by
+typed email need a recent sign-in: when the session is older, the page asks for the password
+(or a fresh Google/GitHub sign-in) in a dialog and then carries on with what was asked.
+
 Every handler resolves the session cookie again before acting (`viewer_required`), so a
 revoked session or a suspended account is refused at once even with the page still open. Lists are
 plain display strings; the only secret that ever reaches the browser is a new API key's
@@ -12,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from dreampixel.core.errors import DreamPixelError
 from services.accounts import deletion
+from services.accounts.reauth import ReauthenticationRequired
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
 from states.edge import accounts
 from states.edge.accounts import Viewer
@@ -35,7 +41,13 @@ class AccountState(UsageMixin, rx.State):
     email_verified: rx.Field[bool] = rx.field(False)
     has_password: rx.Field[bool] = rx.field(True)
     sessions: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    connected: rx.Field[list[str]] = rx.field(default_factory=list)
+    # {"id", "provider", "label"} per connected Google or GitHub account.
+    connected: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    connected_error: rx.Field[str] = rx.field("")
+    # Connected providers this installation can sign in with again (the confirm dialog's buttons).
+    reauth_providers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    reauth_open: rx.Field[bool] = rx.field(False)
+    reauth_error: rx.Field[str] = rx.field("")
     keys: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(ALL_SCOPES))
     default_scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(DEFAULT_SCOPES))
@@ -56,12 +68,23 @@ class AccountState(UsageMixin, rx.State):
     new_key: rx.Field[str] = rx.field("")
     key_dialog_open: rx.Field[bool] = rx.field(False)
 
+    # Configured providers not connected yet ({"name", "label"}): the "Connect" buttons.
+    connectable: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+
+    # The handler (and its arguments) that asked for a recent sign-in, run again once it is confirmed.
+    _pending_action: str = ""
+    _pending_args: list[Any] = []
+
     async def _refresh(self, viewer: Viewer) -> None:
         view = await asyncio.to_thread(accounts.account_view, viewer)
         self.name, self.email, self.email_verified = viewer.name, viewer.email, viewer.verified
         self.has_password = view.has_password
         self.sessions = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in view.sessions]
-        self.connected = view.connected
+        self.connected = [dataclasses.asdict(row) for row in view.connected]
+        offered = {provider.name: provider.label for provider in accounts.oauth_providers()}
+        linked = sorted({row.provider for row in view.connected if row.provider in offered})
+        self.reauth_providers = [{"name": name, "label": offered[name]} for name in linked]
+        self.connectable = [{"name": name, "label": label} for name, label in offered.items() if name not in linked]
         self.keys = [dataclasses.asdict(row) for row in view.keys]
         self.ready = True
 
@@ -69,8 +92,58 @@ class AccountState(UsageMixin, rx.State):
         """Drop everything shown about the account (signing out, deleting it)."""
         self.ready = False
         self.name = self.email = self.new_key = ""
-        self.sessions, self.connected, self.keys = [], [], []
+        self.sessions, self.connected, self.keys, self.reauth_providers, self.connectable = [], [], [], [], []
+        self.reauth_open = False
+        self._pending_action, self._pending_args = "", []
         self._forget_usage()
+
+    def _ask_to_confirm(self, action: str, *args: Any) -> None:
+        self._pending_action, self._pending_args = action, list(args)
+        self.reauth_error = ""
+        self.reauth_open = True
+
+    @rx.event
+    @viewer_required
+    async def confirm_identity(self, viewer: Viewer, form: dict[str, Any]):
+        """The confirm dialog: check the password, then carry on with what asked for it."""
+        self.reauth_error = ""
+        self.busy = "reauth"
+        yield
+        try:
+            await asyncio.to_thread(accounts.confirm_password, viewer, password=str(form.get("reauth_password", "")))
+        except DreamPixelError as error:
+            self.reauth_error = error.errors[0]["message"] if error.errors else error.message
+            self.busy = ""
+            return
+        self.busy = ""
+        self.reauth_open = False
+        action, pending = self._pending_action, self._pending_args
+        self._pending_action, self._pending_args = "", []
+        if action in _RESUMABLE:
+            yield getattr(AccountState, action)(*pending)
+
+    @rx.event
+    def close_reauth(self, _open: bool = False) -> None:
+        self.reauth_open = False
+        self._pending_action, self._pending_args = "", []
+
+    @rx.event
+    @viewer_required
+    async def connect(self, viewer: Viewer, provider: str):
+        """"Connect Google": off to the provider, after confirming it is you when the sign-in is old."""
+        if not await asyncio.to_thread(accounts.is_recent, viewer):
+            self._ask_to_confirm("connect", provider)
+            return None
+        return leave_for(f"/api/auth/oauth/{quote(provider, safe='')}/start?intent=link&next=%2Faccount")
+    @rx.event
+    @viewer_required
+    async def unlink(self, viewer: Viewer, link_id: str):
+        self.connected_error = ""
+        try:
+            await asyncio.to_thread(accounts.unlink_account, viewer, link_id=link_id)
+        except DreamPixelError as error:
+            self.connected_error = error.message
+        await self._refresh(viewer)
 
     @rx.event
     @viewer_required(signed_out=forget)
@@ -78,6 +151,8 @@ class AccountState(UsageMixin, rx.State):
         """on_load: signed-out visitors go to /login?next=/account."""
         for field in ("name_notice", "email_notice", "password_notice", "resend_notice", "key_error", "delete_error"):
             setattr(self, field, "")
+        query = self.router.url.query_parameters
+        self.connected_error = _oauth_error(query.get("oauth_error", ""), query.get("provider", ""))
         await self._refresh(viewer)
         return None
 
@@ -104,9 +179,12 @@ class AccountState(UsageMixin, rx.State):
         self.busy = "email"
         yield
         try:
-            await asyncio.to_thread(accounts.request_email_change, viewer, new_email=new_email)
+            await asyncio.to_thread(accounts.request_email_change, viewer, new_email=new_email,
+                                    client=self.router.session.client_ip or None)
             self.email_notice = (f"We sent a link to {new_email.lower()}. Your email changes when you open it; "
                                  "until then you keep signing in with the current one.")
+        except ReauthenticationRequired:
+            self._ask_to_confirm("change_email", form)
         except DreamPixelError as error:
             self.email_error = error.errors[0]["message"] if error.errors else error.message
         self.busy = ""
@@ -115,7 +193,8 @@ class AccountState(UsageMixin, rx.State):
     @viewer_required
     async def resend_verification(self, viewer: Viewer):
         try:
-            sent = await asyncio.to_thread(accounts.resend_verification, viewer)
+            sent = await asyncio.to_thread(accounts.resend_verification, viewer,
+                                           client=self.router.session.client_ip or None)
             self.resend_notice = "We sent a new link." if sent else "Your email is already confirmed."
         except DreamPixelError as error:
             self.resend_notice = error.message
@@ -130,9 +209,10 @@ class AccountState(UsageMixin, rx.State):
             ended = await asyncio.to_thread(accounts.change_password, viewer,
                                             current_password=str(form.get("current_password", "")),
                                             new_password=str(form.get("new_password", "")))
-            self.password_notice = (f"Password changed. {ended} other session{'s' if ended != 1 else ''} ended."
-                                    if ended else "Password changed.")
+            self.password_notice = "Password changed." + _ended_message(ended)
             await self._refresh(viewer)
+        except ReauthenticationRequired:
+            self._ask_to_confirm("change_password", form)
         except DreamPixelError as error:
             fields = {e["field"]: e["message"] for e in error.errors}
             self.current_password_error = fields.get("current_password", "")
@@ -191,6 +271,8 @@ class AccountState(UsageMixin, rx.State):
                                                    scopes=chosen, expires_in_days=days, daily_credit_cap=cap)
             self.key_dialog_open = True
             await self._refresh(viewer)
+        except ReauthenticationRequired:
+            self._ask_to_confirm("create_key", form)
         except DreamPixelError as error:
             fields = {e["field"]: e["message"] for e in error.errors}
             self.key_name_error = fields.get("name", "")
@@ -219,6 +301,10 @@ class AccountState(UsageMixin, rx.State):
         try:
             keys = await asyncio.to_thread(accounts.delete_account_rows, viewer, password=str(form.get("password", "")),
                                            typed_email=str(form.get("typed_email", "")))
+        except ReauthenticationRequired:
+            self._ask_to_confirm("delete_account", form)
+            self.busy = ""
+            return
         except DreamPixelError as error:
             self.delete_error = error.message
             self.busy = ""
@@ -227,3 +313,30 @@ class AccountState(UsageMixin, rx.State):
         self.busy = ""
         self.forget()
         yield leave_for(SIGNED_OUT_URL)
+
+
+# The handlers the confirm dialog may run again with their pending form.
+_RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account", "connect"})
+
+
+def _oauth_error(reason: str, provider: str) -> str:
+    """The account page's message for /account?oauth_error=...&provider=... (a refused connect or reauth)."""
+    if not reason:
+        return ""
+    label = {"google": "Google", "github": "GitHub"}.get(provider, "That provider")
+    return {
+        "reauth_required": f"Confirm it's you first, then connect {label} again.",
+        "already_linked": f"That {label} account already signs in to another Dream Pixel account.",
+        "reauth_mismatch": f"That {label} account is not connected to this one, so it cannot confirm it's you.",
+        "denied": f"{label} was cancelled.",
+    }.get(reason, f"We could not finish with {label}. Please try again.")
+
+
+def _ended_message(ended: accounts.AccessEnded) -> str:
+    parts = []
+    if ended.sessions:
+        parts.append(f"{ended.sessions} other session{'s' if ended.sessions != 1 else ''} ended")
+    if ended.api_keys:
+        parts.append(f"{ended.api_keys} API key{'s were' if ended.api_keys != 1 else ' was'} revoked "
+                     "(create new ones below)")
+    return (" " + " and ".join(parts) + ".") if parts else ""

@@ -1,12 +1,15 @@
 """Signing up, in, and recovering access: the /signup, /login, /verify, /forgot and /reset pages.
 
 Field errors are per field; a refused sign-in never says which part was wrong. Signing in
-ends with a full page load of /api/auth/session?ticket=..., where the httpOnly cookie is set.
+ends with a full page load of /api/auth/session?ticket=..., where the httpOnly cookie is set;
+the page first stores the ticket's binding in a minute-long cookie scoped to that path, so
+the ticket works in this browser only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,10 +19,11 @@ from reflex.event import EventSpec
 from dreampixel.core.errors import DreamPixelError, ValidationFailed
 from services.accounts.navigation import safe_next
 from services.accounts.recovery import RESET_REQUESTED_MESSAGE
+from services.accounts.sessions import TICKET_BINDING_COOKIE, TICKET_PATH, TICKET_SECONDS
 from services.accounts.signup import SIGNED_UP_MESSAGE
 from services.accounts.verification import VerifyOutcome
 from states.edge import accounts
-from states.session import current_viewer, leave_for
+from states.session import current_viewer
 
 _FIELDS = ("name", "email", "password", "token")
 
@@ -33,7 +37,7 @@ class AuthState(rx.State):
     loading: rx.Field[bool] = rx.field(False)
     # /signup and /forgot swap the form for a "check your inbox" message once sent.
     done: rx.Field[bool] = rx.field(False)
-    # /verify: "checking", "verified", "email_changed", "invalid" or "email_taken".
+    # /verify: "checking", "verified", "email_changed", "email_restored", "invalid" or "email_taken".
     verify_status: rx.Field[str] = rx.field("checking")
     resend_message: rx.Field[str] = rx.field("")
     resend_sent: rx.Field[bool] = rx.field(False)
@@ -95,7 +99,7 @@ class AuthState(rx.State):
             self.form_error = result.error or "Email or password is incorrect."
             return
         # Still loading: the page is about to be replaced by the redirect.
-        yield leave_for("/api/auth/session?" + urlencode({"ticket": result.ticket, "next": self._next()}))
+        yield _redeem_in_this_browser(str(result.ticket), str(result.binding), self._next())
 
     @rx.event
     async def sign_up(self, form: dict[str, Any]):
@@ -104,8 +108,9 @@ class AuthState(rx.State):
         yield
         try:
             await asyncio.to_thread(accounts.sign_up, email=str(form.get("email", "")),
-                                    password=str(form.get("password", "")), name=str(form.get("name", "")))
-        except ValidationFailed as error:
+                                    password=str(form.get("password", "")), name=str(form.get("name", "")),
+                                    client=self.router.session.client_ip or None)
+        except DreamPixelError as error:
             self._show_errors(error)
         else:
             self.done = True
@@ -121,7 +126,12 @@ class AuthState(rx.State):
             return
         self.loading = True
         yield
-        await asyncio.to_thread(accounts.request_reset, email)
+        try:
+            await asyncio.to_thread(accounts.request_reset, email, client=self.router.session.client_ip or None)
+        except DreamPixelError as error:
+            self.loading = False
+            self.form_error = error.message
+            return
         self.loading = False
         self.done = True
         self.notice = RESET_REQUESTED_MESSAGE
@@ -144,12 +154,14 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            await asyncio.to_thread(accounts.reset_password, token=self._token, new_password=password)
+            ended = await asyncio.to_thread(accounts.reset_password, token=self._token, new_password=password)
         except ValidationFailed as error:
             self._show_errors(error)
         else:
             self.done = True
-            self.notice = "Your password is set and every other session has ended. Sign in with it now."
+            keys = (f" Your {ended.api_keys} API key{'s were' if ended.api_keys != 1 else ' was'} revoked too: "
+                    "create new ones from your account page." if ended.api_keys else "")
+            self.notice = f"Your password is set and every session has ended.{keys} Sign in with your new password now."
         self.loading = False
 
     @rx.event
@@ -159,9 +171,11 @@ class AuthState(rx.State):
         self.resend_sent = False
         self.verify_status = "checking"
         self._token = self.router.url.query_parameters.get("token", "")
-        result = await asyncio.to_thread(accounts.verify, self._token)
+        viewer = await current_viewer(self)
+        result = await asyncio.to_thread(accounts.verify, self._token,
+                                         keep_session_id=viewer.session_id if viewer else None)
         self.verify_status = result.outcome.value
-        if result.outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.EMAIL_CHANGED):
+        if result.outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.EMAIL_CHANGED, VerifyOutcome.EMAIL_RESTORED):
             self.user_email_shown = result.email or ""
 
 
@@ -170,7 +184,8 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            sent = await asyncio.to_thread(accounts.resend_for_token, self._token)
+            sent = await asyncio.to_thread(accounts.resend_for_token, self._token,
+                                           client=self.router.session.client_ip or None)
         except DreamPixelError as error:
             self.resend_message = error.message
         else:
@@ -178,3 +193,13 @@ class AuthState(rx.State):
             self.resend_message = ("We sent a new link. It works for 24 hours." if sent else
                                    "This link cannot be renewed here. Sign in to ask for a new one from your account.")
         self.loading = False
+
+
+def _redeem_in_this_browser(ticket: str, binding: str, next_path: str) -> EventSpec:
+    """Store the ticket's binding as a cookie only /api/auth/session receives, then go there."""
+    cookie = f"{TICKET_BINDING_COOKIE}={binding}; Path={TICKET_PATH}; Max-Age={TICKET_SECONDS}; SameSite=Strict"
+    url = "/api/auth/session?" + urlencode({"ticket": ticket, "next": next_path})
+    return rx.call_script(
+        f"document.cookie = {json.dumps(cookie)} + (window.location.protocol === 'https:' ? '; Secure' : '');"
+        f" window.location.assign({json.dumps(url)})"
+    )

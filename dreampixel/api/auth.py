@@ -31,14 +31,18 @@ def clear_session_cookie(response: RedirectResponse) -> None:
 
 @router.get("/session", response_class=RedirectResponse, status_code=303)
 def start_session(request: Request, ticket: str = "", next: str = "/generate") -> RedirectResponse:
-    """Exchange a sign-in ticket for the session cookie, then go on to `next`."""
+    """Exchange a sign-in ticket for the session cookie, then go on to `next`.
+
+    Only the browser the ticket was issued to holds its binding cookie, so a ticket link sent
+    to someone else signs them in as nobody.
+    """
     with uow() as session:
-        token = sessions.redeem_ticket(session, ticket, ip=client_ip(request),
-                                       user_agent=request.headers.get("user-agent"))
-    if token is None:
-        return RedirectResponse("/login?expired=1", status_code=303)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, token)
+        token = sessions.redeem_ticket(session, ticket, binding=request.cookies.get(sessions.TICKET_BINDING_COOKIE),
+                                       ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    response = RedirectResponse("/login?expired=1" if token is None else safe_next(next), status_code=303)
+    response.delete_cookie(sessions.TICKET_BINDING_COOKIE, path=sessions.TICKET_PATH)
+    if token is not None:
+        set_session_cookie(response, token)
     return response
 
 

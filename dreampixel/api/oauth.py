@@ -66,11 +66,27 @@ def _next_key(provider: str) -> str:
     return f"next_{provider}"
 
 
+def _intent_key(provider: str) -> str:
+    return f"intent_{provider}"
+
+
+REAUTH = "reauth"
+LINK = "link"
+# Where a signed-in person's flow (reauth, link) goes back to, with ?oauth_error= when refused.
+ACCOUNT_PAGE = "/account"
+
+
 @router.get("/{provider}/start")
-async def start(request: Request, provider: str, next: str = "/generate") -> RedirectResponse:
-    """Send the browser to the provider's consent page."""
+async def start(request: Request, provider: str, next: str = "/generate", intent: str = "signin") -> RedirectResponse:
+    """Send the browser to the provider's consent page.
+
+    `intent=reauth`: a signed-in person proves it is them again, with a provider account
+    linked to theirs, before a sensitive change; their current session becomes recent.
+    `intent=link`: a signed-in person, recently authenticated, connects a provider account.
+    """
     config, client = _configured(provider)
     request.session[_next_key(provider)] = safe_next(next)
+    request.session[_intent_key(provider)] = intent if intent in (REAUTH, LINK) else "signin"
     try:
         response: RedirectResponse = await client.authorize_redirect(request, oauth_service.callback_url(provider))
     except (httpx.HTTPError, AuthlibBaseError, ValueError) as error:
@@ -85,16 +101,21 @@ async def callback(request: Request, provider: str) -> RedirectResponse:
     """Exchange the code, find or create the user, start their session."""
     config, client = _configured(provider)
     next_path = safe_next(request.session.pop(_next_key(provider), None))
+    intent = request.session.pop(_intent_key(provider), "signin")
+    page = ACCOUNT_PAGE if intent in (REAUTH, LINK) else "/login"
     if request.query_params.get("error") == "access_denied":
-        return _failed(provider, "denied", "the person declined at the provider")
+        return _failed(provider, "denied", "the person declined at the provider", page=page)
     try:
         # Checks `state` against our cookie, sends the PKCE verifier, and (Google) checks the nonce.
         token = await client.authorize_access_token(request)
         identity = await _identity(config, client, token)
     except oauth_service.OAuthRefused as refused:
-        return _failed(provider, refused.reason, refused.message)
+        return _failed(provider, refused.reason, refused.message, page=page)
     except (AuthlibBaseError, JoseError, httpx.HTTPError, KeyError, ValueError) as error:
-        return _failed(provider, "failed", error)
+        return _failed(provider, "failed", error, page=page)
+
+    if intent in (REAUTH, LINK):
+        return await _for_signed_in(request, provider, identity, next_path, intent)
 
     def finish() -> str:
         with uow() as session:
@@ -113,6 +134,30 @@ async def callback(request: Request, provider: str) -> RedirectResponse:
     return response
 
 
+async def _for_signed_in(request: Request, provider: str, identity: oauth_service.Identity, next_path: str,
+                         intent: str) -> RedirectResponse:
+    """Reauthenticate or link for the browser's current session; refusals go back to the account page."""
+    def apply() -> None:
+        with uow() as session:
+            found = sessions.resolve(session, request.cookies.get(sessions.SESSION_COOKIE))
+            if found is None:
+                raise oauth_service.OAuthRefused("nobody is signed in", reason="signed_out")
+            auth_session, user = found
+            if intent == LINK:
+                oauth_service.connect(session, identity, user_id=user.id, session_id=auth_session.id)
+            elif not oauth_service.reauthenticate(session, identity, user_id=user.id, session_id=auth_session.id):
+                raise oauth_service.OAuthRefused("not a provider account linked to the signed-in user",
+                                                 reason="reauth_mismatch")
+
+    try:
+        await run_in_threadpool(apply)
+    except oauth_service.OAuthRefused as refused:
+        return _failed(provider, refused.reason, refused.message, page=ACCOUNT_PAGE)
+    request.session.clear()
+    log.info("oauth.account_flow_done", provider=provider, intent=intent)
+    return RedirectResponse(next_path, status_code=303)
+
+
 async def _identity(config: oauth_service.ProviderConfig, client: StarletteOAuth2App,
                     token: dict[str, Any]) -> oauth_service.Identity:
     if config.is_openid:
@@ -128,8 +173,10 @@ async def _identity(config: oauth_service.ProviderConfig, client: StarletteOAuth
     return oauth_service.github_identity(user.json(), email_list)
 
 
-def _failed(provider: str, reason: str, detail: object) -> RedirectResponse:
+def _failed(provider: str, reason: str, detail: object, *, page: str = "/login") -> RedirectResponse:
     log.warning("oauth.failed", provider=provider, reason=reason, detail=str(detail)[:300])
+    if page == ACCOUNT_PAGE:
+        return RedirectResponse(page + "?" + urlencode({"oauth_error": reason, "provider": provider}), status_code=303)
     return RedirectResponse("/login?" + urlencode({"error": "oauth", "reason": reason, "provider": provider}), status_code=303)
 
 

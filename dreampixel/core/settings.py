@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     github_base_url: str = "https://github.com"
     github_api_url: str = "https://api.github.com"
 
+    # --- accounts ------------------------------------------------------------------------
+    # Changing email, setting a first password, deleting the account and creating API keys need
+    # the session to have proved its password (or a fresh OAuth sign-in) this many minutes ago.
+    reauth_minutes: int = Field(default=10, ge=1)
+
     # --- email ---------------------------------------------------------------------------
     email_from: str = "Dream Pixel <no-reply@dreampixel.local>"
     resend_api_key: SecretStr = SecretStr("")

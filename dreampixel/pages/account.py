@@ -6,9 +6,12 @@ import reflex as rx
 
 from components import theme
 from components.account import (
+    connect_buttons,
+    connected_list,
     keys_list,
     new_key_dialog,
     notice_text,
+    reauth_dialog,
     section,
     sessions_list,
     subheading,
@@ -137,7 +140,8 @@ def _security() -> rx.Component:
         rx.flex(
             subheading("Sessions"),
             rx.button("Sign out everywhere", on_click=AccountState.sign_out_everywhere, variant="outline",
-                      color_scheme="red", size="2"),
+                      color_scheme="red", size="2",
+                      title="Signs out every browser, this one included, and revokes every API key."),
             justify="between",
             align="end",
             wrap="wrap",
@@ -145,17 +149,13 @@ def _security() -> rx.Component:
             width="100%",
             padding_bottom="0.5rem",
         ),
+        rx.text("Signing out everywhere, changing or resetting the password also revokes every API key.",
+                size="1", color=theme.TEXT_MUTED, padding_bottom="0.5rem"),
         sessions_list(AccountState.sessions, AccountState.revoke_session),
         subheading("Connected accounts"),
-        rx.cond(
-            AccountState.connected.length() > 0,
-            rx.el.ul(
-                rx.foreach(AccountState.connected, lambda name: rx.el.li(rx.text(name, size="2", color=theme.TEXT))),
-                aria_label="Connected accounts",
-                style={"padding_left": "1.25rem", "margin": "0.5rem 0"},
-            ),
-            rx.text("No Google or GitHub account is connected.", size="2", color=theme.TEXT_MUTED, padding_y="0.5rem"),
-        ),
+        form_alert(AccountState.connected_error),
+        connected_list(AccountState.connected, AccountState.unlink),
+        connect_buttons(AccountState.connectable, AccountState.connect),
     )
 
 
@@ -167,6 +167,15 @@ def _scope_checkbox(scope: rx.vars.StringVar) -> rx.Component:
 def _api_keys() -> rx.Component:
     return section(
         "API keys", "Keys let your programs call the Dream Pixel API. Each is shown once, when you create it.",
+        rx.cond(
+            ~AccountState.email_verified,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("mail-warning")),
+                rx.callout.text("Confirm your email address before creating API keys: until then, anyone could "
+                                "have signed up with it. Use the link we sent, or resend it from Profile."),
+                color_scheme="amber", variant="surface", role="status", width="100%",
+            ),
+        ),
         rx.form(
             rx.vstack(
                 field(label="Key name", field_id="key_name", error=AccountState.key_name_error,
@@ -187,7 +196,8 @@ def _api_keys() -> rx.Component:
                     width="100%",
                 ),
                 form_alert(AccountState.key_error),
-                rx.button("Create key", type="submit", loading=_busy("key"), size="2", align_self="start"),
+                rx.button("Create key", type="submit", loading=_busy("key"), disabled=~AccountState.email_verified,
+                          size="2", align_self="start"),
                 spacing="3",
                 width="100%",
                 max_width="36rem",
@@ -226,6 +236,18 @@ def _danger_zone() -> rx.Component:
     )
 
 
+def _confirm_identity() -> rx.Component:
+    return reauth_dialog(
+        open_=AccountState.reauth_open,
+        on_close=AccountState.close_reauth,
+        on_submit=AccountState.confirm_identity,
+        has_password=AccountState.has_password,
+        error=AccountState.reauth_error,
+        loading=_busy("reauth"),
+        providers=AccountState.reauth_providers,
+    )
+
+
 @page(route="/account", title="Account · Dream Pixel", on_load=AccountState.load)
 def account() -> rx.Component:
     return content(
@@ -234,8 +256,8 @@ def account() -> rx.Component:
                        letter_spacing=theme.HEADING_TRACKING),
             rx.cond(
                 AccountState.ready,
-                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), spacing="5",
-                          width="100%"),
+                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), _confirm_identity(),
+                          spacing="5", width="100%"),
                 rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
                           spacing="3", align="center", role="status", padding_y="2rem"),
             ),

@@ -11,6 +11,7 @@ from components.auth_forms import (
     auth_page,
     field,
     footer_link,
+    form_alert,
     submit_button,
     success_panel,
 )
@@ -28,6 +29,7 @@ def forgot() -> rx.Component:
                               action=("Back to sign in", "/login")),
                 rx.fragment(
                     auth_heading("Forgot your password?", "We will email you a link to choose a new one."),
+                    form_alert(AuthState.form_error),
                     auth_form(
                         field(label="Email", field_id="email", error=AuthState.email_error, type="email",
                               auto_complete="email", placeholder="you@example.com"),

@@ -29,7 +29,7 @@ def reset() -> rx.Component:
                 success_panel(icon="key-round", title="Password changed", message=AuthState.notice,
                               action=("Sign in", "/login")),
                 rx.fragment(
-                    auth_heading("Choose a new password", "Every other session ends when you save it."),
+                    auth_heading("Choose a new password", "Every session and API key of the account ends when you save it."),
                     form_alert(AuthState.form_error),
                     auth_form(
                         field(label="New password", field_id="password", error=AuthState.password_error,

@@ -40,6 +40,12 @@ def verify() -> rx.Component:
                 ("email_changed", success_panel(icon="badge-check", title="Email changed",
                                                 message="Your account now uses " + AuthState.user_email_shown + ".",
                                                 action=("Go to your account", "/account"))),
+                ("email_restored", success_panel(
+                    icon="shield-check", title="Your email is back",
+                    message="Your account uses " + AuthState.user_email_shown + " again. Everyone signed in to it "
+                            "was signed out, its API keys were revoked and its password was removed: choose a new "
+                            "one to sign in.",
+                    action=("Choose a new password", "/forgot"))),
                 ("email_taken", success_panel(icon="circle-alert", title="That email is taken",
                                               message="Another account uses that address now, so nothing changed.",
                                               action=("Go to your account", "/account"))),

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from dreampixel.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dreampixel.core.logging import get_logger
-from dreampixel.core.models import ApiKey, AuditLog, Role, User, UserStatus, utcnow
+from dreampixel.core.models import AuditLog, Role, User, UserStatus
 from services.accounts import sessions
+from services.api_keys import service as api_keys
 
 log = get_logger(__name__)
 
@@ -54,11 +54,7 @@ def audit(session: Session, *, actor: User, action: str, target_type: str, targe
 
 def revoke_api_keys(session: Session, *, user_id: str) -> int:
     """Revoke every live API key of `user_id`; returns how many."""
-    result = session.execute(
-        update(ApiKey).where(col(ApiKey.user_id) == user_id, col(ApiKey.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return api_keys.revoke_all(session, user_id=user_id)
 
 
 def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str | None = None) -> User:

@@ -24,7 +24,7 @@ from dreampixel.core.models import (
     User,
     VerificationToken,
 )
-from services.accounts import passwords
+from services.accounts import passwords, reauth
 from services.accounts.service import active_user
 from services.images import repository as image_rows
 from services.storage import delete_many
@@ -34,19 +34,30 @@ log = get_logger(__name__)
 CONFIRM_MESSAGE = "Type your password, or your email address exactly, to confirm."
 
 
-def confirm_deletion(user: User, *, password: str = "", typed_email: str = "") -> None:
-    """Refuse unless the password is right or the account's email was typed out."""
+def confirm_deletion(user: User, *, password: str = "", typed_email: str = "") -> bool:
+    """Refuse unless the password is right or the account's email was typed out; True when it was the password."""
     by_password = bool(password) and passwords.verify_password(password, user.password_hash)
     by_email = bool(typed_email) and typed_email.strip().lower() == user.email
     if not (by_password or by_email):
         raise ValidationFailed(CONFIRM_MESSAGE, errors=[{"field": "confirm", "message": CONFIRM_MESSAGE}])
+    return by_password
 
 
-def delete_account(session: Session, *, user_id: str, password: str = "", typed_email: str = "") -> list[str]:
-    """Delete the account and its personal data; returns the storage keys of its image files."""
+def delete_account(session: Session, *, user_id: str, session_id: str, password: str = "",
+                   typed_email: str = "") -> list[str]:
+    """Delete the account and its personal data; returns the storage keys of its image files.
+
+    The password proves it is the owner; the typed email only confirms intent, so then the
+    session must have authenticated recently.
+    """
     user = active_user(session, user_id)
-    confirm_deletion(user, password=password, typed_email=typed_email)
+    if not confirm_deletion(user, password=password, typed_email=typed_email):
+        reauth.require_recent(session, user_id=user_id, session_id=session_id)
+    return erase_account(session, user_id=user_id)
 
+
+def erase_account(session: Session, *, user_id: str) -> list[str]:
+    """Remove the account and its personal data without asking (operators); returns its storage keys."""
     images = image_rows.of_user(session, user_id)
     keys = image_rows.storage_keys(images)
     image_rows.delete_rows(session, images)

@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from dreampixel.core.errors import DreamPixelError
+from dreampixel.core.errors import Conflict, DreamPixelError
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import OAuthAccount, User, UserStatus, utcnow
 from dreampixel.core.models.users import NAME_MAX_LENGTH
 from dreampixel.core.settings import Settings, settings
+from services.accounts import credentials, reauth
 from services.accounts.service import create_user, get_by_email, normalize_email
 from services.billing import service as billing
 
@@ -183,7 +184,7 @@ def _link_or_create(session: Session, identity: Identity) -> User:
             raise OAuthRefused("the provider has not verified this email address", reason="unverified_email")
         _refuse_suspended(user)
         if user.email_verified_at is None:
-            user.email_verified_at = utcnow()
+            _take_back_unverified(session, user, identity)
         log.info("oauth.linked", provider=identity.provider, user_id=user.id)
     else:
         user = create_user(session, email=identity.email, password=None, name=identity.name,
@@ -194,6 +195,66 @@ def _link_or_create(session: Session, identity: Identity) -> User:
     session.add(OAuthAccount(user_id=user.id, provider=identity.provider,
                              provider_account_id=identity.account_id, email=identity.email))
     return user
+
+
+def _take_back_unverified(session: Session, user: User, identity: Identity) -> None:
+    # The provider proved this address; whoever signed up with it here never did, and may be
+    # someone else waiting for the owner to arrive. Their password, sessions and keys all go.
+    user.password_hash = None
+    user.email_verified_at = utcnow()
+    if identity.name:
+        user.name = identity.name
+    session.add(user)
+    credentials.end_access(session, user_id=user.id, reason="unverified_signup_taken_over")
+    log.info("oauth.unverified_account_taken_over", provider=identity.provider, user_id=user.id)
+
+
+def reauthenticate(session: Session, identity: Identity, *, user_id: str, session_id: str) -> bool:
+    """A fresh sign-in with `identity` makes `user_id`'s session recent, when it is linked to them."""
+    link = find_link(session, provider=identity.provider, account_id=identity.account_id)
+    if link is None or link.user_id != user_id:
+        return False
+    return reauth.mark_authenticated(session, user_id=user_id, session_id=session_id)
+
+
+def connect(session: Session, identity: Identity, *, user_id: str, session_id: str) -> None:
+    """Link `identity` to the signed-in `user_id`, from a session that authenticated recently.
+
+    OAuthRefused (`reauth_required`, `already_linked`) otherwise; linking twice changes nothing.
+    """
+    try:
+        reauth.require_recent(session, user_id=user_id, session_id=session_id)
+    except reauth.ReauthenticationRequired:
+        raise OAuthRefused("the session did not authenticate recently", reason="reauth_required") from None
+    link = find_link(session, provider=identity.provider, account_id=identity.account_id)
+    if link is not None and link.user_id != user_id:
+        raise OAuthRefused("this provider account signs in to another user", reason="already_linked")
+    if link is None:
+        session.add(OAuthAccount(user_id=user_id, provider=identity.provider,
+                                 provider_account_id=identity.account_id, email=identity.email))
+        session.flush()
+        log.info("oauth.connected", provider=identity.provider, user_id=user_id)
+
+
+class LastSignInMethod(Conflict):
+    code = "last_sign_in_method"
+
+
+def unlink(session: Session, *, user_id: str, link_id: str) -> bool:
+    """Disconnect one of `user_id`'s provider accounts; False when it is not theirs.
+
+    LastSignInMethod when it is the only way into an account without a password.
+    """
+    link = session.get(OAuthAccount, link_id)
+    if link is None or link.user_id != user_id:
+        return False
+    user = session.get(User, user_id)
+    if user is not None and not user.password_hash and len(linked_accounts(session, user_id)) <= 1:
+        raise LastSignInMethod("This is the only way into your account. Set a password first, then disconnect it.")
+    session.delete(link)
+    session.flush()
+    log.info("oauth.unlinked", provider=link.provider, user_id=user_id)
+    return True
 
 
 def _refuse_suspended(user: User) -> None:

@@ -1,4 +1,5 @@
-"""Forgotten passwords: a one-hour, single-use link by email; using it signs out everywhere."""
+"""Forgotten passwords: a one-hour, single-use link by email; using it ends every session and
+API key of the account, and the owner is told by email."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from sqlmodel import Session
 
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import TokenPurpose, User
-from services.accounts import clock, passwords, sessions, tokens
+from services.accounts import clock, credentials, mail_limits, passwords, tokens
+from services.accounts.credentials import Ended
 from services.accounts.service import check_new_password, get_by_email
 from services.email import notifications
 
@@ -14,8 +16,12 @@ RESET_REQUESTED_MESSAGE = "If an account exists for that email, we sent a link t
 INVALID_LINK = "This reset link has expired or was already used. Ask for a new one."
 
 
-def request_reset(session: Session, *, email: str) -> None:
-    """Queue a reset link when the email has an account; the caller says the same either way."""
+def request_reset(session: Session, *, email: str, client: str | None = None) -> None:
+    """Queue a reset link when the email has an account; the caller says the same either way.
+
+    RateLimited past the hourly limits per address and per client, known email or not.
+    """
+    mail_limits.allow(mail_limits.RESET, to=email, client=client)
     user = get_by_email(session, email) if email.strip() else None
     if user is None:
         return
@@ -24,8 +30,8 @@ def request_reset(session: Session, *, email: str) -> None:
     notifications.send_password_reset(session, to=user.email, name=user.name, token=token)
 
 
-def reset_password(session: Session, *, token: str, new_password: str) -> User:
-    """Set a new password with a reset link; every session of the account ends."""
+def reset_password(session: Session, *, token: str, new_password: str) -> Ended:
+    """Set a new password with a reset link; every session and API key of the account ends."""
     check_new_password(new_password)
     row = tokens.consume(session, token, (TokenPurpose.RESET_PASSWORD,))
     user = session.get(User, row.user_id) if row else None
@@ -38,6 +44,7 @@ def reset_password(session: Session, *, token: str, new_password: str) -> User:
     # The link arrived by email, which proves the address as well as a verification link does.
     user.email_verified_at = user.email_verified_at or clock.now()
     session.add(user)
-    sessions.revoke_all(session, user_id=user.id)
+    ended = credentials.end_access(session, user_id=user.id, reason="password_reset")
+    notifications.send_access_reset(session, to=user.email, name=user.name, api_keys=ended.api_keys)
     session.flush()
-    return user
+    return ended

@@ -5,9 +5,11 @@ SESSION_DAYS after its last use (sliding), can be revoked one by one or all at o
 stops working the moment its user is suspended.
 
 Reflex event handlers cannot set httpOnly cookies, so signing in from a page is two steps:
-the handler checks the password and issues a one-time ticket (`issue_ticket`), then the
-browser visits `/api/auth/session?ticket=...`, which redeems it (`redeem_ticket`), creates
-the session and sets the cookie.
+the handler checks the password and issues a one-time ticket (`issue_ticket`) bound to the
+browser (`bind_ticket`: the page sets the binding as a short-lived cookie), then the browser
+visits `/api/auth/session?ticket=...`, which redeems it (`redeem_ticket`) only with that
+cookie, creates the session and sets the cookie. A ticket link sent to someone else's browser
+signs nobody in (no login CSRF).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ SESSION_DAYS = 7
 # last_used_at (and the sliding expiry) is written at most this often per session.
 TOUCH_EVERY = timedelta(minutes=5)
 TICKET_SECONDS = 60
+# The cookie that binds a sign-in ticket to the browser it was issued to, scoped to /api/auth/session.
+TICKET_BINDING_COOKIE = "dp_signin"
+TICKET_PATH = "/api/auth/session"
 
 
 def hash_token(token: str) -> str:
@@ -33,12 +38,12 @@ def hash_token(token: str) -> str:
 
 
 def create(session: Session, *, user_id: str, ip: str | None, user_agent: str | None) -> str:
-    """Start a session for `user_id`; returns the cookie value (never stored)."""
+    """Start a session for `user_id` that has just proved who it is; returns the cookie value (never stored)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(AuthSession(user_id=user_id, token_hash=hash_token(token), ip=(ip or "")[:64] or None,
                             user_agent=(user_agent or "")[:512] or None, last_used_at=now,
-                            expires_at=now + timedelta(days=SESSION_DAYS)))
+                            expires_at=now + timedelta(days=SESSION_DAYS), authenticated_at=now))
     session.flush()
     return token
 
@@ -80,7 +85,8 @@ def revoke(session: Session, *, user_id: str, session_id: str) -> bool:
 
 
 def revoke_all(session: Session, *, user_id: str, keep_session_id: str | None = None) -> int:
-    """End every session of `user_id` (but `keep_session_id`): sign out everywhere, password reset."""
+    """End every session of `user_id` (but `keep_session_id`); see services.accounts.credentials for
+    ending sessions and API keys together."""
     query = update(AuthSession).where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
     if keep_session_id:
         query = query.where(col(AuthSession.id) != keep_session_id)
@@ -96,12 +102,35 @@ def issue_ticket(session: Session, *, user_id: str) -> str:
     return ticket
 
 
-def redeem_ticket(session: Session, ticket: str, *, ip: str | None, user_agent: str | None) -> str | None:
-    """Use up `ticket` and start a session; returns the cookie value, or None if the ticket is spent."""
+def _bound_hash(ticket: str, binding: str) -> str:
+    return hash_token(f"{ticket}.{binding}")
+
+
+def bind_ticket(session: Session, ticket: str) -> str:
+    """Bind a fresh ticket to one browser; returns the binding the page stores in TICKET_BINDING_COOKIE.
+
+    Only the hash of ticket and binding together is kept, so the ticket alone redeems nothing.
+    """
+    binding = secrets.token_urlsafe(32)
+    session.execute(
+        update(VerificationToken)
+        .where(col(VerificationToken.token_hash) == hash_token(ticket),
+               col(VerificationToken.purpose) == TokenPurpose.SIGN_IN, col(VerificationToken.used_at).is_(None))
+        .values(token_hash=_bound_hash(ticket, binding))
+    )
+    return binding
+
+
+def redeem_ticket(session: Session, ticket: str, *, binding: str | None, ip: str | None,
+                  user_agent: str | None) -> str | None:
+    """Use up `ticket` with the browser's `binding` and start a session; returns the cookie value,
+    or None if the ticket is spent, expired, or was issued to another browser."""
+    if not ticket or not binding:
+        return None
     now = utcnow()
     used = session.execute(
         update(VerificationToken)
-        .where(col(VerificationToken.token_hash) == hash_token(ticket),
+        .where(col(VerificationToken.token_hash) == _bound_hash(ticket, binding),
                col(VerificationToken.purpose) == TokenPurpose.SIGN_IN,
                col(VerificationToken.used_at).is_(None), col(VerificationToken.expires_at) > now)
         .values(used_at=now)
@@ -113,3 +142,11 @@ def redeem_ticket(session: Session, ticket: str, *, ip: str | None, user_agent: 
     if user is None or user.status is not UserStatus.ACTIVE:
         return None
     return create(session, user_id=user.id, ip=ip, user_agent=user_agent)
+
+
+def get_live(session: Session, *, user_id: str, session_id: str) -> AuthSession | None:
+    """`user_id`'s session `session_id` while it is live, else None."""
+    row = session.get(AuthSession, session_id)
+    if row is None or row.user_id != user_id or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row

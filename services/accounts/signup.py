@@ -11,15 +11,18 @@ from sqlmodel import Session
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import User
 from dreampixel.core.models.users import NAME_MAX_LENGTH
-from services.accounts import passwords, verification
+from services.accounts import mail_limits, passwords, verification
 from services.accounts.service import check_email, check_new_password, create_user, get_by_email
 from services.email import notifications
 
 SIGNED_UP_MESSAGE = "Check your inbox: we sent a link to confirm your email."
 
 
-def sign_up(session: Session, *, email: str, password: str, name: str = "") -> User | None:
-    """Create an unverified account and queue its confirmation; None when the email was taken."""
+def sign_up(session: Session, *, email: str, password: str, name: str = "", client: str | None = None) -> User | None:
+    """Create an unverified account and queue its confirmation; None when the email was taken.
+
+    RateLimited past the hourly limits per address and per client, taken email or not.
+    """
     errors: list[dict[str, str]] = []
     try:
         email = check_email(email)
@@ -33,6 +36,7 @@ def sign_up(session: Session, *, email: str, password: str, name: str = "") -> U
         errors.append({"field": "name", "message": f"At most {NAME_MAX_LENGTH} characters."})
     if errors:
         raise ValidationFailed("Some fields need another look.", errors=errors)
+    mail_limits.allow(mail_limits.SIGNUP, to=email, client=client)
     existing = get_by_email(session, email)
     if existing is not None:
         passwords.hash_password(password)  # the time a new account's hash would take

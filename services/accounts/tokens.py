@@ -20,6 +20,7 @@ LIFETIMES = {
     TokenPurpose.VERIFY_EMAIL: timedelta(hours=24),
     TokenPurpose.CHANGE_EMAIL: timedelta(hours=24),
     TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
+    TokenPurpose.UNDO_EMAIL_CHANGE: timedelta(days=7),
 }
 
 

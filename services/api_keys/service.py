@@ -1,4 +1,8 @@
-"""API keys: shown once, stored as a SHA-256 hash with a short visible prefix."""
+"""API keys: shown once, stored as a SHA-256 hash with a short visible prefix.
+
+Only accounts with a confirmed email get keys: a key made by someone who signed up with
+another person's address would outlive that person taking the account back.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from dreampixel.core.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
+from dreampixel.core.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from dreampixel.core.models import ApiKey, Generation, User, UserStatus, utcnow
 
 KEY_PREFIX = "dp_live_"
@@ -28,6 +32,13 @@ SCOPES = frozenset(
 DEFAULT_SCOPES = ("generations:read", "generations:write", "images:read", "uploads:write", "seeds:read", "account:read")
 
 
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+
+
+NOT_VERIFIED_MESSAGE = "Confirm your email address before creating API keys."
+
+
 def hash_key(plaintext: str) -> str:
     # Keys carry 256 bits of randomness, so a fast hash is as safe as a slow one here.
     return hashlib.sha256(plaintext.encode()).hexdigest()
@@ -41,8 +52,17 @@ def create_key(
     scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
     expires_at: datetime | None = None,
     daily_credit_cap: int | None = None,
+    allow_unverified: bool = False,
 ) -> tuple[ApiKey, str]:
-    """Insert a key and return it with its plaintext, which is never stored nor shown again."""
+    """Insert a key and return it with its plaintext, which is never stored nor shown again.
+
+    EmailNotVerified while the owner has not confirmed their email (`allow_unverified`: the operator's CLI).
+    """
+    owner = session.get(User, user_id)
+    if owner is None:
+        raise NotFound("No such account.")
+    if owner.email_verified_at is None and not allow_unverified:
+        raise EmailNotVerified(NOT_VERIFIED_MESSAGE)
     unknown = sorted(set(scopes) - SCOPES)
     if unknown:
         raise ValidationFailed(
@@ -111,6 +131,15 @@ def revoke_key(session: Session, *, user_id: str, key_id: str) -> bool:
                              col(ApiKey.revoked_at).is_(None)).values(revoked_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_all(session: Session, *, user_id: str) -> int:
+    """Revoke every live key of `user_id`; returns how many."""
+    result = session.execute(
+        update(ApiKey).where(col(ApiKey.user_id) == user_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class DailyCreditCapReached(RateLimited):

@@ -37,6 +37,15 @@ def send_password_reset(session: Session, *, to: str, name: str, token: str) -> 
     queue(session, templates.reset_password(to=to, name=name, link=link("/reset", token=token)))
 
 
+def send_access_reset(session: Session, *, to: str, name: str, api_keys: int) -> None:
+    queue(session, templates.access_reset(to=to, name=name, api_keys=api_keys, link=link("/account")))
+
+
+def send_email_changed(session: Session, *, to: str, name: str, new_email: str, token: str) -> None:
+    queue(session, templates.email_changed(to=to, name=name, new_email=new_email,
+                                           link=link("/verify", token=token)))
+
+
 def send_signup_attempt(session: Session, *, to: str) -> None:
     queue(session, templates.signup_attempt(to=to, login_link=link("/login"), reset_link=link("/forgot")))
 

@@ -69,7 +69,8 @@ def reset_password(*, to: str, name: str, link: str) -> EmailMessage:
         to=to, subject="Reset your Dream Pixel password", title="Reset your password", kind="reset_password",
         paragraphs=[_hello(name), "Someone (hopefully you) asked to reset the password of your Dream Pixel account."],
         button=("Choose a new password", link),
-        footer="The link works once and expires in 1 hour. Resetting signs you out everywhere else. "
+        footer="The link works once and expires in 1 hour. Resetting signs you out everywhere and revokes "
+               "your API keys. "
                "If you did not ask for this, ignore this email: your password stays as it is.",
     )
 
@@ -81,6 +82,33 @@ def email_change(*, to: str, name: str, link: str) -> EmailMessage:
                     "Until you do, the account keeps its current address."],
         button=("Confirm new email", link),
         footer="The link works once and expires in 24 hours. If you did not ask for this, ignore this email.",
+    )
+
+
+def access_reset(*, to: str, name: str, api_keys: int, link: str) -> EmailMessage:
+    keys = (f"Your {api_keys} API key{'s were' if api_keys != 1 else ' was'} revoked too: programs using "
+            f"{'them' if api_keys != 1 else 'it'} need a new key, which you can create on your account page."
+            if api_keys else "Any API keys you create from now on are unaffected.")
+    return _message(
+        to=to, subject="Your Dream Pixel password was changed", title="Your password was changed",
+        kind="access_reset",
+        paragraphs=[_hello(name), "The password of your Dream Pixel account was just changed, and every other "
+                    "signed-in browser was signed out.", keys],
+        button=("Go to your account", link),
+        footer="If you did not do this, reset your password right away from the sign-in page.",
+    )
+
+
+def email_changed(*, to: str, name: str, new_email: str, link: str) -> EmailMessage:
+    return _message(
+        to=to, subject="The email of your Dream Pixel account was changed", title="Your email was changed",
+        kind="email_changed",
+        paragraphs=[_hello(name), f"Your Dream Pixel account now uses {new_email} instead of this address, and "
+                    "every other signed-in browser was signed out.",
+                    "If you did not ask for this, undo it: your account goes back to this address, everyone "
+                    "signed in to it is signed out, its API keys are revoked and you choose a new password."],
+        button=("Undo this change", link),
+        footer="The undo link works once, for 7 days. If you made this change, ignore this email.",
     )
 
 

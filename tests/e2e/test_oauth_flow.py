@@ -177,3 +177,22 @@ def test_the_login_page_explains_a_refused_sign_in(oauth_page: Page, screenshot:
         "Sign in with your password first, then connect Google from your account page."
     )
     screenshot(oauth_page, "login-oauth-refused")
+
+
+def test_the_account_page_lists_the_google_account_and_keeps_the_last_way_in(
+    oauth_page: Page, oidc_provider: FakeOpenIDProvider, screenshot: Shot
+) -> None:
+    if not login_page_offers_google(oauth_page):
+        pytest.skip("the login page does not render components.oauth yet")
+    oidc_provider.sign_in_as(sub="e2e-unlink", email="only-google@example.com", name="Only Google")
+    oauth_page.goto("/login?next=%2Faccount")
+    oauth_page.get_by_role("link", name="Continue with Google").click()
+    expect(oauth_page).to_have_url(re.compile(r"/account/?$"))
+    connected = oauth_page.get_by_role("list", name="Connected accounts")
+    expect(connected.get_by_text("Google (only-google@example.com)")).to_be_visible()
+
+    connected.get_by_role("button", name="Unlink Google (only-google@example.com)").click()
+
+    expect(oauth_page.get_by_role("alert").filter(has_text="only way into your account")).to_be_visible()
+    expect(connected.get_by_text("Google (only-google@example.com)")).to_be_visible()
+    screenshot(oauth_page, "account-connected-accounts")

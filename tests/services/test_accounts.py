@@ -171,10 +171,23 @@ def test_a_ticket_is_exchanged_for_a_session_once(session: Session, outbox: Outb
     result = login.sign_in(session, email=user.email, password=PASSWORD, address="10.2.0.1")
     assert result.ticket
 
-    cookie = sessions.redeem_ticket(session, result.ticket, ip="10.2.0.1", user_agent="test")
+    binding = sessions.bind_ticket(session, result.ticket)
+
+    cookie = sessions.redeem_ticket(session, result.ticket, binding=binding, ip="10.2.0.1", user_agent="test")
 
     assert cookie and sessions.resolve(session, cookie) is not None
-    assert sessions.redeem_ticket(session, result.ticket, ip="10.2.0.1", user_agent="test") is None
+    assert sessions.redeem_ticket(session, result.ticket, binding=binding, ip="10.2.0.1", user_agent="test") is None
+
+
+def test_a_ticket_without_its_browsers_binding_signs_nobody_in(session: Session, outbox: Outbox) -> None:
+    user = _sign_up(session)
+    result = login.sign_in(session, email=user.email, password=PASSWORD, address="10.2.0.2")
+    assert result.ticket
+    binding = sessions.bind_ticket(session, result.ticket)
+
+    assert sessions.redeem_ticket(session, result.ticket, binding=None, ip=None, user_agent="victim") is None
+    assert sessions.redeem_ticket(session, result.ticket, binding="another-browser", ip=None, user_agent="x") is None
+    assert sessions.redeem_ticket(session, result.ticket, binding=binding, ip=None, user_agent="mine") is not None
 
 
 def test_an_unverified_user_can_sign_in(session: Session, outbox: Outbox) -> None:

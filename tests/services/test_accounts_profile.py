@@ -37,11 +37,20 @@ def _user(session: Session, email: str = "ada@example.test") -> User:
     return user
 
 
+def _fresh_session_id(session: Session, user: User) -> str:
+    """A session that has just signed in, so it counts as recently authenticated."""
+    token = sessions.create(session, user_id=user.id, ip=None, user_agent="test")
+    found = sessions.resolve(session, token)
+    assert found is not None
+    return found[0].id
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_a_new_email_takes_effect_only_once_confirmed(session: Session, outbox: Outbox) -> None:
     user = _user(session)
 
-    verification.request_email_change(session, user_id=user.id, new_email="Ada.New@Example.test")
+    verification.request_email_change(session, user_id=user.id, session_id=_fresh_session_id(session, user),
+                                      new_email="Ada.New@Example.test")
 
     session.refresh(user)
     assert user.email == "ada@example.test"
@@ -55,7 +64,8 @@ def test_changing_to_a_taken_email_sends_no_link(session: Session, outbox: Outbo
     user = _user(session)
     other = _user(session, "bo@example.test")
 
-    verification.request_email_change(session, user_id=user.id, new_email=other.email)
+    verification.request_email_change(session, user_id=user.id, session_id=_fresh_session_id(session, user),
+                                      new_email=other.email)
 
     assert [m["tags"]["kind"] for m in outbox.to(other.email)] == ["verify_email", "signup_attempt"]
 
@@ -82,7 +92,7 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(ses
     ended = profile.change_password(session, user_id=user.id, current_password=PASSWORD,
                                     new_password="a-fresh-secret-1", keep_session_id=this.id)
 
-    assert ended == 1
+    assert ended.sessions == 1
     assert [s.id for s in sessions.list_for_user(session, user.id)] == [this.id]
     assert login.sign_in(session, email=user.email, password="a-fresh-secret-1", address="10.4.0.1").ok
 
@@ -111,8 +121,10 @@ def test_deletion_needs_the_password_or_the_typed_email(session: Session, outbox
     user = _user(session)
 
     with pytest.raises(ValidationFailed):
-        deletion.delete_account(session, user_id=user.id, password="wrong-password", typed_email="someone@else.test")
-    assert deletion.delete_account(session, user_id=user.id, typed_email=" ADA@example.test ") == []
+        deletion.delete_account(session, user_id=user.id, session_id=_fresh_session_id(session, user),
+                                password="wrong-password", typed_email="someone@else.test")
+    assert deletion.delete_account(session, user_id=user.id, session_id=_fresh_session_id(session, user),
+                                   typed_email=" ADA@example.test ") == []
     assert session.get(User, user.id) is None
 
 
@@ -138,11 +150,12 @@ def test_deleting_the_account_removes_personal_data_and_files_and_keeps_the_ledg
     session.add(SeedFavorite(user_id=user.id, seed_id=seed.id))
     session.add(OAuthAccount(user_id=user.id, provider="github", provider_account_id="42"))
     session.add(Invoice(user_id=user.id, stripe_invoice_id="in_1", status="paid"))
+    verification.verify(session, outbox.last_token(user.email))  # keys need a confirmed email
     api_keys.create_key(session, user_id=user.id, name="k")
     sessions.create(session, user_id=user.id, ip=None, user_agent=None)
     session.flush()
 
-    keys = deletion.delete_account(session, user_id=user.id, password=PASSWORD)
+    keys = deletion.delete_account(session, user_id=user.id, session_id="", password=PASSWORD)
     removed = asyncio.run(deletion.delete_files(keys))
 
     assert removed == 4

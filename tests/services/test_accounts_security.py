@@ -55,7 +55,8 @@ def test_no_table_holds_a_password_token_ticket_or_key_in_plaintext(session: Ses
     verification.verify(session, verify_token)
     signed_in = login.sign_in(session, email=user.email, password=PASSWORD, address="10.7.0.1")
     assert signed_in.ticket
-    cookie = sessions.redeem_ticket(session, signed_in.ticket, ip="10.7.0.1", user_agent="scan")
+    binding = sessions.bind_ticket(session, signed_in.ticket)
+    cookie = sessions.redeem_ticket(session, signed_in.ticket, binding=binding, ip="10.7.0.1", user_agent="scan")
     assert cookie
     recovery.request_reset(session, email=user.email)
     reset_token = outbox.last_token(user.email)

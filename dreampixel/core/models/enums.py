@@ -31,6 +31,8 @@ class TokenPurpose(StrEnum):
     CHANGE_EMAIL = "CHANGE_EMAIL"
     # A minute-long ticket a page hands to /api/auth/session to receive its session cookie.
     SIGN_IN = "SIGN_IN"
+    # Sent to the old address when an email change is confirmed: puts the old address back.
+    UNDO_EMAIL_CHANGE = "UNDO_EMAIL_CHANGE"
 
 
 class GenerationStatus(StrEnum):

@@ -115,6 +115,9 @@ class AuthSession(CreatedAt, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When this browser last proved who it is (password or a fresh OAuth sign-in): sensitive
+    # changes need it to be recent (settings.reauth_minutes).
+    authenticated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class VerificationToken(CreatedAt, table=True):
