@@ -16,7 +16,12 @@ from fastapi import FastAPI
 from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
-from dreampixel.api.middleware import ImmutableAssetsMiddleware, RequestContextMiddleware
+from dreampixel.api.middleware import (
+    ClientAddressMiddleware,
+    ImmutableAssetsMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.core.logging import configure_logging
@@ -31,6 +36,10 @@ def create_api() -> FastAPI:
     # Reflex mounts itself (and, in production, the built frontend) inside this app, so this
     # also covers the frontend's files.
     outer.add_middleware(ImmutableAssetsMiddleware)
+    outer.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: everything inside (the websocket's client_ip, /api, the headers' HTTPS
+    # check) sees the client's address and scheme as TRUSTED_PROXIES decides them.
+    outer.add_middleware(ClientAddressMiddleware)
     outer.mount(API_PREFIX, create_api_app(), name="api")
     return outer
 
