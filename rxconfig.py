@@ -15,6 +15,12 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     deploy_url=settings.base_url,
+    # Only our own pages may call the backend with cookies or open the event websocket
+    # (Reflex passes this to its CORS middleware and to socket.io's origin check).
+    cors_allowed_origins=settings.allowed_origins,
+    # X-Forwarded-For is resolved once for Reflex and /api by TRUSTED_PROXIES
+    # (dreampixel.api.middleware.ClientAddressMiddleware), so Reflex must not apply it again.
+    trusted_proxy_hops=0,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Several app processes share state through Redis; one process keeps it on disk.

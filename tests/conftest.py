@@ -44,4 +44,4 @@ def pytest_sessionfinish(session: object, exitstatus: int) -> None:
 def pytest_collection_modifyitems(session: object, config: object, items: list) -> None:  # type: ignore[type-arg]
     """Browser tests last: Playwright's sync API keeps an event loop running in this thread
     for as long as the browser is open, and asyncio tests cannot start theirs beside it."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path))
+    items.sort(key=lambda item: "/e2e/" in str(item.path) or "browser" in getattr(item, "fixturenames", ()))

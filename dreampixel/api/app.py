@@ -17,7 +17,12 @@ from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
 from dreampixel.api.limits import BodyLimitMiddleware
-from dreampixel.api.middleware import ImmutableAssetsMiddleware, RequestContextMiddleware
+from dreampixel.api.middleware import (
+    ClientAddressMiddleware,
+    ImmutableAssetsMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.core.logging import configure_logging
@@ -34,6 +39,10 @@ def create_api() -> FastAPI:
     outer.add_middleware(ImmutableAssetsMiddleware)
     # Every body, Reflex's /_upload included, is capped before anything parses it.
     outer.add_middleware(BodyLimitMiddleware)
+    outer.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: everything inside (the websocket's client_ip, /api, the headers' HTTPS
+    # check) sees the client's address and scheme as TRUSTED_PROXIES decides them.
+    outer.add_middleware(ClientAddressMiddleware)
     outer.mount(API_PREFIX, create_api_app(), name="api")
     return outer
 

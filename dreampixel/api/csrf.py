@@ -8,13 +8,16 @@ session cookie and no API key must show that it comes from our own pages:
 - it repeats the `dp_csrf` cookie in the `X-CSRF-Token` header or a `csrf_token` form field
   (double submit: another site can make the browser send the cookie, but cannot read it).
 
-Requests with an API key are exempt: keys are not sent by browsers on their own. Reflex's
-own event traffic goes over its websocket, outside this app. Browser code gets a token from
+A request whose API key authenticates is exempt (browsers do not send keys on their own)
+and is then stripped of the session cookie, so it acts as the key's owner only. A key that
+does not authenticate switches nothing off. Reflex's own event traffic goes over its
+websocket, outside this app. Browser code gets a token from
 `GET /api/auth/csrf`, which also sets the cookie.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from urllib.parse import parse_qs, urlsplit
@@ -25,11 +28,14 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request as StarletteRequest
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dreampixel.api.problems import problem_response
+from dreampixel.core.db import uow
 from dreampixel.core.settings import settings
 from services.accounts import sessions
+from services.api_keys import service as api_keys
 
 CSRF_COOKIE = "dp_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -56,22 +62,42 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def _has_api_key(headers: Headers) -> bool:
-    if headers.get("x-api-key"):
-        return True
+def _api_key(headers: Headers) -> str:
+    if key := headers.get("x-api-key", "").strip():
+        return key
     scheme, _, token = headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and bool(token.strip())
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _key_authenticates(plaintext: str) -> bool:
+    try:
+        with uow() as session:
+            api_keys.authenticate(session, plaintext)
+    except api_keys.InvalidApiKey:
+        return False
+    return True
+
+
+def _without_session_cookie(scope: Scope) -> Scope:
+    headers = [(name, value) for name, value in scope["headers"] if name != b"cookie"]
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            jar = cookie_parser(value.decode("latin-1"))
+            kept = "; ".join(f"{k}={v}" for k, v in jar.items() if k != sessions.SESSION_COOKIE)
+            if kept:
+                headers.append((b"cookie", kept.encode("latin-1")))
+    return {**scope, "headers": headers}
 
 
 def _same_origin(headers: Headers) -> bool:
-    expected = origin_of(settings.base_url)
+    allowed = {o for o in (origin_of(url) for url in settings.allowed_origins) if o}
     origin = headers.get("origin")
     if origin is None:
         referer = headers.get("referer")
         origin = origin_of(referer) if referer else None
     else:
         origin = origin_of(origin)
-    return expected is not None and origin == expected
+    return origin is not None and origin in allowed
 
 
 def _tokens_match(cookie: str | None, submitted: str | None) -> bool:
@@ -91,8 +117,13 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         request = StarletteRequest(scope)
-        if sessions.SESSION_COOKIE not in request.cookies or _has_api_key(request.headers):
+        if sessions.SESSION_COOKIE not in request.cookies:
             await self.app(scope, receive, send)
+            return
+        plaintext = _api_key(request.headers)
+        authenticated: bool = bool(plaintext) and await asyncio.to_thread(_key_authenticates, plaintext)
+        if authenticated:
+            await self.app(_without_session_cookie(scope), receive, send)
             return
 
         cookie = request.cookies.get(CSRF_COOKIE)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev-secret"})
@@ -45,6 +46,22 @@ class ProviderName(StrEnum):
     REPLICATE = "replicate"
 
 
+TrustedProxies = int | tuple[IPv4Network | IPv6Network, ...]
+
+
+def parse_trusted_proxies(raw: str) -> TrustedProxies:
+    """TRUSTED_PROXIES as a hop count (`2`) or the proxies' networks (`10.0.0.0/8, ::1`); 0 when empty."""
+    raw = raw.strip()
+    if not raw:
+        return 0
+    if raw.isdigit():
+        return int(raw)
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as error:
+        raise ValueError(f"TRUSTED_PROXIES must be a hop count or comma-separated addresses/CIDRs: {error}") from None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -57,6 +74,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # Who may tell us the client's address in X-Forwarded-For: a number of proxy hops, or
+    # comma-separated addresses/CIDRs of the proxies. Empty: the peer is the client.
+    trusted_proxies: str = ""
+    # Origins allowed to call the API with credentials and open the event websocket;
+    # comma-separated. Empty: the origin of PUBLIC_URL only.
+    cors_allowed_origins: str = ""
 
     # --- database ----------------------------------------------------------------------
     database_url: str = ""
@@ -168,6 +191,12 @@ class Settings(BaseSettings):
     demo_user_email: str = DEFAULT_DEMO_EMAILS[1]
     demo_user_password: SecretStr = SecretStr("dreampixel-demo")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment is not Environment.PRODUCTION:
@@ -238,6 +267,23 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+
+    @property
+    def proxies(self) -> TrustedProxies:
+        return parse_trusted_proxies(self.trusted_proxies)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The app's own origins: CORS_ALLOWED_ORIGINS, or PUBLIC_URL's origin.
+
+        Without PUBLIC_URL the app is served on this machine, so both loopback names count.
+        """
+        if self.cors_allowed_origins.strip():
+            return [o.strip().rstrip("/").lower() for o in self.cors_allowed_origins.split(",") if o.strip()]
+        if self.public_url:
+            scheme, _, rest = self.base_url.partition("://")
+            return [f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"]
+        return [f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"]
 
     @property
     def storage_dir(self) -> Path:

@@ -1,4 +1,9 @@
-"""The default sender: every email becomes an .eml file in the outbox and a log line."""
+"""The default sender: every email becomes an .eml file in the outbox and a log line.
+
+The log line carries the message's links so development can click through sign-up and
+reset without opening files; outside development their query values (tokens) are redacted,
+because logs travel further than the outbox directory.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,25 @@ import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dreampixel.core.logging import get_logger
-from dreampixel.core.settings import settings
+from dreampixel.core.settings import Environment, settings
 from services.email.message import EmailMessage, to_mime
 
 log = get_logger(__name__)
 
 _LINK_RE = re.compile(r"https?://[^\s<>\"')]+")
+REDACTED = "redacted"
+
+
+def loggable_link(link: str) -> str:
+    """`link` as it may be logged: whole in development, with every query value redacted elsewhere."""
+    if settings.environment is Environment.DEVELOPMENT:
+        return link
+    parts = urlsplit(link)
+    query = urlencode([(name, REDACTED) for name, _value in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit(parts._replace(query=query, fragment=""))
 
 
 class OutboxSender:
@@ -39,7 +55,7 @@ class OutboxSender:
             to=message.to,
             subject=message.subject,
             path=str(path),
-            links=_LINK_RE.findall(message.text),
+            links=[loggable_link(link) for link in _LINK_RE.findall(message.text)],
         )
         return str(mime["Message-ID"])
 

@@ -116,6 +116,25 @@ async def test_api_key_requests_are_exempt(api: httpx.AsyncClient, staff: tuple[
     assert bearer.status_code == 200
 
 
+async def test_a_bogus_authorization_header_does_not_switch_the_check_off(api: httpx.AsyncClient,
+                                                                          staff: tuple[str, str, str]) -> None:
+    cookie, seed_id, _key = staff
+    for bogus in ({"authorization": "Bearer not-a-key"}, {"authorization": "Bearer dp_live_forged"},
+                  {"x-api-key": "dp_live_forged"}):
+        assert_csrf_failed(await moderate(api, seed_id, {"cookie": cookies(cookie, csrf=None), **bogus}))
+
+
+async def test_a_request_a_key_authenticates_does_not_also_use_the_session_cookie(
+        api: httpx.AsyncClient, staff: tuple[str, str, str]) -> None:
+    cookie, seed_id, _key = staff
+    with uow() as session:
+        stranger = create_user(session)
+        _row, stranger_key = api_keys.create_key(session, user_id=stranger.id, name="test")
+    # The key skips the CSRF check, so the moderator's cookie must not ride along with it.
+    answered = await moderate(api, seed_id, {"cookie": cookies(cookie, csrf=None), "x-api-key": stranger_key})
+    assert answered.status_code == 401 and answered.json()["code"] == "not_signed_in"
+
+
 async def test_requests_without_a_session_cookie_are_not_checked(api: httpx.AsyncClient,
                                                                  staff: tuple[str, str, str]) -> None:
     _cookie, seed_id, _key = staff

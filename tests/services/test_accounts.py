@@ -143,9 +143,19 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(session: Session, ou
     assert user.failed_login_count == 0 and user.locked_until is None
 
 
+def test_twenty_failures_from_one_client_do_not_block_another_clients_correct_password(
+        session: Session, outbox: Outbox, frozen_clock: Clock) -> None:
+    user = _sign_up(session)
+    # Two people behind one address (an office, a carrier's NAT): one of them keeps failing.
+    for i in range(20):
+        login.sign_in(session, email=f"guess-{i % 3}@example.test", password="wrong-password", address="203.0.113.9")
+
+    assert login.sign_in(session, email=user.email, password=PASSWORD, address="203.0.113.9").ok
+
+
 def test_failures_from_one_address_are_throttled_across_accounts(session: Session, outbox: Outbox, frozen_clock: Clock) -> None:
     user = _sign_up(session)
-    for i in range(20):
+    for i in range(login.ADDRESS_FAILURE_LIMIT):
         login.sign_in(session, email=f"guess-{i}@example.test", password="wrong-password", address="203.0.113.9")
 
     blocked = login.sign_in(session, email=user.email, password=PASSWORD, address="203.0.113.9")

@@ -16,7 +16,7 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from dreampixel.core.settings import settings
+from dreampixel.core.settings import Environment, settings
 from services.email import outbox
 from services.email.message import EmailMessage, EmailSendError
 from services.email.outbox import OutboxSender
@@ -226,6 +226,7 @@ async def test_outbox_file_names_sort_in_sending_order(tmp_path: Path) -> None:
 
 
 async def test_outbox_logs_recipient_subject_path_and_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "environment", Environment.DEVELOPMENT)
     log = structlog.testing.CapturingLogger()
     monkeypatch.setattr(outbox, "log", log)
     await OutboxSender(tmp_path, sender=SENDER).send(MESSAGE)
@@ -235,6 +236,18 @@ async def test_outbox_logs_recipient_subject_path_and_links(tmp_path: Path, monk
     assert call.kwargs["subject"] == "Confirm your email"
     assert call.kwargs["path"].endswith(".eml")
     assert call.kwargs["links"] == ["http://localhost:3000/verify?token=abc"]
+
+
+@pytest.mark.parametrize("environment", [Environment.TEST, Environment.PRODUCTION])
+async def test_outbox_logs_links_without_their_tokens_outside_development(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: Environment) -> None:
+    monkeypatch.setattr(settings, "environment", environment)
+    log = structlog.testing.CapturingLogger()
+    monkeypatch.setattr(outbox, "log", log)
+    await OutboxSender(tmp_path, sender=SENDER).send(MESSAGE)
+    [call] = [c for c in log.calls if c.args == ("email.outbox",)]
+    assert call.kwargs["links"] == ["http://localhost:3000/verify?token=redacted"]
+    assert "abc" not in repr(call.kwargs)
 
 
 # --- choosing the sender ------------------------------------------------------------------------
