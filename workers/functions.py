@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from services.jobs.queue import JobFunction
-from workers import email, generation, maintenance
+from workers import billing, email, generation, maintenance
 
 FUNCTIONS: dict[str, JobFunction] = {
     "generation.run": generation.run,
     "email.send": email.send,
     "maintenance.reap": maintenance.reap,
+    "billing.handle_event": billing.handle_event,
+    "billing.copy_invoice_pdf": billing.copy_invoice_pdf,
 }
