@@ -145,6 +145,12 @@ def test_same_event_ten_times_is_stored_and_granted_once(session: Session, strip
     assert balance(session, user) == PRO == ledger_sum(session, user)
 
 
+def test_invoices_in_the_older_api_shape_are_read_too() -> None:
+    old = {"subscription": "sub_1", "lines": {"data": [{"price": {"id": "price_1"}, "period": {"start": 1, "end": 2}}]}}
+    assert stripe_adapter.invoice_subscription(old) == "sub_1"
+    assert stripe_adapter.invoice_lines(old) == [("price_1", 1, 2)]
+
+
 # --- the lifecycle ------------------------------------------------------------------------------
 
 
