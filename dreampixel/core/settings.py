@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     generation_window_enterprise_seconds: int = 86_400
     max_prompt_length: int = 2000
 
+    # --- credits ----------------------------------------------------------------------------
+    # Each plan's credits per period: FREE per calendar month, PRO and ENTERPRISE per paid period.
+    credits_free_monthly: int = Field(default=30, ge=0)
+    credits_pro_monthly: int = Field(default=1000, ge=0)
+    credits_enterprise_monthly: int = Field(default=10_000, ge=0)
+    # Below this balance the app shows a banner and emails the owner once.
+    credits_low_threshold: int = Field(default=5, ge=0)
+
     # --- API rate limits ------------------------------------------------------------------
     api_rate_limit_free: int = 100
     api_rate_limit_pro: int = 1000
@@ -246,6 +254,11 @@ class Settings(BaseSettings):
         """(generations allowed, window in seconds) for a tier name."""
         tier = tier.lower()
         return getattr(self, f"generation_limit_{tier}"), getattr(self, f"generation_window_{tier}_seconds")
+
+    def credit_allowance(self, tier: str) -> int:
+        """Credits a tier grants per period."""
+        value: int = getattr(self, f"credits_{tier.lower()}_monthly")
+        return value
 
     def api_rate_limit(self, tier: str) -> tuple[int, int]:
         """(requests allowed, window in seconds) for a tier name."""

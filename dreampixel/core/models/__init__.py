@@ -25,6 +25,7 @@ from dreampixel.core.models.billing import (
     StripeEvent,
     Subscription,
     SubscriptionBase,
+    UsageNotice,
 )
 from dreampixel.core.models.enums import (
     DeliveryStatus,
@@ -116,6 +117,7 @@ __all__ = [
     "Timestamps",
     "TokenPurpose",
     "UTCDateTime",
+    "UsageNotice",
     "User",
     "UserBase",
     "UserCreate",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from dreampixel.core.models.base import (
@@ -21,6 +21,10 @@ from dreampixel.core.models.enums import LedgerReason, SubscriptionStatus, Tier
 
 # --- credit ledger ------------------------------------------------------------------------------
 
+# Grants that must happen once per reference (a plan's allowance for a period, a paid pack):
+# the unique index below makes a replayed job or webhook a no-op.
+GRANTED_ONCE = "reason IN ('subscription', 'purchase')"
+
 
 class CreditLedgerBase(SQLModel):
     delta: int
@@ -36,12 +40,28 @@ class CreditLedger(CreditLedgerBase, CreatedAt, table=True):
     __table_args__ = (
         Index("ix_credit_ledger_user_id_created_at", "user_id", "created_at"),
         Index("ix_credit_ledger_reference", "reference"),
+        Index("uq_credit_ledger_user_id_reason_reference", "user_id", "reason", "reference", unique=True,
+              postgresql_where=text(GRANTED_ONCE), sqlite_where=text(GRANTED_ONCE)),
     )
 
     id: str = id_field("led")
     # Set to NULL when the account is deleted: the totals stay, the person does not.
     user_id: str | None = reference("users.id", ondelete="SET NULL", nullable=True)
     balance_after: int
+
+
+class UsageNotice(CreatedAt, table=True):
+    """A usage warning emailed once: (user, kind, period) says which crossing it was about."""
+
+    __tablename__ = "usage_notices"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "period"),)
+
+    id: str = id_field("unt")
+    user_id: str = reference("users.id", ondelete="CASCADE")
+    # "daily_limit_80", "daily_limit_100" or "credits_low".
+    kind: str = Field(max_length=32)
+    # The crossing: a UTC day for the daily limit, the refill it followed for low credits.
+    period: str = Field(max_length=64)
 
 
 # --- subscriptions ------------------------------------------------------------------------------
