@@ -2,9 +2,9 @@
 
 Handlers never trust the order events arrive in: they mirror the subscription as the Stripe
 API answers it now, so any order of deliveries ends in Stripe's final state. Tiers come from
-the price ids in settings, never from the amount paid. Allowance grants are top-ups keyed
-by (subscription, period end, tier), so a replay grants nothing and an upgrade mid-period
-adds only the difference.
+the price ids in settings, never from the amount paid. A paid period's allowance is a ledger
+row with a unique reference (`allowance:<TIER>:<subscription>@<period end>`), so a replay
+grants nothing, and an upgrade mid-period tops that period up to the new tier's allowance.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dreampixel.core.logging import get_logger
 from dreampixel.core.models import CreditLedger, LedgerReason, Subscription, SubscriptionStatus, Tier, User
 from dreampixel.core.settings import CreditPack, settings
 from services.accounts import service as accounts
+from services.billing import service as billing
 from services.billing import stripe
 from services.credits import service as credits
 from services.email import notifications
@@ -67,7 +68,7 @@ def credit_pack(price_id: str) -> CreditPack | None:
 
 def monthly_allowance(tier: Tier) -> int:
     """Credits a tier receives per month (CREDITS_<TIER>_MONTHLY)."""
-    return int(getattr(settings, f"credits_{tier.value.lower()}_monthly", {Tier.FREE: 30, Tier.PRO: 1000}.get(tier, 10_000)))
+    return settings.credit_allowance(tier.value)
 
 
 # --- customers, Checkout and the portal ---------------------------------------------------------
@@ -171,19 +172,15 @@ def user_of_customer(session: Session, customer_id: str | None) -> str | None:
     return row.user_id if row is not None else None
 
 
-def _lock_user(session: Session, user_id: str) -> None:
-    """Grants for one user run one at a time, so two deliveries cannot both see 'not granted yet'."""
-    session.exec(select(col(User.id)).where(col(User.id) == user_id).with_for_update()).first()
-
-
-def _granted(session: Session, *, user_id: str, prefix: str) -> int:
+def _granted(session: Session, *, user_id: str, references: list[str]) -> int:
     total = session.exec(select(func.coalesce(func.sum(col(CreditLedger.delta)), 0)).where(
-        col(CreditLedger.user_id) == user_id, col(CreditLedger.reference).startswith(prefix, autoescape=True)))
+        col(CreditLedger.user_id) == user_id, col(CreditLedger.reason) == billing.ALLOWANCE_REASON,
+        col(CreditLedger.reference).in_(references)))
     return int(total.one())
 
 
 def grant_for_invoice(session: Session, *, invoice: dict[str, Any]) -> int:
-    """Top up the allowance a paid invoice's plan lines carry; returns the credits granted now."""
+    """Top up the allowance a paid invoice's plan lines carry for their period; returns the credits granted."""
     if invoice.get("status") != "paid":
         return 0
     user_id = user_of_customer(session, invoice.get("customer"))
@@ -196,15 +193,22 @@ def grant_for_invoice(session: Session, *, invoice: dict[str, Any]) -> int:
         if plan is None:
             continue
         tier, months = plan
-        # One key per paid period: an upgrade's prorated invoice ends where the cycle ends.
-        key = f"allowance:{subscription_id}:{end}:"
-        _lock_user(session, user_id)
-        missing = monthly_allowance(tier) * months - _granted(session, user_id=user_id, prefix=key)
-        if missing > 0:
-            credits.grant(session, user_id=user_id, amount=missing, reason=LedgerReason.SUBSCRIPTION,
-                          reference=f"{key}{tier.value}")
-            granted += missing
-            log.info("billing.allowance_granted", user_id=user_id, tier=tier.value, amount=missing, invoice=invoice["id"])
+        # One period per paid cycle: an upgrade's prorated invoice ends where the cycle ends, so
+        # it tops the same period up to the new tier's allowance instead of adding a second one.
+        period = f"{subscription_id}@{datetime.fromtimestamp(end, UTC):%Y-%m-%dT%H:%M:%SZ}"
+        references = [billing.allowance_reference(each, period) for each in Tier]
+        target = monthly_allowance(tier) * months
+
+        def missing(_balance: int, references: list[str] = references, target: int = target) -> int:
+            # Read under the user's row lock that grant_once holds: concurrent deliveries queue here.
+            return max(0, target - _granted(session, user_id=user_id, references=references))
+
+        entry = credits.grant_once(session, user_id=user_id, reason=billing.ALLOWANCE_REASON,
+                                   reference=billing.allowance_reference(tier, period), amount=missing)
+        if entry is not None and entry.delta:
+            granted += entry.delta
+            log.info("billing.allowance_granted", user_id=user_id, tier=tier.value, period=period,
+                     credits=entry.delta, invoice=invoice["id"])
     if granted:
         events.publish_after_commit(session, user_id, {"type": BILLING_EVENT})
     return granted
@@ -218,15 +222,15 @@ def grant_for_checkout(session: Session, *, checkout: dict[str, Any]) -> int:
     if user_id is None:
         log.warning("billing.unknown_customer", customer=checkout.get("customer"), checkout=checkout["id"])
         return 0
-    reference = f"checkout:{checkout['id']}"
-    _lock_user(session, user_id)
-    if _granted(session, user_id=user_id, prefix=reference):
-        return 0
     amount = sum(pack.credits for price in stripe.checkout_prices(checkout) if (pack := credit_pack(price)))
     if amount <= 0:
         log.warning("billing.unknown_pack", checkout=checkout["id"], prices=stripe.checkout_prices(checkout))
         return 0
-    credits.grant(session, user_id=user_id, amount=amount, reason=LedgerReason.PURCHASE, reference=reference)
+    # The Checkout session id is the grant's unique reference: a second completion is a no-op.
+    entry = credits.grant_once(session, user_id=user_id, reason=LedgerReason.PURCHASE,
+                               reference=f"checkout:{checkout['id']}", amount=lambda _balance: amount)
+    if entry is None:
+        return 0
     log.info("billing.pack_granted", user_id=user_id, amount=amount, checkout=checkout["id"])
     events.publish_after_commit(session, user_id, {"type": BILLING_EVENT})
     return amount
