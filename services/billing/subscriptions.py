@@ -23,6 +23,7 @@ from dreampixel.core.settings import CreditPack, settings
 from services.accounts import service as accounts
 from services.billing import service as billing
 from services.billing import stripe
+from services.billing.billing_schemas import SubscriptionPublic
 from services.credits import service as credits
 from services.email import notifications
 from services.events import service as events
@@ -234,3 +235,9 @@ def grant_for_checkout(session: Session, *, checkout: dict[str, Any]) -> int:
     log.info("billing.pack_granted", user_id=user_id, amount=amount, checkout=checkout["id"])
     events.publish_after_commit(session, user_id, {"type": BILLING_EVENT})
     return amount
+
+
+def current(session: Session, *, user_id: str) -> SubscriptionPublic:
+    """The user's plan as Stripe last reported it (the billing page and the API read this)."""
+    user = accounts.active_user(session, user_id)
+    return SubscriptionPublic.of(subscription_of(session, user_id=user_id), tier=user.tier)
