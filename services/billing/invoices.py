@@ -13,6 +13,7 @@ from dreampixel.core.models import Invoice, User
 from services.billing import stripe
 from services.billing.billing_schemas import InvoicePublic
 from services.email import notifications, templates
+from services.events import service as events
 from services.jobs.service import enqueue_after_commit
 
 log = get_logger(__name__)
@@ -107,3 +108,5 @@ def pdf_stored(session: Session, invoice_id: str, key: str) -> None:
         row.pdf_storage_key = key
         session.add(row)
         log.info("billing.invoice_pdf_stored", invoice_id=invoice_id)
+        if row.user_id:
+            events.publish_after_commit(session, row.user_id, {"type": "billing.updated"})

@@ -17,6 +17,7 @@ delivers the events to `webhook_url` and redirects to the session's success URL.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -96,6 +97,9 @@ class FakeStripe(FakeProvider):
         super().__init__()
         self.webhook_url = ""
         self.webhook_secret = WEBHOOK_SECRET
+        # Seconds the hosted checkout waits, after sending the customer back, before delivering.
+        self.delivery_delay = 0.0
+        self._deliveries: set[asyncio.Task[list[int]]] = set()
         self.now = int(time.time())
         self.reset()
 
@@ -241,7 +245,13 @@ class FakeStripe(FakeProvider):
         if session_id not in self.checkout_sessions:
             return HTMLResponse("<h1>Not found</h1>", status_code=404)
         events = self.complete_checkout(session_id)
-        await self.deliver(events)
+        if self.delivery_delay:
+            # As with Stripe, the customer may be back on the app before the webhook arrives.
+            task = asyncio.create_task(self.deliver(events, delay=self.delivery_delay))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        else:
+            await self.deliver(events)
         success = self.checkout_sessions[session_id]["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
         return RedirectResponse(success, status_code=303)
 
@@ -402,8 +412,9 @@ class FakeStripe(FakeProvider):
         return body, {"content-type": "application/json; charset=utf-8", "stripe-signature":
                       sign(body, self.webhook_secret, timestamp)}
 
-    async def deliver(self, events: list[dict[str, Any]]) -> list[int]:
+    async def deliver(self, events: list[dict[str, Any]], *, delay: float = 0.0) -> list[int]:
         """POST each event, signed, to `webhook_url` (the hosted checkout page does this)."""
+        await asyncio.sleep(delay)
         statuses = []
         async with httpx.AsyncClient(timeout=10) as http:
             for event in events:
@@ -427,6 +438,7 @@ def stripe_fake(_stripe_server: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> 
 
     _stripe_server.reset()
     _stripe_server.webhook_url = ""
+    _stripe_server.delivery_delay = 0.0
     for name, value in {"stripe_secret_key": STRIPE_KEY, "stripe_webhook_secret": WEBHOOK_SECRET}.items():
         monkeypatch.setattr(settings, name, type(getattr(settings, name))(value))
     monkeypatch.setattr(settings, "stripe_api_base", _stripe_server.origin)
