@@ -179,8 +179,10 @@ def invoice_table(invoices: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
             rx.table.cell(invoice["amount"]),
             rx.table.cell(rx.badge(invoice["status"], variant="soft")),
             rx.table.cell(rx.cond(invoice["pdf_url"] != "",
-                                  rx.link("Download PDF", href=invoice["pdf_url"], is_external=False,
-                                          download=True),
+                                  # rx.download, not a link: the router would take /api/... for a page.
+                                  rx.button(rx.icon("download", size=14), "Download PDF", size="1", variant="soft",
+                                            on_click=rx.download(url=invoice["pdf_url"],
+                                                                 filename="dreampixel-invoice.pdf")),
                                   rx.text("Preparing…", color=theme.TEXT_MUTED))),
         )
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from sqlmodel import Session, col, func, select
 
 from dreampixel.core.models import (
@@ -29,6 +30,7 @@ from dreampixel.core.models import (
     Tier,
     User,
 )
+from dreampixel.core.settings import settings as app_settings
 from services.billing import stripe as stripe_adapter
 from services.billing import subscriptions, webhooks
 from tests.factories import create_user
@@ -40,6 +42,7 @@ from tests.fakes.stripe import (
     FakeStripe,
     sign,
 )
+from tests.fixtures.accounts import Outbox
 
 PRO = subscriptions.monthly_allowance(Tier.PRO)
 ENTERPRISE = subscriptions.monthly_allowance(Tier.ENTERPRISE)
@@ -293,3 +296,40 @@ def test_a_subscriptions_events_in_any_order_end_in_stripes_final_state(
             per_period[end] = max(per_period.get(end, 0), subscriptions.monthly_allowance(tier) * months)
     entries = session.exec(select(CreditLedger).where(col(CreditLedger.user_id) == user.id)).all()
     assert sum(e.delta for e in entries) == balance(session, user) == sum(per_period.values())
+
+
+# --- emails and refusals --------------------------------------------------------------------------
+
+
+def test_a_failed_payment_emails_the_owner_once(session: Session, stripe_fake: FakeStripe, outbox: Outbox) -> None:
+    user = customer(session)
+    sub, events = subscribe(session, stripe_fake, user)
+    deliver(session, stripe_fake, events)
+    deliver(session, stripe_fake, stripe_fake.fail_payment(sub))
+    failed = [m for m in outbox.to(user.email) if "payment failed" in m["text"]]
+    assert len(failed) == 1
+    assert "PRO" in failed[0]["subject"]
+
+
+def test_a_paid_invoice_sends_one_receipt(session: Session, stripe_fake: FakeStripe, outbox: Outbox) -> None:
+    user = customer(session)
+    _sub, events = subscribe(session, stripe_fake, user)
+    deliver(session, stripe_fake, events + events)
+    receipts = [m for m in outbox.to(user.email) if m["subject"] == "Your Dream Pixel receipt"]
+    assert len(receipts) == 1
+    assert "19.00 USD" in receipts[0]["text"]
+
+
+def test_checkout_is_refused_while_billing_is_not_configured(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_settings, "stripe_secret_key", SecretStr(""))
+    user = create_user(session)
+    with pytest.raises(stripe_adapter.BillingNotConfigured):
+        subscriptions.start_checkout(session, user_id=user.id, price_id=PRICE_PRO_MONTHLY,
+                                     success_url="http://app.test/billing", cancel_url="http://app.test/pricing")
+
+
+def test_a_price_that_is_not_on_sale_is_refused(session: Session, stripe_fake: FakeStripe) -> None:
+    user = create_user(session)
+    with pytest.raises(subscriptions.UnknownPrice):
+        subscriptions.start_checkout(session, user_id=user.id, price_id="price_someone_elses",
+                                     success_url="http://app.test/billing", cancel_url="http://app.test/pricing")
