@@ -277,3 +277,17 @@ def usage_skeleton() -> rx.Component:
         role="status",
         aria_label="Loading usage",
     )
+
+
+def usage_warning_banner(message: rx.Var[str]) -> rx.Component:
+    """The usage warning (daily limit, credits low or out) as a callout; nothing when `message` is empty."""
+    return rx.cond(
+        message != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("gauge")),
+            rx.callout.text(message, " ", rx.link("See plans", href="/pricing")),
+            color_scheme="amber",
+            role="status",
+            width="100%",
+        ),
+    )

@@ -8,8 +8,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dreampixel.core.errors import DreamPixelError
+
+if TYPE_CHECKING:  # the commands import what they need when they run, to start fast
+    from sqlmodel import Session
 
 
 class CommandError(Exception):
@@ -67,6 +71,38 @@ def _create_api_key(args: argparse.Namespace) -> int:
         key_id = key.id
     print(plaintext)
     print(f"key {key_id} for {args.email} ({', '.join(scopes)}); it is shown only this once", file=sys.stderr)
+    return 0
+
+
+def _user_id(session: Session, email: str) -> str:
+    from services.accounts import service as accounts
+
+    user = accounts.get_by_email(session, email)
+    if user is None:
+        raise CommandError(f"no user with email {email}")
+    return user.id
+
+
+def _grant_credits(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.billing import service as billing
+
+    with uow() as session:
+        change = billing.grant_credits(session, user_id=_user_id(session, args.email), amount=args.amount,
+                                       reason=args.reason, actor=None)
+    print(change.model_dump_json())
+    return 0
+
+
+def _set_tier(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from dreampixel.core.models import Tier
+    from services.billing import service as billing
+
+    with uow() as session:
+        change = billing.set_tier(session, user_id=_user_id(session, args.email), tier=Tier(args.tier), actor=None,
+                                  grant=not args.no_grant)
+    print(change.model_dump_json())
     return 0
 
 
@@ -159,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--expires-in-days", type=int)
     key.add_argument("--daily-credit-cap", type=int)
     key.set_defaults(run=_create_api_key)
+
+    grant = commands.add_parser("grant-credits", help="add credits to an account, or remove them (never below 0)")
+    grant.add_argument("--email", required=True)
+    grant.add_argument("--amount", required=True, type=int, help="credits to add; negative to remove")
+    grant.add_argument("--reason", required=True, help="why, kept in the ledger and the audit log")
+    grant.set_defaults(run=_grant_credits)
+
+    tier = commands.add_parser("set-tier", help="change an account's plan and top its credits up to the plan's allowance")
+    tier.add_argument("--email", required=True)
+    tier.add_argument("--tier", required=True, choices=["FREE", "PRO", "ENTERPRISE"], type=str.upper)
+    tier.add_argument("--no-grant", action="store_true", help="change the plan only, grant no credits")
+    tier.set_defaults(run=_set_tier)
 
     commands.add_parser("seed-demo", help="create the demo admin, user and marketplace seeds once").set_defaults(
         run=_seed_demo

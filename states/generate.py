@@ -52,6 +52,7 @@ class GenerateState(rx.State):
     limit: rx.Field[int] = rx.field(0)
     used: rx.Field[int] = rx.field(0)
     resets_at: rx.Field[str] = rx.field("")
+    usage_warning: rx.Field[str] = rx.field("")
 
     prompt: rx.Field[str] = rx.field("")
     negative_prompt: rx.Field[str] = rx.field("")
@@ -109,6 +110,7 @@ class GenerateState(rx.State):
         account = await asyncio.to_thread(generation.account, viewer)
         self.verified, self.credits = account.verified, account.credits
         self.limit, self.used, self.resets_at = account.limit, account.used, account.resets_at
+        self.usage_warning = account.warning
 
     def _forget(self) -> None:
         self.ready = False

@@ -36,6 +36,7 @@ class UsageMixin(rx.State, mixin=True):
     daily_used: rx.Field[int] = rx.field(0)
     daily_limit: rx.Field[int] = rx.field(0)
     daily_note: rx.Field[str] = rx.field("")
+    usage_warning: rx.Field[str] = rx.field("")
     usage_days: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     usage_total: rx.Field[int] = rx.field(0)
     usage_summary: rx.Field[str] = rx.field("")
@@ -50,7 +51,7 @@ class UsageMixin(rx.State, mixin=True):
         self.usage_ready = self.ledger_has_more = self.ledger_loading = False
         self.usage_days, self.ledger = [], []
         self.credit_balance = self.daily_used = self.daily_limit = self.usage_total = self.credits_spent = 0
-        self.daily_note = self.usage_summary = self._ledger_cursor = ""
+        self.daily_note = self.usage_summary = self._ledger_cursor = self.usage_warning = ""
 
     @rx.event
     @viewer_required(signed_out=_forget_usage)
@@ -60,7 +61,7 @@ class UsageMixin(rx.State, mixin=True):
         yield
         view = await asyncio.to_thread(credits.overview, viewer)
         self.credit_balance, self.daily_used, self.daily_limit = view.balance, view.daily_used, view.daily_limit
-        self.daily_note = view.daily_note
+        self.daily_note, self.usage_warning = view.daily_note, view.warning
         self.usage_days = [dataclasses.asdict(day) for day in view.days]
         self.usage_total, self.credits_spent = view.generations, view.credits_spent
         self.usage_summary = _summary(view.generations, view.succeeded, view.failed)

@@ -1,4 +1,7 @@
-"""Billing jobs: handle one received Stripe event, copy one invoice PDF. Both are safe to run twice."""
+"""Billing jobs: the monthly plan allowances, one received Stripe event, one invoice PDF copy.
+
+Each is safe to run twice.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from arq.worker import Retry
 from dreampixel.core.db import in_uow
 from dreampixel.core.logging import get_logger
 from services.billing import invoices, webhooks
+from services.billing import service as billing
 from services.jobs.queue import backoff_delay
 from services.storage import get_storage
 
@@ -53,3 +57,16 @@ async def copy_invoice_pdf(ctx: dict[str, Any], invoice_id: str) -> str:
     await in_uow(invoices.pdf_stored, invoice_id, key)
     return "stored"
 
+
+async def renew_allowances(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Grant this month's allowance to every account still without it, a batch per unit of work.
+
+    Each grant is unique per (user, tier, month), so a second run, or two workers at once,
+    grant nothing more.
+    """
+    granted = 0
+    while True:
+        report = await in_uow(billing.renew_free_allowances)
+        granted += report.granted
+        if not report.more:
+            return {"period": report.period, "granted": granted}

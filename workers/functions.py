@@ -11,4 +11,5 @@ FUNCTIONS: dict[str, JobFunction] = {
     "maintenance.reap": maintenance.reap,
     "billing.handle_event": billing.handle_event,
     "billing.copy_invoice_pdf": billing.copy_invoice_pdf,
+    "billing.renew_allowances": billing.renew_allowances,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 from dreampixel.core.logging import get_logger
@@ -15,10 +16,13 @@ from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
 log = get_logger(__name__)
 
 REAP_EVERY_SECONDS = 60
+# The monthly allowances are checked at start and then hourly: cheap once granted.
+RENEW_EVERY_SECONDS = 3600
 
 
 async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> InProcessQueue:
-    """Install an in-process queue on the running loop and start the reaper's timer."""
+    """Install an in-process queue on the running loop and start the timer of the periodic jobs
+    (the reaper, the monthly allowances); `reap_every=None` starts no timer."""
     ctx: dict[str, Any] = {}
     queue = InProcessQueue(
         FUNCTIONS, ctx=ctx, max_jobs=MAX_JOBS, job_timeout=JOB_TIMEOUT_SECONDS, loop=asyncio.get_running_loop()
@@ -42,6 +46,10 @@ async def stop(queue: InProcessQueue) -> None:
 
 
 async def _reap_forever(queue: InProcessQueue, every: float) -> None:
+    renewed_at: float | None = None
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
+        if renewed_at is None or time.monotonic() - renewed_at >= RENEW_EVERY_SECONDS:
+            await queue.enqueue("billing.renew_allowances", job_id="billing.renew_allowances")
+            renewed_at = time.monotonic()
         await asyncio.sleep(every)

@@ -8,6 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from dreampixel.core.settings import settings
+from workers.billing import renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
 from workers.maintenance import reap
@@ -29,7 +30,13 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         func(fn, name=name, keep_result=0 if name == "generation.run" else None) for name, fn in FUNCTIONS.items()
     ]
-    cron_jobs: ClassVar[list[Any]] = [cron(reap, name="cron:maintenance.reap", second={0}, run_at_startup=True)]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(reap, name="cron:maintenance.reap", second={0}, run_at_startup=True),
+        # Daily rather than on the 1st only, and at start-up: a worker down at midnight on the
+        # 1st still grants the month's allowances. Runs after the first find nothing to do.
+        cron(renew_allowances, name="cron:billing.renew_allowances", hour={0}, minute={5}, second={0},
+             run_at_startup=True),
+    ]
     on_startup = on_startup
     on_shutdown = on_shutdown
     redis_settings = redis_settings()

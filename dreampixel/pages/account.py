@@ -15,7 +15,15 @@ from components.account import (
 )
 from components.auth_forms import field, form_alert
 from components.layout import content
-from components.usage import UsageVars, daily_chart, ledger_table, no_generations, stat_tiles, usage_skeleton
+from components.usage import (
+    UsageVars,
+    daily_chart,
+    ledger_table,
+    no_generations,
+    stat_tiles,
+    usage_skeleton,
+    usage_warning_banner,
+)
 from dreampixel.pages.shell import page
 from services.accounts.service import MIN_PASSWORD_LENGTH
 from states.account import AccountState
@@ -90,6 +98,7 @@ def _usage() -> rx.Component:
         rx.cond(
             s.usage_ready,
             rx.vstack(
+                usage_warning_banner(s.usage_warning),
                 stat_tiles(v),
                 subheading("Generations per day"),
                 rx.cond(s.usage_total > 0, daily_chart(v), no_generations()),

@@ -17,6 +17,7 @@ from components.generate import (
 )
 from components.generation_card import generation_card
 from components.layout import content
+from components.usage import usage_warning_banner
 from dreampixel.pages.shell import page
 from states.generate import AUTOMATIC, GenerateState
 
@@ -229,6 +230,7 @@ def generate() -> rx.Component:
                 GenerateState.ready,
                 rx.vstack(
                     _verify_banner(),
+                    usage_warning_banner(GenerateState.usage_warning),
                     # On phones the cards come straight after the form, so a submit is seen
                     # to start; the reference and restore panels follow them.
                     rx.grid(

@@ -19,6 +19,7 @@ from dreampixel.core.models import OAuthAccount, User, UserStatus, utcnow
 from dreampixel.core.models.users import NAME_MAX_LENGTH
 from dreampixel.core.settings import Settings, settings
 from services.accounts.service import create_user, get_by_email, normalize_email
+from services.billing import service as billing
 
 log = get_logger(__name__)
 
@@ -188,6 +189,8 @@ def _link_or_create(session: Session, identity: Identity) -> User:
         user = create_user(session, email=identity.email, password=None, name=identity.name,
                            verified=identity.email_verified)
         log.info("oauth.user_created", provider=identity.provider, user_id=user.id)
+    if user.email_verified_at is not None:  # the provider vouched for the address: the first image works now
+        billing.grant_free_allowance(session, user_id=user.id)
     session.add(OAuthAccount(user_id=user.id, provider=identity.provider,
                              provider_account_id=identity.account_id, email=identity.email))
     return user

@@ -11,6 +11,7 @@ from dreampixel.core.errors import RateLimited
 from dreampixel.core.models import TokenPurpose, User
 from services.accounts import clock, tokens
 from services.accounts.service import check_email, get_by_email
+from services.billing import service as billing
 from services.email import notifications
 
 RESEND_PER_MINUTE = 1
@@ -77,6 +78,7 @@ def verify(session: Session, token: str) -> VerifyResult:
         user.email_verified_at = clock.now()
         session.add(user)
         session.flush()
+        billing.grant_free_allowance(session, user_id=user.id, now=user.email_verified_at)
     return VerifyResult(VerifyOutcome.VERIFIED, user.email)
 
 

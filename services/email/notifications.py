@@ -50,6 +50,10 @@ def send_credits_low(session: Session, *, to: str, name: str, balance: int) -> N
     queue(session, templates.credits_low(to=to, name=name, balance=balance, link=link("/pricing")))
 
 
+def send_daily_limit(session: Session, *, to: str, name: str, used: int, limit: int) -> None:
+    queue(session, templates.daily_limit(to=to, name=name, used=used, limit=limit, link=link("/pricing")))
+
+
 def send_subscription_changed(session: Session, *, to: str, name: str, plan: str, status: str) -> None:
     queue(session, templates.subscription_changed(to=to, name=name, plan=plan, status=status,
                                                   link=link("/account")))

@@ -116,6 +116,19 @@ def credits_low(*, to: str, name: str, balance: int, link: str) -> EmailMessage:
     )
 
 
+def daily_limit(*, to: str, name: str, used: int, limit: int, link: str) -> EmailMessage:
+    reached = used >= limit
+    return _message(
+        to=to, subject="You reached today's Dream Pixel limit" if reached else "You used most of today's generations",
+        title="Daily limit reached" if reached else "Daily limit nearly reached", kind="daily_limit",
+        paragraphs=[_hello(name), f"You have used {used} of your {limit} generation{'s' if limit != 1 else ''} "
+                    "for today. The limit counts the last 24 hours, so generations become possible again "
+                    "as the oldest ones leave it. A higher plan raises it."],
+        button=("See plans", link),
+        footer="You receive this at most once a day for each of 80 % and 100 % of your daily limit.",
+    )
+
+
 def subscription_changed(*, to: str, name: str, plan: str, status: str, link: str) -> EmailMessage:
     return _message(
         to=to, subject=f"Your Dream Pixel plan: {plan}", title="Your subscription changed",

@@ -27,6 +27,7 @@ from dreampixel.core.models import (
     utcnow,
 )
 from dreampixel.core.settings import settings
+from services.billing import warnings as usage_warnings
 from services.credits import service as credits
 from services.email import notifications
 from services.events import service as events
@@ -41,8 +42,6 @@ MAX_SEED = 2**32 - 1
 # and how many run side by side (a process per core in the worker's pipeline pool).
 DEFAULT_PROCESSING_MS = 2000
 PARALLEL_GENERATIONS = 2
-# Below this balance the owner is told, once per crossing, that credits run low.
-LOW_CREDITS = 5
 # Statuses that count against the daily limit: what was delivered or is on its way.
 COUNTED = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING, GenerationStatus.SUCCEEDED)
 
@@ -157,7 +156,10 @@ def submit(
     )
     # The conditional UPDATE both checks and takes the credits, and locks the user's row
     # until commit, so concurrent submits of one user are counted one after another.
-    hold = credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
+    try:
+        hold = credits.debit(session, user_id=user.id, amount=cost, reason=LedgerReason.HOLD, reference=generation.id)
+    except credits.InsufficientCredits as refused:
+        raise usage_warnings.out_of_credits(user=user, needed=cost, now=now) from refused
     limit, used, resets_at = _window_usage(session, user, now)
     if used >= limit:
         retry_after = max(1, int((resets_at - now).total_seconds())) if resets_at else 1
@@ -169,8 +171,8 @@ def submit(
         )
     session.add(generation)
     session.flush()
-    if hold.balance_after < LOW_CREDITS <= hold.balance_after + cost:  # this submit crossed the line
-        notifications.send_credits_low(session, to=user.email, name=user.name, balance=hold.balance_after)
+    usage_warnings.notify_crossings(session, user=user, balance=hold.balance_after, spent=cost, used=used + 1,
+                                    limit=limit, now=now)
     enqueue_run(session, generation.id, generation.retry_count)
     events.publish_after_commit(session, user.id, event_for(generation, "queued"))
     log.info("generation.queued", generation_id=generation.id, user_id=user.id, credits=cost)

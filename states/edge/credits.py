@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from dreampixel.core.db import uow
 from dreampixel.core.models import LedgerReason
 from services.accounts import service as accounts
+from services.billing import warnings as usage_warnings
 from services.credits import usage
 from services.credits.usage import DayUsage, LedgerEntry
 from services.generation import service as generations
@@ -73,6 +74,7 @@ class UsageOverview:
     failed: int
     credits_spent: int
     ledger: LedgerSlice
+    warning: str = ""  # the usage banner: daily limit nearly used, credits low or out
 
 
 def gallery_href(generation_id: str) -> str:
@@ -142,4 +144,6 @@ def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview
             failed=summary.totals.failed,
             credits_spent=summary.totals.credits_spent,
             ledger=LedgerSlice(rows=[_row(e) for e in entries], next_cursor=next_cursor),
+            warning=usage_warnings.banner_line(user=user, limit=daily["limit"], used=daily["used"],
+                                               resets_at=daily["resets_at"]),
         )

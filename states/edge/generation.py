@@ -16,6 +16,7 @@ from dreampixel.core.errors import DreamPixelError
 from dreampixel.core.models import GenerationSource
 from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
 from services.accounts import service as accounts
+from services.billing import warnings as usage_warnings
 from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
@@ -28,7 +29,8 @@ RECENT_CARDS = 6
 MAX_SEED = generations.MAX_SEED
 # What the page tells people to do next, per error code: (hint, link label, link).
 ERROR_ACTIONS: dict[str, tuple[str, str, str]] = {
-    "insufficient_credits": ("Buy credits or upgrade your plan to keep generating.", "See plans", "/pricing"),
+    "insufficient_credits": ("Credits come back with your monthly allowance; a plan gives more.", "See plans",
+                             "/pricing"),
     "daily_limit_reached": ("Your daily limit resets on its own; upgrading raises it.", "See plans", "/pricing"),
     "prompt_blocked": ("Rephrase the prompt and try again.", "", ""),
     "email_not_verified": ("Open the link we emailed you, or send a new one from your account.", "Account",
@@ -100,6 +102,7 @@ class Account:
     used: int
     remaining: int
     resets_at: str
+    warning: str = ""  # the usage banner: daily limit nearly used, credits low or out
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,9 @@ def account(viewer: Viewer) -> Account:
         user = accounts.active_user(session, viewer.user_id)
         use = DailyUsage(**generations.usage(session, user))
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
-                       limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at))
+                       limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at),
+                       warning=usage_warnings.banner_line(user=user, limit=use.limit, used=use.used,
+                                                          resets_at=use.resets_at))
 
 
 def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:

@@ -1,0 +1,28 @@
+"""Signing up with Google or GitHub, whose address the provider verified, grants the FREE allowance at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from dreampixel.core.settings import settings
+from services.accounts import oauth
+
+
+@pytest.fixture(autouse=True)
+def allowance(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "credits_free_monthly", 30)
+
+
+def test_a_provider_verified_sign_up_starts_with_the_free_allowance(session: Session) -> None:
+    user = oauth.sign_in(session, oauth.Identity(provider="github", account_id="101", email="kite@example.test",
+                                                 email_verified=True, name="Kite"))
+    session.refresh(user)
+    assert user.credit_balance == 30
+
+
+def test_an_unverified_provider_address_waits_for_the_emailed_link(session: Session) -> None:
+    user = oauth.sign_in(session, oauth.Identity(provider="github", account_id="102", email="owl@example.test",
+                                                 email_verified=False, name="Owl"))
+    session.refresh(user)
+    assert (user.email_verified_at, user.credit_balance) == (None, 0)
