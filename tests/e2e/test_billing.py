@@ -1,5 +1,5 @@
-"""Buying PRO in Chromium against the production app and the fake Stripe: Checkout, the plan pushed
-live on /billing, the PRO credits, and the invoice PDF."""
+"""Buying PRO in Chromium against the production app and the fake Stripe: a first image on the free
+grant, Checkout, the plan pushed live on /billing, the PRO credits, and the invoice PDF."""
 
 from __future__ import annotations
 
@@ -86,15 +86,26 @@ def _sign_up_and_sign_in(page: Page, inbox: Inbox) -> None:
     expect(page).to_have_url(re.compile(r"/pricing/?$"))
 
 
+def _first_image(page: Page) -> None:
+    """The FREE allowance granted on verification pays for an image at once."""
+    page.goto("/generate")
+    page.get_by_label("Prompt", exact=True).fill("a paper boat on a calm lake")
+    page.get_by_label("Prompt", exact=True).press("Control+Enter")
+    card = page.get_by_role("region", name="Your generations").get_by_role("article").first
+    expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
+
+
 def _balance(page: Page) -> int:
     text = page.get_by_test_id("credit-balance").inner_text()
     return int(re.search(r"Credits\s+([\d,]+)", text).group(1).replace(",", ""))  # type: ignore[union-attr]
 
 
-def test_buying_pro_shows_the_plan_live_with_its_credits_and_the_invoice(
+def test_a_new_user_makes_an_image_buys_pro_and_sees_it_live_with_credits_and_invoice(
         billing_page: Page, smtp_inbox: Inbox, _stripe_server: FakeStripe, screenshot: Shot) -> None:
     page = billing_page
     _sign_up_and_sign_in(page, smtp_inbox)
+    _first_image(page)
+    page.goto("/pricing")
     expect(page.get_by_role("article", name="PRO plan")).to_be_visible()
     screenshot(page, "billing-pricing")
     page.get_by_role("button", name=re.compile(r"Choose Pro · Monthly")).click()
