@@ -37,6 +37,11 @@ async def handle_event(ctx: dict[str, Any], event_row_id: str) -> str:
         raise Retry(defer=backoff_delay(attempt, base=2.0)) from exc
 
 
+async def redispatch_events(ctx: dict[str, Any]) -> int:
+    """Send again the Stripe events whose handling job was lost; returns how many."""
+    return await in_uow(webhooks.redispatch_lost)
+
+
 async def copy_invoice_pdf(ctx: dict[str, Any], invoice_id: str) -> str:
     """Copy Stripe's invoice PDF into the invoices bucket, once."""
     source = await in_uow(invoices.pdf_source, invoice_id)

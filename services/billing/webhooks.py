@@ -9,6 +9,7 @@ Stripe's current state.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -24,6 +25,8 @@ from services.jobs.service import enqueue_after_commit
 log = get_logger(__name__)
 
 HANDLE_JOB = "billing.handle_event"
+# A stored event still untried after this long lost its job.
+LOST_AFTER = timedelta(minutes=5)
 HANDLED_TYPES = frozenset({
     "checkout.session.completed",
     "customer.subscription.created",
@@ -98,8 +101,17 @@ def record_failure(session: Session, event_row_id: str, error: str) -> None:
     session.execute(update(StripeEvent).where(col(StripeEvent.id) == event_row_id).values(error=error[:4000]))
 
 
-def unhandled(session: Session, *, limit: int = 100) -> list[str]:
-    """Stored events not yet handled, oldest first (for recovery after a lost job)."""
-    rows = session.exec(select(col(StripeEvent.id)).where(col(StripeEvent.handled_at).is_(None))
-                        .order_by(col(StripeEvent.received_at)).limit(limit)).all()
-    return list(rows)
+def redispatch_lost(session: Session, *, older_than: timedelta = LOST_AFTER, limit: int = 100) -> int:
+    """Send again the events never tried (their job was lost: no queue, a crash before it ran).
+
+    Events that failed keep their error and are retried by their own job, not here.
+    """
+    cutoff = utcnow() - older_than
+    ids = session.exec(select(col(StripeEvent.id)).where(
+        col(StripeEvent.handled_at).is_(None), col(StripeEvent.error).is_(None),
+        col(StripeEvent.received_at) < cutoff).order_by(col(StripeEvent.received_at)).limit(limit)).all()
+    for event_row_id in ids:
+        enqueue_after_commit(session, HANDLE_JOB, event_row_id, job_id=f"{HANDLE_JOB}:{event_row_id}")
+    if ids:
+        log.warning("billing.events_redispatched", count=len(ids))
+    return len(ids)

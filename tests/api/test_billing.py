@@ -106,6 +106,14 @@ async def test_a_completed_checkout_makes_the_user_pro(api: httpx.AsyncClient, s
     assert await asyncio.to_thread(tier) == Tier.PRO
 
 
+async def test_the_subscription_api_answers_the_plan_stripe_reported(api: httpx.AsyncClient,
+                                                                    stripe_fake: FakeStripe) -> None:
+    _user_id, key, _cookie = await _subscribed(api, stripe_fake)
+    answer = (await api.get("/api/v1/billing/subscription", headers={"x-api-key": key})).json()
+    assert (answer["tier"], answer["status"], answer["cancel_at_period_end"]) == ("PRO", "ACTIVE", False)
+    assert answer["current_period_end"] is not None
+
+
 async def test_the_paid_invoice_is_listed_with_its_pdf(api: httpx.AsyncClient, stripe_fake: FakeStripe) -> None:
     _user_id, key, _cookie = await _subscribed(api, stripe_fake)
     listed = await api.get("/api/v1/invoices", headers={"x-api-key": key})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -152,6 +152,16 @@ def test_invoices_in_the_older_api_shape_are_read_too() -> None:
     old = {"subscription": "sub_1", "lines": {"data": [{"price": {"id": "price_1"}, "period": {"start": 1, "end": 2}}]}}
     assert stripe_adapter.invoice_subscription(old) == "sub_1"
     assert stripe_adapter.invoice_lines(old) == [("price_1", 1, 2)]
+
+
+def test_an_event_whose_job_was_lost_is_sent_again_until_handled(session: Session, stripe_fake: FakeStripe) -> None:
+    user = customer(session)
+    _sub, events = subscribe(session, stripe_fake, user)
+    body, headers = stripe_fake.signed(events[0])
+    webhooks.receive(session, payload=body, signature=headers["stripe-signature"])  # no queue: the job is lost
+    assert webhooks.redispatch_lost(session, older_than=timedelta(0)) == 1
+    deliver(session, stripe_fake, events[:1])
+    assert webhooks.redispatch_lost(session, older_than=timedelta(0)) == 0
 
 
 # --- the lifecycle ------------------------------------------------------------------------------
