@@ -83,6 +83,12 @@ def _by_customer(session: Session, customer_id: str) -> Subscription | None:
     return session.exec(select(Subscription).where(col(Subscription.stripe_customer_id) == customer_id)).first()
 
 
+def lock_customer(session: Session, customer_id: str) -> None:
+    """Hold the customer's billing row until the transaction ends (PostgreSQL; SQLite serializes writers)."""
+    session.exec(select(Subscription).where(col(Subscription.stripe_customer_id) == customer_id)
+                 .with_for_update()).first()
+
+
 def ensure_customer(session: Session, *, user: User) -> Subscription:
     """The user's billing row, creating their Stripe customer on first use."""
     row = subscription_of(session, user_id=user.id)

@@ -68,6 +68,10 @@ def handle(session: Session, event_row_id: str) -> str:
     if row.handled_at is not None:
         return "already handled"
     obj: dict[str, Any] = row.payload["data"]["object"]
+    if isinstance(obj.get("customer"), str):
+        # Handlers of one customer run one at a time, each reading Stripe only once it holds the
+        # lock: the last to commit read Stripe last, so a slower, older read never wins.
+        subscriptions.lock_customer(session, obj["customer"])
     if row.type == "checkout.session.completed":
         checkout = stripe.retrieve_checkout_session(obj["id"])
         if checkout.get("subscription"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from typing import Any
 
 import httpx
@@ -16,13 +17,13 @@ from pydantic import SecretStr
 from sqlmodel import func, select
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import StripeEvent, Tier, User
+from dreampixel.core.models import CreditLedger, StripeEvent, SubscriptionStatus, Tier, User
 from dreampixel.core.settings import settings
 from services.accounts import sessions
 from services.api_keys import service as api_keys
 from services.billing import subscriptions
 from tests.factories import create_user
-from tests.fakes.stripe import PRICE_PRO_MONTHLY, FakeStripe, sign
+from tests.fakes.stripe import PRICE_ENTERPRISE, PRICE_PRO_MONTHLY, FakeStripe, sign
 from workers import billing as billing_jobs
 
 WEBHOOKS = "/api/stripe/webhooks"
@@ -196,3 +197,36 @@ async def test_an_event_failing_on_its_last_try_is_given_up_with_its_error(api: 
         stored = session.get(StripeEvent, event_row)
         assert stored is not None and stored.handled_at is None and stored.error
 
+
+
+async def test_a_whole_story_delivered_at_once_in_random_order_ends_in_stripes_state(
+        api: httpx.AsyncClient, stripe_fake: FakeStripe) -> None:
+    user_id, _key, _cookie = await asyncio.to_thread(_customer_with_key)
+    events = stripe_fake.complete_checkout(await asyncio.to_thread(_checkout, user_id))
+    subscription_id = events[0]["data"]["object"]["id"]
+    events += stripe_fake.renew(subscription_id)
+    events += stripe_fake.fail_payment(subscription_id) + stripe_fake.pay_open_invoice(subscription_id)
+    events += stripe_fake.change_price(subscription_id, PRICE_ENTERPRISE)
+    events += stripe_fake.cancel_at_period_end(subscription_id)
+    random.Random(7).shuffle(events)
+
+    async def post(event: dict[str, Any]) -> int:
+        body, headers = stripe_fake.signed(event)
+        return (await api.post(WEBHOOKS, content=body, headers=headers)).status_code
+
+    assert await asyncio.gather(*(post(event) for event in events)) == [200] * len(events)
+    await api.queue.join(timeout=60)  # type: ignore[attr-defined]
+
+    def final() -> tuple[Tier, SubscriptionStatus | None, bool | None, int, int]:
+        with uow() as session:
+            user = session.get(User, user_id)
+            row = subscriptions.subscription_of(session, user_id=user_id)
+            assert user is not None and row is not None
+            ledger = session.exec(select(func.sum(CreditLedger.delta)).where(CreditLedger.user_id == user_id)).one()
+            return user.tier, row.status, row.cancel_at_period_end, user.credit_balance, int(ledger or 0)
+
+    tier, status, ending, balance, ledger = await asyncio.to_thread(final)
+    assert (tier, status, ending) == (Tier.ENTERPRISE, SubscriptionStatus.ACTIVE, True)
+    # Three paid periods: PRO, PRO, then the third topped up to ENTERPRISE by the upgrade.
+    pro, enterprise = settings.credit_allowance("PRO"), settings.credit_allowance("ENTERPRISE")
+    assert balance == ledger == 2 * pro + enterprise
