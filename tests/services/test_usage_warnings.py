@@ -71,6 +71,7 @@ def test_the_daily_limit_warns_once_at_80_and_once_at_100_percent(session: Sessi
     assert [m["subject"] for m in daily] == ["You used most of today's generations",
                                             "You reached today's Dream Pixel limit"]
     assert "8 of your 10" in daily[0]["text"] and "10 of your 10" in daily[1]["text"]
+    assert f"{settings.base_url}/pricing" in daily[1]["text"] and daily[1]["html"].startswith("<!doctype html>")
 
 
 def test_running_out_without_billing_says_when_the_free_allowance_renews(session: Session) -> None:
