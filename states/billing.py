@@ -67,6 +67,8 @@ class BillingState(rx.State):
     invoices: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # Set on the return from Checkout until the webhook's change has been shown.
     waiting: rx.Field[bool] = rx.field(False)
+    _tier_before: str = ""
+    _credits_before: int = 0
 
     def _forget(self) -> None:
         self.ready = False
@@ -83,6 +85,7 @@ class BillingState(rx.State):
     @viewer_required(signed_out=_forget)
     async def load(self, viewer: Viewer):
         self._show(await asyncio.to_thread(billing.overview, viewer))
+        self._tier_before, self._credits_before = self.tier, self.credits
         self.waiting = self.router.url.query_parameters.get("checkout") == "success"
         return BillingState.watch if self.waiting else None
 
@@ -106,15 +109,16 @@ class BillingState(rx.State):
         deadline = time.monotonic() + WATCH_SECONDS
         async with events.subscribe(viewer.user_id) as stream:
             iterator = aiter(stream)
-            # The webhook may have landed before the subscription started: read once now.
-            await self._refresh(viewer)
             pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
             try:
+                # The webhook may have landed before the subscription started: read once now.
+                await self._refresh(viewer)
                 while (left := deadline - time.monotonic()) > 0:
                     done, _ = await asyncio.wait({pending}, timeout=left)
                     if not done:
                         break
                     event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
+                    # Keep listening after the plan arrives: the invoice's PDF follows a moment later.
                     if event.get("type") == "billing.updated":
                         await self._refresh(viewer)
             finally:
@@ -122,7 +126,12 @@ class BillingState(rx.State):
                 async with self:
                     self.waiting = False
 
-    async def _refresh(self, viewer: Viewer) -> None:
+    async def _refresh(self, viewer: Viewer) -> bool:
+        """Re-read the page; True once the purchase shows (a new plan or more credits)."""
         view = await asyncio.to_thread(billing.overview, viewer)
         async with self:
+            arrived = view.tier != self._tier_before or view.credits > self._credits_before
             self._show(view)
+            if arrived:
+                self.waiting = False
+            return arrived

@@ -47,8 +47,10 @@ def billing_app(tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpServe
         "CREDIT_PACKS": json.dumps([{"price_id": PRICE_PACK_SMALL, "credits": 250, "label": "250 credits",
                                      "price": "$9"}]),
     }
-    with running_app(tmp_path_factory.mktemp("billing-app-data"), log_path=ARTIFACTS / "billing-app-server.log",
-                     extra_env=env) as server:
+    # Its own build directory: the build carries the app's port, and the shared app_server may be
+    # serving from WEB_DIR at the same time.
+    with running_app(tmp_path_factory.mktemp("billing-app-data"), web_dir=ARTIFACTS / "reflex-web-billing",
+                     log_path=ARTIFACTS / "billing-app-server.log", extra_env=env) as server:
         _stripe_server.webhook_url = f"{server.base_url}/api/stripe/webhooks"
         # Long enough for the success page to load first: the plan must then arrive live.
         _stripe_server.delivery_delay = 4.0
@@ -98,6 +100,15 @@ def _first_image(page: Page) -> None:
 def _balance(page: Page) -> int:
     text = page.get_by_test_id("credit-balance").inner_text()
     return int(re.search(r"Credits\s+([\d,]+)", text).group(1).replace(",", ""))  # type: ignore[union-attr]
+
+
+def test_without_stripe_pricing_shows_the_plans_and_says_billing_is_not_set_up(page: Page,
+                                                                              app_server: AppServer) -> None:
+    page.goto("/pricing")
+    for tier in ("PRO", "ENTERPRISE"):
+        plan = page.get_by_role("article", name=f"{tier} plan")
+        expect(plan.get_by_role("button", name="Billing is not set up")).to_be_disabled()
+    expect(page.get_by_role("button", name=re.compile(r"^Choose "))).to_have_count(0)
 
 
 def test_a_new_user_makes_an_image_buys_pro_and_sees_it_live_with_credits_and_invoice(
