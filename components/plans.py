@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
+from reflex.vars.sequence import ArrayVar
 
 from components import theme
 from components.buttons import link_button
@@ -21,12 +24,15 @@ class PlanCard:
     highlighted: bool = False
     # What a signed-in visitor is offered instead (someone with an account does not sign up again).
     signed_in_action: tuple[str, str] | None = None
+    # Replaces the action link when set: the plan's checkout buttons.
+    actions: rx.Component | None = None
 
 
 def _action(plan: PlanCard, *, current: rx.Var[bool], signed_in: rx.Var[bool]) -> rx.Component:
     variant = "solid" if plan.highlighted else "soft"
     label, href = plan.action
-    usual = link_button(label, href=href, size="3", width="100%", variant=variant)
+    usual = plan.actions if plan.actions is not None else link_button(label, href=href, size="3", width="100%",
+                                                                       variant=variant)
     if plan.signed_in_action is not None:
         usual = rx.cond(signed_in, link_button(plan.signed_in_action[0], href=plan.signed_in_action[1], size="3",
                                                width="100%", variant=variant), usual)
@@ -93,12 +99,121 @@ def stat(label: str, value: rx.Var | str, hint: rx.Var | str = "") -> rx.Compone
     )
 
 
-def billing_status(enabled: rx.Var[bool]) -> rx.Component:
-    """An honest statement of what this installation can do about payments."""
+def billing_status(enabled: rx.Var[bool], *, has_customer: rx.Var[bool] | bool = False,
+                   on_manage: Any = None) -> rx.Component:
+    """What this installation can do about payments: the portal, the pricing page, or an honest no."""
     return rx.cond(
         enabled,
-        rx.callout("Online checkout and plan changes arrive with the billing work; until then your plan is set "
-                   "by an administrator.", icon="info", width="100%"),
+        rx.cond(
+            has_customer,
+            rx.hstack(rx.text("Change your card or plan, or cancel, on Stripe's secure page.", size="2",
+                              color=theme.TEXT_MUTED),
+                      rx.button("Manage billing", variant="soft", on_click=on_manage),
+                      justify="between", align="center", width="100%", wrap="wrap", gap="0.75rem"),
+            rx.hstack(rx.text("Pay with Stripe for a plan or a credit pack.", size="2", color=theme.TEXT_MUTED),
+                      link_button("See plans", href="/pricing", variant="soft"),
+                      justify="between", align="center", width="100%", wrap="wrap", gap="0.75rem"),
+        ),
         rx.callout("Billing is not set up on this installation: there is nothing to pay here. An administrator "
                    "sets plans and credits.", icon="info", color_scheme="gray", width="100%", role="status"),
+    )
+
+
+# --- buying: Checkout buttons, credit packs, the billing page ------------------------------------
+
+Offer = Any  # one row of an ArrayVar: indexable by key
+
+
+def checkout_buttons(offers: ArrayVar[Sequence[dict[str, str]]], *, tier: str, enabled: rx.Var[bool],
+                     starting: rx.Var[str], on_choose: Callable[[Any], Any], solid: bool) -> rx.Component:
+    """One button per price of `tier` (monthly, yearly), or a plain statement when billing is off."""
+    return rx.cond(
+        enabled,
+        rx.vstack(
+            rx.foreach(offers, lambda offer: rx.cond(
+                offer["tier"] == tier,
+                rx.button(f"Choose {tier.title()} · ", offer["label"], " ", offer["price"], size="3", width="100%",
+                          variant="solid" if solid else "soft", loading=starting == offer["price_id"],
+                          on_click=on_choose(offer["price_id"])),
+                rx.fragment())),
+            spacing="2", width="100%"),
+        rx.button("Billing is not set up", size="3", width="100%", variant="soft", color_scheme="gray",
+                  disabled=True),
+    )
+
+
+def credit_packs(packs: ArrayVar[Sequence[dict[str, str]]], *, enabled: rx.Var[bool], starting: rx.Var[str],
+                 on_choose: Callable[[Any], Any]) -> rx.Component:
+    """The one-off credit packs, each with its buy button."""
+    def pack(offer: Offer) -> rx.Component:
+        return rx.hstack(
+            rx.vstack(rx.text(offer["label"], weight="bold", size="3", color=theme.TEXT),
+                      rx.text(offer["credits"], " credits, no subscription", size="2", color=theme.TEXT_MUTED),
+                      spacing="1"),
+            rx.cond(enabled,
+                    rx.button("Buy · ", offer["price"], variant="soft", loading=starting == offer["price_id"],
+                              on_click=on_choose(offer["price_id"])),
+                    rx.button("Billing is not set up", variant="soft", color_scheme="gray", disabled=True)),
+            justify="between", align="center", width="100%", padding="1rem 1.25rem",
+            border=f"1px solid {theme.BORDER}", border_radius=theme.RADIUS_CARD, background=theme.SURFACE,
+        )
+
+    return rx.cond(
+        packs.length() > 0,
+        rx.vstack(rx.heading("Credit packs", as_="h2", size="5", color=theme.TEXT),
+                  rx.text("More credits without a plan: they never expire and carry over if you upgrade.",
+                          size="2", color=theme.TEXT_MUTED),
+                  rx.grid(rx.foreach(packs, pack), columns={"initial": "1", "md": "2"}, gap="0.75rem",
+                          width="100%"),
+                  spacing="3", width="100%"),
+        rx.fragment(),
+    )
+
+
+def plan_notices(*, past_due: rx.Var[bool], cancel_at_period_end: rx.Var[bool], period_end: rx.Var[str],
+                 waiting: rx.Var[bool]) -> rx.Component:
+    """What the viewer must know about their subscription right now."""
+    return rx.vstack(
+        rx.cond(past_due, rx.callout(
+            "Your last payment failed. Stripe retries the card over the next days and your plan stays on "
+            "meanwhile; update the card with Manage billing to keep it.",
+            icon="triangle-alert", color_scheme="red", width="100%", role="alert")),
+        rx.cond(cancel_at_period_end, rx.callout(
+            rx.text("Your plan is canceled and ends on ", period_end,
+                    ". You keep it, and your credits, until then; afterwards you are on Free."),
+            icon="calendar-x", color_scheme="amber", width="100%", role="status")),
+        rx.cond(waiting, rx.callout(
+            "Payment received. Waiting for Stripe to confirm your plan: this page updates by itself.",
+            icon="loader", width="100%", role="status")),
+        spacing="3", width="100%",
+    )
+
+
+def invoice_table(invoices: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
+    """The viewer's invoices, each with its PDF when the copy is stored."""
+    def row(invoice: Offer) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(invoice["date"]),
+            rx.table.cell(invoice["amount"]),
+            rx.table.cell(rx.badge(invoice["status"], variant="soft")),
+            rx.table.cell(rx.cond(invoice["pdf_url"] != "",
+                                  # rx.download, not a link: the router would take /api/... for a page.
+                                  rx.button(rx.icon("download", size=14), "Download PDF", size="1", variant="soft",
+                                            on_click=rx.download(url=invoice["pdf_url"],
+                                                                 filename="dreampixel-invoice.pdf")),
+                                  rx.text("Preparing…", color=theme.TEXT_MUTED))),
+        )
+
+    return rx.vstack(
+        rx.heading("Invoices", as_="h2", size="5", color=theme.TEXT),
+        rx.cond(
+            invoices.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                               for h in ("Date", "Amount", "Status", "PDF")])),
+                rx.table.body(rx.foreach(invoices, row)),
+                width="100%", variant="surface"),
+            rx.text("No invoices yet.", size="2", color=theme.TEXT_MUTED),
+        ),
+        spacing="3", width="100%",
     )

@@ -9,5 +9,8 @@ FUNCTIONS: dict[str, JobFunction] = {
     "generation.run": generation.run,
     "email.send": email.send,
     "maintenance.reap": maintenance.reap,
+    "billing.handle_event": billing.handle_event,
+    "billing.copy_invoice_pdf": billing.copy_invoice_pdf,
+    "billing.redispatch_events": billing.redispatch_events,
     "billing.renew_allowances": billing.renew_allowances,
 }

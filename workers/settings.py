@@ -8,7 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from dreampixel.core.settings import settings
-from workers.billing import renew_allowances
+from workers.billing import redispatch_events, renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
 from workers.maintenance import reap
@@ -36,6 +36,7 @@ class WorkerSettings:
         # 1st still grants the month's allowances. Runs after the first find nothing to do.
         cron(renew_allowances, name="cron:billing.renew_allowances", hour={0}, minute={5}, second={0},
              run_at_startup=True),
+        cron(redispatch_events, name="cron:billing.redispatch_events", second={30}),
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

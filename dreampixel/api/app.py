@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dreampixel.api import admin, auth, csrf, files, gallery, health, v1
+from dreampixel.api import admin, auth, billing, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
 from dreampixel.api.limits import BodyLimitMiddleware
@@ -25,6 +25,7 @@ from dreampixel.api.middleware import (
 )
 from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
+from dreampixel.api.webhooks import stripe as stripe_webhooks
 from dreampixel.core.logging import configure_logging
 
 API_PREFIX = "/api"
@@ -71,5 +72,7 @@ def create_api_app() -> FastAPI:
     api.include_router(csrf.router)
     api.include_router(admin.router)
     api.include_router(gallery.router)
+    api.include_router(billing.router)
+    api.include_router(stripe_webhooks.router)
     api.include_router(v1.router, prefix="/v1")
     return api

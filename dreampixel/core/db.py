@@ -148,6 +148,9 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy also fires this when a savepoint is released; the work is not committed yet.
+        return
     callbacks = session.info.pop(_AFTER_COMMIT, [])
     for callback in callbacks:
         try:

@@ -9,7 +9,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev-secret"})
@@ -60,6 +60,15 @@ def parse_trusted_proxies(raw: str) -> TrustedProxies:
         return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
     except ValueError as error:
         raise ValueError(f"TRUSTED_PROXIES must be a hop count or comma-separated addresses/CIDRs: {error}") from None
+
+
+class CreditPack(BaseModel):
+    """A one-off purchase of credits: the Stripe price and what it grants."""
+
+    price_id: str
+    credits: int = Field(gt=0)
+    label: str
+    price: str = ""
 
 
 class Settings(BaseSettings):
@@ -124,6 +133,13 @@ class Settings(BaseSettings):
     stripe_price_pro_yearly: str = ""
     stripe_price_enterprise: str = ""
     stripe_api_base: str = ""
+    # One-off Checkout payments: a JSON list of {"price_id", "credits", "label", "price"}.
+    credit_packs: list[CreditPack] = Field(default_factory=list)
+    stripe_webhook_tolerance_seconds: int = 300
+    # Display prices (Stripe holds the real ones); shown on /pricing next to each plan.
+    price_label_pro_monthly: str = "$19 / month"
+    price_label_pro_yearly: str = "$190 / year"
+    price_label_enterprise: str = "$99 / month"
 
     # --- object storage -------------------------------------------------------------------
     s3_access_key_id: str = ""

@@ -39,7 +39,7 @@ FEATURES = [
     Feature(
         "code-xml",
         "Developer API",
-        "A REST API with scoped keys, idempotent requests and signed webhooks when images are ready.",
+        "A REST API with scoped keys and idempotent requests, on every plan.",
     ),
 ]
 
@@ -65,14 +65,15 @@ def _tiers() -> list[Tier]:
             "PRO",
             _allowance("pro"),
             "For people who create every day.",
-            ("Everything in Free", "Private images", "API keys and webhooks"),
+            ("Everything in Free", f"{settings.credit_allowance('PRO'):,} credits a month", "Higher API rate limits"),
             highlighted=True,
         ),
         Tier(
             "ENTERPRISE",
             _allowance("enterprise"),
             "For teams and products built on images.",
-            ("Everything in Pro", "Higher API rate limits", "Priority support"),
+            ("Everything in Pro", f"{settings.credit_allowance('ENTERPRISE'):,} credits a month",
+             "The highest API rate limits"),
         ),
     ]
 

@@ -63,6 +63,21 @@ async def test_a_job_enqueued_in_a_unit_of_work_runs_after_the_commit(
     assert message["Subject"] == "Welcome to Dream Pixel"
 
 
+async def test_a_job_is_not_sent_when_a_savepoint_after_it_is_released(
+    session: Session, in_process_queue: InProcessQueue, outbox: Path
+) -> None:
+    def submit_then_savepoint() -> None:
+        with uow() as work:
+            jobs.enqueue_after_commit(work, "email.send", welcome("someone@example.com"))
+            with work.begin_nested():
+                pass
+            assert in_process_queue._pending == {}, "a released savepoint is not the commit"
+
+    await asyncio.to_thread(submit_then_savepoint)
+    await in_process_queue.join()
+    assert len(outbox_messages(outbox)) == 1
+
+
 async def test_a_job_enqueued_in_a_rolled_back_unit_of_work_is_dropped(
     session: Session, in_process_queue: InProcessQueue, outbox: Path
 ) -> None:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from dreampixel.api.v1 import account, generations, providers, seeds, uploads
+from dreampixel.api.v1 import account, billing, generations, invoices, providers, seeds, uploads
 
 router = APIRouter()
 router.include_router(generations.router)
@@ -10,3 +10,5 @@ router.include_router(uploads.router)
 router.include_router(providers.router)
 router.include_router(seeds.router)
 router.include_router(account.router)
+router.include_router(invoices.router)
+router.include_router(billing.router)
