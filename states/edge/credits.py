@@ -101,7 +101,7 @@ def _reason(entry: LedgerEntry, outcome: str = "") -> str:
 
 def _hold_outcome(status: str, *, held: int, charged: int) -> str:
     """What became of a hold, from its generation's status and what was charged."""
-    if status == "succeeded":
+    if status == "succeeded" or charged > 0:  # a cancel that reached the provider is charged too
         return "Charged for a generation" + (" (the rest returned)" if 0 < charged < held else "")
     return HOLD_OUTCOMES.get(status, "")
 

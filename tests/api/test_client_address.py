@@ -27,15 +27,19 @@ async def client(live_db: Engine) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def _ticket() -> str:
+def _ticket() -> tuple[str, str]:
+    """A sign-in ticket and the browser binding it is bound to."""
     with uow() as session:
-        return sessions.issue_ticket(session, user_id=create_user(session).id)
+        ticket = sessions.issue_ticket(session, user_id=create_user(session).id)
+        return ticket, sessions.bind_ticket(session, ticket)
 
 
 async def _session_address(client: httpx.AsyncClient, forwarded_for: str) -> str | None:
     """Sign in through /api/auth/session with X-Forwarded-For; the address the new session records."""
-    answered = await client.get("/api/auth/session", params={"ticket": _ticket()},
-                                headers={"x-forwarded-for": forwarded_for})
+    ticket, binding = _ticket()
+    answered = await client.get("/api/auth/session", params={"ticket": ticket},
+                                headers={"x-forwarded-for": forwarded_for},
+                                cookies={sessions.TICKET_BINDING_COOKIE: binding})
     token = answered.cookies[sessions.SESSION_COOKIE]
     with uow() as session:
         resolved = sessions.resolve(session, token)

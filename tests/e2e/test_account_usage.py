@@ -19,15 +19,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 Shot = Callable[[Page, str], Path]
 PASSWORD = "copper-kettle-lanterns-9"
 SUCCEEDED = 11  # 512x512: one credit each
-# One 2048x2048 generation (two credits held) canceled at once: the hold comes back as a release.
-# Ledger, newest first: release +2 (39), hold -2 (37), 11 holds -1 (48 .. 38), welcome +50 (50).
-LEDGER_ROWS = 1 + SUCCEEDED + 2
+# One 2048x2048 generation (two credits held) canceled at once. Still queued, its hold comes back
+# as a release: newest first, release +2 (39), hold -2 (37), 11 holds -1 (48 .. 38), welcome +50.
+# Already at the provider, it is charged: the hold -2 (37) stays and nothing comes back.
 
 
 @dataclass(frozen=True)
 class Spender:
     email: str
     canceled_id: str
+    refunded: bool  # whether the cancel caught it queued (released) or processing (charged)
+
+    @property
+    def balance(self) -> str:
+        return "39" if self.refunded else "37"
+
+    @property
+    def ledger_rows(self) -> int:
+        return 1 + SUCCEEDED + (2 if self.refunded else 1)
 
 
 
@@ -53,7 +62,8 @@ def spender(app_server: AppServer) -> Spender:
         assert big.status_code == 202, big.text
         canceled = http.post(f"/api/v1/generations/{big.json()['id']}/cancel")
         assert canceled.status_code == 200 and canceled.json()["status"] == "canceled", canceled.text
-    return Spender(email=email, canceled_id=big.json()["id"])
+        refunded = canceled.json()["cost"]["credits_refunded"] == 2
+    return Spender(email=email, canceled_id=big.json()["id"], refunded=refunded)
 
 
 def _open_account(page: Page, email: str) -> Locator:
@@ -74,7 +84,7 @@ def test_the_chart_and_the_credit_history_after_generations(page: Page, spender:
     expect(usage.get_by_role("img", name=summary)).to_be_visible()
     expect(usage.get_by_text(summary)).to_be_visible()
     expect(usage.locator(".recharts-bar-rectangle").first).to_be_visible()  # the bars were drawn
-    expect(usage.get_by_role("group", name="Credits")).to_contain_text("39")
+    expect(usage.get_by_role("group", name="Credits")).to_contain_text(spender.balance)
     today = usage.get_by_role("group", name="Today")
     expect(today).to_contain_text("11 of 100")  # a canceled generation does not count
     expect(today).to_contain_text("89 left today")
@@ -82,25 +92,30 @@ def test_the_chart_and_the_credit_history_after_generations(page: Page, spender:
     ledger = usage.get_by_role("table", name="Credit history")
     rows = ledger.get_by_role("row")
     expect(rows).to_have_count(1 + 10)  # the header and the newest page
-    expect(rows.nth(1)).to_contain_text("+2")
-    expect(rows.nth(1)).to_contain_text("Returned: not delivered")
-    expect(rows.nth(1).get_by_role("cell").last).to_have_text("39")
-    expect(rows.nth(2)).to_contain_text("-2")
-    expect(rows.nth(2)).to_contain_text("Held, then returned")
-    expect(rows.nth(2).get_by_role("cell").last).to_have_text("37")
+    if spender.refunded:
+        expect(rows.nth(1)).to_contain_text("+2")
+        expect(rows.nth(1)).to_contain_text("Returned: not delivered")
+        expect(rows.nth(1).get_by_role("cell").last).to_have_text("39")
+        expect(rows.nth(2)).to_contain_text("-2")
+        expect(rows.nth(2)).to_contain_text("Held, then returned")
+        expect(rows.nth(2).get_by_role("cell").last).to_have_text("37")
+    else:
+        expect(rows.nth(1)).to_contain_text("-2")
+        expect(rows.nth(1)).to_contain_text("Charged for a generation")
+        expect(rows.nth(1).get_by_role("cell").last).to_have_text("37")
     expect(rows.nth(1).get_by_role("link", name="Open in gallery")).to_have_attribute(
         "href", f"/gallery?generation={spender.canceled_id}"
     )
     screenshot(page, "account-usage-light")
 
     usage.get_by_role("button", name="Show more").click()
-    expect(rows).to_have_count(1 + LEDGER_ROWS)
+    expect(rows).to_have_count(1 + spender.ledger_rows)
     expect(usage.get_by_role("button", name="Show more")).to_have_count(0)
     oldest = rows.last
     expect(oldest).to_contain_text("+50")
     expect(oldest).to_contain_text("Welcome credits")
     expect(oldest.get_by_role("cell").last).to_have_text("50")
-    expect(rows.nth(LEDGER_ROWS - 1).get_by_role("cell").last).to_have_text("49")  # the first hold
+    expect(rows.nth(spender.ledger_rows - 1).get_by_role("cell").last).to_have_text("49")  # the first hold
 
     page.get_by_role("button", name="Toggle dark mode").click()
     expect(page.locator("html")).to_have_class("dark")

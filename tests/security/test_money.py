@@ -208,7 +208,7 @@ def real_providers(stability_fake: FakeStability, replicate_fake: FakeReplicate,
     monkeypatch.setattr(settings, "stability_base_url", stability_fake.base_url)
     monkeypatch.setattr(settings, "replicate_api_token", SecretStr(replicate_fake.api_key))
     monkeypatch.setattr(settings, "replicate_base_url", replicate_fake.base_url)
-    stability_fake.credits = 1234.5
+    monkeypatch.setattr(stability_fake, "credits", 1234.5)
     registry.reset()
     reset_all()
     yield
