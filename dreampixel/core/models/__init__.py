@@ -49,7 +49,7 @@ from dreampixel.core.models.generations import (
     GenerationCreate,
 )
 from dreampixel.core.models.images import Image, ImageBase
-from dreampixel.core.models.ops import AuditLog, ErrorLog, IdempotencyRecord
+from dreampixel.core.models.ops import AuditLog, DailyStat, ErrorLog, IdempotencyRecord, WorkerHeartbeat
 from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite
 from dreampixel.core.models.users import (
     ApiKey,
@@ -82,6 +82,7 @@ __all__ = [
     "CreditLedger",
     "CreditLedgerBase",
     "DeliveryStatus",
+    "DailyStat",
     "ErrorLog",
     "Generation",
     "GenerationBase",
@@ -127,6 +128,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEndpointBase",
     "WebhookEndpointPublic",
+    "WorkerHeartbeat",
     "metadata",
     "new_id",
     "utcnow",
