@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dreampixel.core.db import uow
 from dreampixel.core.logging import configure_logging, get_logger
 from dreampixel.core.settings import settings
+from services.admin import error_log
 from services.generation import reaper
 from services.images import pool
 from services.jobs import service as jobs
@@ -25,6 +26,7 @@ log = get_logger(__name__)
 @contextlib.asynccontextmanager
 async def jobs_lifespan() -> AsyncIterator[None]:
     configure_logging()
+    error_log.install()  # captured errors reach open admin pages
     log.info("app.features", **settings.features())
     if settings.redis_url:
         queue: JobQueue = await ArqQueue.connect(settings.redis_url)

@@ -9,4 +9,5 @@ FUNCTIONS: dict[str, JobFunction] = {
     "generation.run": generation.run,
     "email.send": email.send,
     "maintenance.reap": maintenance.reap,
+    "maintenance.heartbeat": maintenance.heartbeat,
 }

@@ -44,4 +44,5 @@ async def stop(queue: InProcessQueue) -> None:
 async def _reap_forever(queue: InProcessQueue, every: float) -> None:
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
+        await queue.enqueue("maintenance.heartbeat", job_id="maintenance.heartbeat")
         await asyncio.sleep(every)

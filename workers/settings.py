@@ -10,7 +10,7 @@ from arq.connections import RedisSettings
 from dreampixel.core.settings import settings
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
-from workers.maintenance import reap
+from workers.maintenance import heartbeat, reap
 
 # Chosen from bench/: arq's 0.5 s default poll delay caps a worker near 20 jobs/s for short
 # jobs; 20 ms keeps Redis load negligible while queue latency stays under the 50 ms budget.
@@ -29,7 +29,11 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         func(fn, name=name, keep_result=0 if name == "generation.run" else None) for name, fn in FUNCTIONS.items()
     ]
-    cron_jobs: ClassVar[list[Any]] = [cron(reap, name="cron:maintenance.reap", second={0}, run_at_startup=True)]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(reap, name="cron:maintenance.reap", second={0}, run_at_startup=True),
+        # Runs in every worker process (unique=False): each one reports itself.
+        cron(heartbeat, name="cron:maintenance.heartbeat", second={15, 45}, run_at_startup=True, unique=False),
+    ]
     on_startup = on_startup
     on_shutdown = on_shutdown
     redis_settings = redis_settings()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # Keep warnings and errors in the error_logs table for the admin error viewer.
+    error_log_capture: bool = True
 
     # --- database ----------------------------------------------------------------------
     database_url: str = ""
