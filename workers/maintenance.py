@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
 from dreampixel.core.db import in_uow
 from dreampixel.core.models import utcnow
 from services.admin import system
@@ -23,7 +21,7 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
     name = ctx.setdefault("worker_name", system.worker_name(kind))
     started_at = ctx.setdefault("worker_started_at", utcnow())
 
-    def beat(session: Session) -> None:
+    def beat(session: Any) -> None:
         system.beat(session, name=name, kind=kind, started_at=started_at)
 
     await in_uow(beat)
