@@ -14,7 +14,9 @@ from dreampixel.core.models import (
     CreditLedger,
     Generation,
     GenerationStatus,
+    ModerationStatus,
     Role,
+    Seed,
     Subscription,
     Tier,
     User,
@@ -119,3 +121,11 @@ def queue_depth(session: Session) -> tuple[int, datetime | None]:
         select(func.count(), func.min(Generation.queued_at)).where(col(Generation.status) == GenerationStatus.QUEUED)
     ).one()
     return int(count or 0), oldest
+
+
+def pending_seeds(session: Session, *, limit: int = 50) -> list[tuple[Seed, str | None]]:
+    """Seeds waiting for a decision, oldest first, with their creator's email."""
+    query = (select(Seed, User.email).join(User, col(User.id) == col(Seed.creator_id), isouter=True)
+             .where(col(Seed.moderation_status) == ModerationStatus.PENDING)
+             .order_by(col(Seed.created_at)).limit(limit))
+    return [(seed, email) for seed, email in session.exec(query).all()]
