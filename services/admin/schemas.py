@@ -121,6 +121,18 @@ class ErrorEntry(BaseModel):
                    last_seen_at=row.last_seen_at, state=row.state)
 
 
+class AdminUserDetail(BaseModel):
+    """Everything the user detail page shows about one account."""
+
+    user: AdminUser
+    generations: list[AdminGeneration]
+    ledger: list[dict[str, Any]]
+    subscription: dict[str, Any] | None
+    sessions: list[dict[str, Any]]
+    api_keys: list[dict[str, Any]]
+    audit: list[AuditEntry]
+
+
 class DayPoint(BaseModel):
     """One day of a chart: the day and a count per series."""
 
@@ -152,3 +164,23 @@ class AdminStats(BaseModel):
     signups_per_day: list[DayPoint]
     provider_share: dict[str, int]
     provider_failure_rate: dict[str, float]
+
+
+class ReapResult(BaseModel):
+    """What one sweep of the reaper did."""
+
+    requeued: int = 0
+    failed: int = 0
+    expired: int = 0
+    redispatched: int = 0
+
+
+class SystemReport(BaseModel):
+    """Everything /admin/system shows except the error log."""
+
+    object: Literal["admin.system"] = "admin.system"
+    health: dict[str, Any]
+    queue: dict[str, Any]
+    heartbeats: list[dict[str, Any]]
+    database: dict[str, Any]
+    provider_error_rates: dict[str, dict[str, Any]]

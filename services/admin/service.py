@@ -7,9 +7,7 @@ is not authorization. Non-staff callers are told the console does not exist (404
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from dreampixel.core.errors import NotFound, ValidationFailed
@@ -18,7 +16,7 @@ from dreampixel.core.settings import settings
 from services.accounts import admin as accounts_admin
 from services.accounts import deletion, sessions, verification
 from services.admin import audit, repository
-from services.admin.schemas import AdminGeneration, AdminUser, AuditEntry
+from services.admin.schemas import AdminGeneration, AdminUser, AdminUserDetail
 from services.credits import service as credits
 from services.events import service as events
 from services.gallery import service as gallery
@@ -62,18 +60,6 @@ def _generation(session: Session, generation_id: str) -> Generation:
 
 
 # ---- one account ---------------------------------------------------------------------------------
-
-
-class AdminUserDetail(BaseModel):
-    """Everything the user detail page shows about one account."""
-
-    user: AdminUser
-    generations: list[AdminGeneration]
-    ledger: list[dict[str, Any]]
-    subscription: dict[str, Any] | None
-    sessions: list[dict[str, Any]]
-    api_keys: list[dict[str, Any]]
-    audit: list[AuditEntry]
 
 
 def user_detail(session: Session, *, actor: User, user_id: str) -> AdminUserDetail:
