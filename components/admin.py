@@ -12,6 +12,7 @@ from reflex_components_core.react_router.dom import ReactRouterLink
 from components import theme
 from components.layout import content
 from components.notice import notice
+from components.usage import VISUALLY_HIDDEN
 
 Columns = Sequence[tuple[str, str]]  # (heading, key of the row)
 
@@ -148,6 +149,7 @@ def data_table(rows: ArrayVar[Sequence[dict[str, str]]], columns: Columns, *, la
                actions: Callable[[ObjectVar[dict[str, str]]], rx.Component] | None = None) -> rx.Component:
     """A table of display rows; `link` = (key, route prefix) turns that column into links."""
     table = rx.table.root(
+        rx.el.caption(label, style=VISUALLY_HIDDEN),  # the table's accessible name
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in columns],
                                      *([rx.table.column_header_cell("")] if actions else []))),
         rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
@@ -156,7 +158,6 @@ def data_table(rows: ArrayVar[Sequence[dict[str, str]]], columns: Columns, *, la
         ))),
         size="1",
         variant="surface",
-        aria_label=label,
         width="100%",
     )
     return rx.cond(rows.length() > 0, rx.box(table, width="100%", overflow_x="auto"),
