@@ -7,12 +7,12 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from dreampixel.core.migrations import current_revision
 from dreampixel.core.models import Generation, GenerationStatus, WorkerHeartbeat, utcnow
 from services.admin import repository
 from services.health import service as health
@@ -77,7 +77,9 @@ def queue_report(session: Session, *, now: datetime | None = None) -> dict[str, 
 
 
 def database_report(session: Session) -> dict[str, Any]:
-    return {"revision": current_revision(session.get_bind().engine)}
+    """The schema's migration revision, read on the session's own connection (a second SQLite
+    connection would wait for this transaction's write lock)."""
+    return {"revision": MigrationContext.configure(session.connection()).get_current_revision()}
 
 
 async def dependencies() -> dict[str, Any]:

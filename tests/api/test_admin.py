@@ -105,6 +105,7 @@ async def test_the_stats_answer_the_dashboards_numbers(api: httpx.AsyncClient) -
     assert answer.json()["users_total"] == 1 and len(answer.json()["generations_per_day"]) == 14
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 async def test_the_system_report_names_the_schema_revision_and_the_checks(api: httpx.AsyncClient) -> None:
     _admin, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
     report = (await api.get("/api/admin/system", headers=browser(cookie))).json()
