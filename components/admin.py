@@ -131,7 +131,7 @@ def stat_cards(cards: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
                 role="group",
             ),
         ),
-        columns={"initial": "1", "xs": "2", "md": "3"},
+        columns={"initial": "2", "md": "3"},
         spacing="3",
         width="100%",
     )

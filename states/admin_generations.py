@@ -80,7 +80,8 @@ class AdminGenerationState(AdminAccessMixin, rx.State):
     timings: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     attempts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     outputs: rx.Field[list[str]] = rx.field(default_factory=list)
-    final: rx.Field[bool] = rx.field(True)
+    retryable: rx.Field[bool] = rx.field(False)
+    cancelable: rx.Field[bool] = rx.field(False)
     deleted: rx.Field[bool] = rx.field(False)
 
     def _forget(self) -> None:
@@ -93,7 +94,8 @@ class AdminGenerationState(AdminAccessMixin, rx.State):
         ok, detail = await call_edge(self, edge.generation_detail, viewer, generation_id=self._generation_id())
         if ok:
             self.row, self.inputs, self.timings = detail["row"], detail["input"], detail["timings"]
-            self.attempts, self.outputs, self.final = detail["attempts"], detail["outputs"], detail["final"]
+            self.attempts, self.outputs = detail["attempts"], detail["outputs"]
+            self.retryable, self.cancelable = detail["retryable"], detail["cancelable"]
         else:
             self._forget()
 

@@ -188,7 +188,8 @@ def generation_detail(viewer: Viewer, *, generation_id: str) -> dict[str, Any]:
                       "error": str(a.get("error_code") or ""), "latency": f"{a.get('latency_ms', '—')} ms"}
                      for a in g.attempts],
         "outputs": outputs,
-        "final": g.status not in ("queued", "processing"),
+        "retryable": g.status in ("failed", "expired", "canceled"),
+        "cancelable": g.status in ("queued", "processing"),
     }
 
 

@@ -82,7 +82,8 @@ def generation_detail() -> rx.Component:
                 ),
                 rx.text(ROW["prompt"], size="3", color=theme.TEXT, style={"overflowWrap": "anywhere"}),
                 rx.flex(
-                    rx.cond(D.final, rx.button("Retry", size="2", on_click=D.act("retry")),
+                    rx.cond(D.retryable, rx.button("Retry", size="2", on_click=D.act("retry"))),
+                    rx.cond(D.cancelable,
                             rx.button("Cancel", size="2", color_scheme="amber", on_click=D.act("cancel"))),
                     rx.button("Delete", size="2", color_scheme="red", on_click=D.act("delete")),
                     gap="0.5rem",

@@ -52,7 +52,8 @@ def users() -> rx.Component:
     )
 
 
-def _action_form(label: str, action: str, *fields: rx.Component, colour: str = "violet") -> rx.Component:
+def _action_form(label: str, action: str, *fields: rx.Component, colour: str = "violet",
+                 width: str = "100%") -> rx.Component:
     return rx.form(
         rx.flex(
             rx.el.input(type="hidden", name="action", value=action),
@@ -65,7 +66,7 @@ def _action_form(label: str, action: str, *fields: rx.Component, colour: str = "
         on_submit=D.act,
         reset_on_submit=True,
         aria_label=label,
-        width="100%",
+        width=width,
     )
 
 
@@ -95,8 +96,8 @@ def _actions() -> rx.Component:
                     _action_form("Unsuspend", "unsuspend", _reason()),
                     _action_form("Suspend", "suspend", _reason(required=True), colour="red")),
             rx.flex(
-                _action_form("Resend verification", "resend"),
-                _action_form("End all sessions", "end_sessions"),
+                _action_form("Resend verification", "resend", width="auto"),
+                _action_form("End all sessions", "end_sessions", width="auto"),
                 gap="0.5rem",
                 wrap="wrap",
             ),
