@@ -131,18 +131,22 @@ def get_generation(generation_id: str, caller: SessionCaller) -> AdminGeneration
 
 @router.get("/audit")
 def list_audit(caller: SessionCaller, actor: str = "", action: str = "", target: str = "",
-               since: datetime | None = None, until: datetime | None = None, limit: Limit = 100) -> list[AuditEntry]:
+               since: datetime | None = None, until: datetime | None = None, limit: Limit = 100) -> Page[AuditEntry]:
+    """Newest first; `action` is a prefix ("user." finds every account action)."""
     with uow() as session:
         _staff(session, caller)
-        return audit.search(session, actor=actor, action=action, target=target, since=since, until=until, limit=limit)
+        return Page.of(audit.search(session, actor=actor, action=action, target=target, since=since, until=until,
+                                    limit=limit), None)
 
 
 @router.get("/errors")
 def list_errors(caller: SessionCaller, level: str = "", logger: str = "", state: str = "open",
-                since: datetime | None = None, limit: Limit = 100) -> list[ErrorEntry]:
+                since: datetime | None = None, limit: Limit = 100) -> Page[ErrorEntry]:
+    """Captured warnings and errors, most recently seen first; `state=` (empty) lists every state."""
     with uow() as session:
         _staff(session, caller)
-        return error_log.search(session, level=level, logger=logger, state=state, since=since, limit=limit)
+        return Page.of(error_log.search(session, level=level, logger=logger, state=state, since=since, limit=limit),
+                       None)
 
 
 @router.get("/system")

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from dreampixel.api.csrf import CSRF_COOKIE
 from dreampixel.core.db import uow
 from dreampixel.core.migrations import alembic_config
-from dreampixel.core.models import Role, User
+from dreampixel.core.models import ErrorLog, Role, User
 from dreampixel.core.settings import settings
 from services.accounts import sessions
 from tests.factories import create_generation, create_user
@@ -112,3 +112,24 @@ async def test_the_system_report_names_the_schema_revision_and_the_checks(api: h
     assert report["database"]["revision"] == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert report["health"]["checks"]["database"]["ok"] is True
     assert report["queue"]["depth"] == 0
+
+
+async def test_an_admin_resolves_a_captured_error_and_the_audit_log_says_so(api: httpx.AsyncClient) -> None:
+    admin_id, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+
+    def arrange() -> str:
+        with uow() as session:
+            row = ErrorLog(source="services", message="boom", fingerprint="e" * 40, logger="services.x")
+            session.add(row)
+            return row.id
+
+    error_id = await asyncio.to_thread(arrange)
+    listed = await api.get("/api/admin/errors", headers=browser(cookie))
+    assert [e["id"] for e in listed.json()["data"]] == [error_id]
+    resolved = await api.post(f"/api/admin/errors/{error_id}/state", headers=browser(cookie),
+                              json={"state": "resolved"})
+    assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
+    assert (await api.get("/api/admin/errors", headers=browser(cookie))).json()["data"] == []
+    trail = (await api.get("/api/admin/audit", params={"target": error_id}, headers=browser(cookie))).json()
+    assert [(e["action"], e["actor_id"], e["before"], e["after"]) for e in trail["data"]] == [
+        ("error.resolved", admin_id, "open", "resolved")]
