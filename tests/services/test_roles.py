@@ -95,7 +95,8 @@ def test_an_admin_suspends_and_every_session_and_key_is_revoked(session: Session
     assert all(row.revoked_at is not None for row in web) and all(key.revoked_at is not None for key in keys)
     [row] = audit_rows(session, target.id)
     assert (row.action, row.actor_id, row.target_type, row.ip) == ("user.suspended", boss.id, "user", "198.51.100.7")
-    assert row.details == {"reason": "chargeback fraud", "sessions_revoked": 2, "api_keys_revoked": 2}
+    assert row.details == {"reason": "chargeback fraud", "before": "ACTIVE", "after": "SUSPENDED", "sessions_revoked": 2,
+                           "api_keys_revoked": 2}
 
 
 def test_an_admin_unsuspends(session: Session) -> None:
