@@ -162,3 +162,40 @@ def test_a_database_that_is_not_there_is_a_clear_error(cli: Cli, tmp_path: Path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+# ---- the admin commands ------------------------------------------------------------------------
+
+ADMIN_TEST_PASSWORD = "correct horse battery"
+
+
+def arrange_staff(cli: Cli) -> None:
+    assert cli("migrate").returncode == 0
+    for email, role in (("boss@example.com", "ADMIN"), ("mod@example.com", "MODERATOR"), ("ann@example.com", "USER")):
+        assert cli("create-user", "--email", email, "--password", ADMIN_TEST_PASSWORD, "--role", role).returncode == 0
+
+
+def test_grant_credits_writes_the_ledger_and_the_audit_row(cli: Cli, cli_env: dict[str, str]) -> None:
+    arrange_staff(cli)
+    result = cli("grant-credits", "--as", "boss@example.com", "--email", "ann@example.com", "--amount", "30",
+                 "--reason", "beta tester")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["credit_balance"] == 30
+    [(action, details)] = query(cli_env, "SELECT action, details FROM audit_logs")
+    assert action == "user.credits_granted"
+    assert (json.loads(details) if isinstance(details, str) else details)["reason"] == "beta tester"
+
+
+def test_a_moderator_cannot_grant_credits_from_the_cli(cli: Cli, cli_env: dict[str, str]) -> None:
+    arrange_staff(cli)
+    result = cli("grant-credits", "--as", "mod@example.com", "--email", "ann@example.com", "--amount", "30",
+                 "--reason", "friend")
+    assert result.returncode != 0 and "not an active admin" in result.stderr
+    assert query(cli_env, "SELECT credit_balance FROM users WHERE email = 'ann@example.com'") == [(0,)]
+
+
+def test_stats_prints_the_dashboard(cli: Cli) -> None:
+    arrange_staff(cli)
+    result = cli("stats")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["users_total"] == 3
