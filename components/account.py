@@ -258,8 +258,20 @@ def new_key_dialog(*, key: rx.Var[str], open_: rx.Var[bool], on_close: rx.EventH
     )
 
 
+def _staff_item(role: rx.Var[str] | None) -> rx.Component:
+    """"Admin" for admins, "Moderation" for moderators, nothing for anyone else."""
+    if role is None:
+        return rx.fragment()
+    return rx.match(
+        role,
+        ("ADMIN", rx.menu.item(ReactRouterLink.create("Admin", to="/admin"), as_child=True)),
+        ("MODERATOR", rx.menu.item(ReactRouterLink.create("Moderation", to="/admin/moderation"), as_child=True)),
+        rx.fragment(),
+    )
+
+
 def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_sign_out: rx.EventHandler,
-                             on_mount: rx.EventHandler) -> rx.Component:
+                             on_mount: rx.EventHandler, role: rx.Var[str] | None = None) -> rx.Component:
     """The navigation bar's "Sign in" link, or the signed-in user's name opening a menu."""
     return rx.box(
         rx.cond(
@@ -278,6 +290,7 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
                 ),
                 rx.menu.content(
                     rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                    _staff_item(role),
                     rx.menu.separator(),
                     rx.menu.item("Sign out", on_select=on_sign_out),
                     align="end",
@@ -291,13 +304,15 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
     )
 
 
-def account_controls_mobile(*, signed_in: rx.Var[bool], on_sign_out: rx.EventHandler) -> list[rx.Component]:
+def account_controls_mobile(*, signed_in: rx.Var[bool], on_sign_out: rx.EventHandler,
+                            role: rx.Var[str] | None = None) -> list[rx.Component]:
     """The last items of the phone menu: Sign in, or Account and Sign out."""
     return [
         rx.cond(
             signed_in,
             rx.fragment(
                 rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                _staff_item(role),
                 rx.menu.item("Sign out", on_select=on_sign_out),
             ),
             rx.menu.item(ReactRouterLink.create("Sign in", to="/login"), as_child=True),

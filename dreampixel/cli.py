@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dreampixel.core.errors import DreamPixelError
 
@@ -241,6 +241,68 @@ def _rekey_seed_examples(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import stats
+
+    with uow() as session:
+        print(stats.dashboard(session).model_dump_json(indent=2))
+    return 0
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import stats
+
+    with uow() as session:
+        print(json.dumps({"rolled_up_days": stats.ensure_rollups(session, days=args.days)}))
+    return 0
+
+
+def _errors(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import error_log
+
+    with uow() as session:
+        for entry in error_log.search(session, state=args.state, level=args.level or "", limit=args.limit):
+            print(entry.model_dump_json())
+    return 0
+
+
+def _as_admin(session: Any, email: str) -> Any:
+    from services.accounts.service import get_by_email
+    from services.admin import service
+
+    actor = get_by_email(session, email)
+    try:
+        return service.staff(session, user_id=actor.id if actor else None)
+    except service.NoSuchPage:
+        raise CommandError(f"{email} is not an active admin") from None
+
+
+def _target(session: Any, email: str) -> str:
+    from services.accounts.service import get_by_email
+
+    user = get_by_email(session, email)
+    if user is None:
+        raise CommandError(f"no account with the email {email}")
+    return str(user.id)
+
+
+def _suspend(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import service
+
+    with uow() as session:
+        actor, user_id = _as_admin(session, args.as_email), _target(session, args.email)
+        if args.undo:
+            user = service.unsuspend(session, actor=actor, user_id=user_id, reason=args.reason)
+        else:
+            user = service.suspend(session, actor=actor, user_id=user_id, reason=args.reason)
+        print(json.dumps({"user_id": user.id, "status": user.status.value}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dreampixel", description="Dream Pixel operations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -298,6 +360,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "rekey-seed-examples", help="move seed example files stored under their creator's id to id-free keys"
     ).set_defaults(run=_rekey_seed_examples)
+
+    commands.add_parser("stats", help="print the admin dashboard's numbers as JSON").set_defaults(run=_stats)
+    rollup = commands.add_parser("rollup", help="count finished days into daily_stats (the dashboard does it too)")
+    rollup.add_argument("--days", type=int, default=30)
+    rollup.set_defaults(run=_rollup)
+    errors = commands.add_parser("errors", help="print captured warnings and errors, one JSON object a line")
+    errors.add_argument("--state", choices=["open", "resolved", "ignored", ""], default="open")
+    errors.add_argument("--level", choices=["warning", "error"])
+    errors.add_argument("--limit", type=int, default=50)
+    errors.set_defaults(run=_errors)
+    suspend = commands.add_parser("suspend", help="suspend an account (ends its sessions and API keys), audited")
+    suspend.add_argument("--as", dest="as_email", required=True, help="the acting admin's email")
+    suspend.add_argument("--email", required=True)
+    suspend.add_argument("--reason", default="")
+    suspend.add_argument("--undo", action="store_true", help="unsuspend instead")
+    suspend.set_defaults(run=_suspend)
     return parser
 
 

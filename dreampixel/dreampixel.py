@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+import dreampixel.pages.admin.audit
+import dreampixel.pages.admin.dashboard
+import dreampixel.pages.admin.generations
+import dreampixel.pages.admin.moderation
+import dreampixel.pages.admin.system
+import dreampixel.pages.admin.users  # noqa: F401 (the admin console registers its pages)
 from components import theme
 from dreampixel.api.app import create_api
 from dreampixel.pages import (  # noqa: F401 (importing a page module registers its page)

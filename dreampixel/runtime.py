@@ -14,6 +14,7 @@ from dreampixel.cli import production_refusal
 from dreampixel.core.db import uow
 from dreampixel.core.logging import configure_logging, get_logger
 from dreampixel.core.settings import settings
+from services.admin import error_log
 from services.generation import reaper
 from services.images import pool
 from services.jobs import service as jobs
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 @contextlib.asynccontextmanager
 async def jobs_lifespan() -> AsyncIterator[None]:
     configure_logging()
+    error_log.install()  # captured errors reach open admin pages
     log.info("app.features", **settings.features())
     # `reflex run` started without dreampixel.serve must refuse too.
     refusal = await asyncio.to_thread(production_refusal)

@@ -26,8 +26,9 @@ from states.session import current_viewer, viewer_required
 
 SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
 AUTOMATIC = "automatic"
-# The watcher stops once nothing is unfinished and no event came for this long; a submit restarts it.
-WATCH_IDLE_SECONDS = 30.0
+# The watcher stops once nothing is unfinished and no event came for this long; a submit or a reload
+# restarts it. Long, since a credit change (an admin grant) may come at any time while the page is open.
+WATCH_IDLE_SECONDS = 1800.0
 WATCH_TICK_SECONDS = 5.0
 # A watcher that has not ticked for this long is gone (the process restarted): start another.
 WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
@@ -140,7 +141,7 @@ class GenerateState(rx.State):
         self.error = self.notice = ""
         await self._prefill(self.router.url.query_parameters)
         self.ready = True
-        return GenerateState.watch if any(card.active for card in self.cards) else None
+        return GenerateState.watch
 
     async def _prefill(self, params: Any) -> None:
         values: dict[str, str] = {}
@@ -480,6 +481,9 @@ class GenerateState(rx.State):
                     if done:
                         event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
                         last_event = time.time()
+                        if event.get("type") == "credits.changed":  # an operator changed the balance
+                            async with self:
+                                self.credits = int(event.get("balance", self.credits))
                         toast = await self._apply(viewer, str(event.get("generation_id", "")))
                         if toast is not None:
                             yield toast

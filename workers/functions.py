@@ -13,4 +13,5 @@ FUNCTIONS: dict[str, JobFunction] = {
     "billing.copy_invoice_pdf": billing.copy_invoice_pdf,
     "billing.redispatch_events": billing.redispatch_events,
     "billing.renew_allowances": billing.renew_allowances,
+    "maintenance.heartbeat": maintenance.heartbeat,
 }

@@ -53,4 +53,5 @@ async def _reap_forever(queue: InProcessQueue, every: float) -> None:
         if renewed_at is None or time.monotonic() - renewed_at >= RENEW_EVERY_SECONDS:
             await queue.enqueue("billing.renew_allowances", job_id="billing.renew_allowances")
             renewed_at = time.monotonic()
+        await queue.enqueue("maintenance.heartbeat", job_id="maintenance.heartbeat")
         await asyncio.sleep(every)

@@ -11,7 +11,7 @@ from dreampixel.core.settings import settings
 from workers.billing import redispatch_events, renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
-from workers.maintenance import reap
+from workers.maintenance import heartbeat, reap
 
 # Chosen from bench/: arq's 0.5 s default poll delay caps a worker near 20 jobs/s for short
 # jobs; 20 ms keeps Redis load negligible while queue latency stays under the 50 ms budget.
@@ -37,6 +37,8 @@ class WorkerSettings:
         cron(renew_allowances, name="cron:billing.renew_allowances", hour={0}, minute={5}, second={0},
              run_at_startup=True),
         cron(redispatch_events, name="cron:billing.redispatch_events", second={30}),
+        # Runs in every worker process (unique=False): each one reports itself.
+        cron(heartbeat, name="cron:maintenance.heartbeat", second={15, 45}, run_at_startup=True, unique=False),
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

@@ -1,24 +1,45 @@
-"""/api/admin: account and seed moderation for signed-in staff (cookie session, CSRF-checked).
+"""/api/admin: the admin console's reads and actions for signed-in staff (cookie session, CSRF-checked).
 
-Thin wrappers: services.accounts.admin and services.seeds.moderation decide who may do what.
+Thin wrappers over services.admin (and services.seeds.moderation): every route loads the caller
+with `staff`, so anyone without the role gets 404, as if the console did not exist.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import asyncio
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from dreampixel.api.deps import SessionCaller, WebCaller
 from dreampixel.core.db import uow
-from dreampixel.core.errors import Unauthorized
-from dreampixel.core.models import Role, User
+from dreampixel.core.models import Role, Tier, User
+from dreampixel.core.schemas import Page
 from services.accounts import admin
 from services.accounts.schemas import UserStanding
+from services.admin import audit, error_log, repository, service, stats, system
+from services.admin.schemas import (
+    AdminGeneration,
+    AdminStats,
+    AdminUser,
+    AdminUserDetail,
+    AuditEntry,
+    ErrorEntry,
+    ReapResult,
+    SystemReport,
+)
+from services.admin.service import ADMINS, MODERATORS
 from services.seeds import moderation
 from services.seeds.schemas import SeedModeration
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+T = TypeVar("T")
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]
 
 
 class ReasonInput(BaseModel):
@@ -30,44 +51,202 @@ class RoleInput(ReasonInput):
     role: Role
 
 
+class TierInput(ReasonInput):
+    tier: Tier
+
+
+class CreditsInput(ReasonInput):
+    amount: int = Field(ge=-service.CREDIT_ADJUSTMENT_LIMIT, le=service.CREDIT_ADJUSTMENT_LIMIT)
+
+
 class ModerationInput(ReasonInput):
     approve: bool
+
+
+class ErrorStateInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: str = Field(pattern="^(open|resolved|ignored)$")
 
 
 def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _actor(session: Session, caller: WebCaller) -> User:
-    actor = session.get(User, caller.user_id)
-    if actor is None:
-        raise Unauthorized("Sign in to continue.", code="not_signed_in")
-    return actor
+def _staff(session: Session, caller: WebCaller, roles: frozenset[Role] = ADMINS) -> User:
+    return service.staff(session, user_id=caller.user_id, allowed=roles)
+
+
+def _page(rows: list[T], limit: int, offset: int) -> Page[T]:
+    # Offsets, not cursors: the console pages through a filtered list a person is reading.
+    return Page.of(rows, str(offset + limit) if len(rows) == limit else None)
+
+
+# ---- reads ----------------------------------------------------------------------------------------------
+
+
+@router.get("/stats")
+def get_stats(caller: SessionCaller) -> AdminStats:
+    """The dashboard's numbers: live counters and the daily series."""
+    with uow() as session:
+        _staff(session, caller)
+        return stats.dashboard(session)
+
+
+@router.get("/users")
+def list_users(caller: SessionCaller, q: str = "", tier: str = "", role: str = "", status: str = "",
+               verified: str = "", sort: str = "newest", limit: Limit = 50, offset: Offset = 0) -> Page[AdminUser]:
+    """Search accounts by email, name or id; filter by tier, role, status and verified ("yes"/"no")."""
+    with uow() as session:
+        _staff(session, caller)
+        rows = repository.search_users(session, q=q, tier=tier, role=role, status=status, verified=verified,
+                                       sort=sort, limit=limit, offset=offset)
+        return _page([AdminUser.of(u) for u in rows], limit, offset)
+
+
+@router.get("/users/{user_id}")
+def get_user(user_id: str, caller: SessionCaller) -> AdminUserDetail:
+    with uow() as session:
+        return service.user_detail(session, actor=_staff(session, caller), user_id=user_id)
+
+
+@router.get("/generations")
+def list_generations(caller: SessionCaller, status: str = "", provider: str = "", user: str = "", q: str = "",
+                     since: datetime | None = None, until: datetime | None = None, stuck: bool = False,
+                     limit: Limit = 50, offset: Offset = 0) -> Page[AdminGeneration]:
+    """Filter generations by status, provider, user (id or email), prompt words and time; `stuck=true` for the stuck view."""
+    with uow() as session:
+        actor = _staff(session, caller)
+        if stuck:
+            return Page[AdminGeneration].of(service.stuck(session, actor=actor), None)
+        rows = repository.search_generations(session, status=status, provider=provider, user=user, q=q, since=since,
+                                             until=until, limit=limit, offset=offset)
+        return _page([AdminGeneration.of(g) for g in rows], limit, offset)
+
+
+@router.get("/generations/{generation_id}")
+def get_generation(generation_id: str, caller: SessionCaller) -> AdminGeneration:
+    with uow() as session:
+        return service.generation_detail(session, actor=_staff(session, caller), generation_id=generation_id)
+
+
+@router.get("/audit")
+def list_audit(caller: SessionCaller, actor: str = "", action: str = "", target: str = "",
+               since: datetime | None = None, until: datetime | None = None, limit: Limit = 100) -> Page[AuditEntry]:
+    """Newest first; `action` is a prefix ("user." finds every account action)."""
+    with uow() as session:
+        _staff(session, caller)
+        return Page.of(audit.search(session, actor=actor, action=action, target=target, since=since, until=until,
+                                    limit=limit), None)
+
+
+@router.get("/errors")
+def list_errors(caller: SessionCaller, level: str = "", logger: str = "", state: str = "open",
+                since: datetime | None = None, limit: Limit = 100) -> Page[ErrorEntry]:
+    """Captured warnings and errors, most recently seen first; `state=` (empty) lists every state."""
+    with uow() as session:
+        _staff(session, caller)
+        return Page.of(error_log.search(session, level=level, logger=logger, state=state, since=since, limit=limit),
+                       None)
+
+
+@router.get("/system")
+async def get_system(caller: SessionCaller) -> SystemReport:
+    """Dependencies, providers with their circuit and error rate, the queue, worker heartbeats, the schema revision."""
+
+    def read() -> SystemReport:
+        with uow() as session:
+            _staff(session, caller)
+            return SystemReport(health={}, queue=system.queue_report(session), heartbeats=system.heartbeats(session),
+                                database=system.database_report(session),
+                                provider_error_rates=system.provider_error_rates(session))
+
+    report = await asyncio.to_thread(read)
+    report.health = await system.dependencies()
+    return report
+
+
+# ---- actions (each writes an audit row) ---------------------------------------------------------------------
 
 
 @router.post("/users/{user_id}/suspend")
 def suspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> UserStanding:
     """Suspend an account: every session and API key of it stops working now."""
     with uow() as session:
-        user = admin.suspend(session, actor=_actor(session, caller), user_id=user_id, reason=body.reason,
-                             ip=_client_ip(request))
+        user = service.suspend(session, actor=_staff(session, caller), user_id=user_id, reason=body.reason,
+                               ip=_client_ip(request))
         return UserStanding.of(user)
 
 
 @router.post("/users/{user_id}/unsuspend")
 def unsuspend_user(user_id: str, body: ReasonInput, request: Request, caller: SessionCaller) -> UserStanding:
     with uow() as session:
-        user = admin.unsuspend(session, actor=_actor(session, caller), user_id=user_id, reason=body.reason,
-                               ip=_client_ip(request))
+        user = service.unsuspend(session, actor=_staff(session, caller), user_id=user_id, reason=body.reason,
+                                 ip=_client_ip(request))
         return UserStanding.of(user)
 
 
 @router.post("/users/{user_id}/role")
 def change_role(user_id: str, body: RoleInput, request: Request, caller: SessionCaller) -> UserStanding:
     with uow() as session:
-        user = admin.set_role(session, actor=_actor(session, caller), user_id=user_id, role=body.role,
-                              reason=body.reason, ip=_client_ip(request))
+        user = service.set_role(session, actor=_staff(session, caller), user_id=user_id, role=body.role,
+                                reason=body.reason, ip=_client_ip(request))
         return UserStanding.of(user)
+
+
+@router.post("/users/{user_id}/tier")
+def change_tier(user_id: str, body: TierInput, request: Request, caller: SessionCaller) -> AdminUser:
+    with uow() as session:
+        user = service.set_tier(session, actor=_staff(session, caller), user_id=user_id, tier=body.tier,
+                                reason=body.reason, ip=_client_ip(request))
+        return AdminUser.of(user)
+
+
+@router.post("/users/{user_id}/credits")
+def adjust_credits(user_id: str, body: CreditsInput, request: Request, caller: SessionCaller) -> AdminUser:
+    """Grant (positive `amount`) or remove (negative) credits: one ledger row, with the reason in the audit log."""
+    with uow() as session:
+        user = service.adjust_credits(session, actor=_staff(session, caller), user_id=user_id, amount=body.amount,
+                                      reason=body.reason, ip=_client_ip(request))
+        return AdminUser.of(user)
+
+
+@router.post("/users/{user_id}/sessions/end")
+def end_sessions(user_id: str, request: Request, caller: SessionCaller) -> UserStanding:
+    with uow() as session:
+        service.end_sessions(session, actor=_staff(session, caller), user_id=user_id, ip=_client_ip(request))
+        user = session.get(User, user_id)
+        assert user is not None  # end_sessions found it
+        return UserStanding.of(user)
+
+
+@router.post("/generations/{generation_id}/retry")
+def retry_generation(generation_id: str, request: Request, caller: SessionCaller) -> AdminGeneration:
+    with uow() as session:
+        retried = service.retry_generation(session, actor=_staff(session, caller), generation_id=generation_id,
+                                           ip=_client_ip(request))
+        return AdminGeneration.of(retried)
+
+
+@router.post("/generations/{generation_id}/cancel")
+def cancel_generation(generation_id: str, request: Request, caller: SessionCaller) -> AdminGeneration:
+    with uow() as session:
+        canceled = service.cancel_generation(session, actor=_staff(session, caller), generation_id=generation_id,
+                                             ip=_client_ip(request))
+        return AdminGeneration.of(canceled)
+
+
+@router.post("/reap")
+def reap(request: Request, caller: SessionCaller) -> ReapResult:
+    """Run the stuck-generation reaper now."""
+    with uow() as session:
+        return ReapResult(**service.reap(session, actor=_staff(session, caller), ip=_client_ip(request)))
+
+
+@router.post("/errors/{error_id}/state")
+def set_error_state(error_id: str, body: ErrorStateInput, request: Request, caller: SessionCaller) -> ErrorEntry:
+    with uow() as session:
+        return error_log.set_state(session, actor=_staff(session, caller), error_id=error_id, state=body.state,
+                                   ip=_client_ip(request))
 
 
 @router.post("/seeds/{seed_id}/moderate")
@@ -75,6 +254,6 @@ def moderate_seed(
     seed_id: str, body: ModerationInput, request: Request, caller: SessionCaller
 ) -> SeedModeration:
     with uow() as session:
-        seed = moderation.moderate_seed(session, actor=_actor(session, caller), seed_id=seed_id,
+        seed = moderation.moderate_seed(session, actor=_staff(session, caller, MODERATORS), seed_id=seed_id,
                                         approve=body.approve, reason=body.reason, ip=_client_ip(request))
         return SeedModeration.of(seed)

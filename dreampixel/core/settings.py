@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # Origins allowed to call the API with credentials and open the event websocket;
     # comma-separated. Empty: the origin of PUBLIC_URL only.
     cors_allowed_origins: str = ""
+    # Keep warnings and errors in the error_logs table for the admin error viewer.
+    error_log_capture: bool = True
 
     # --- database ----------------------------------------------------------------------
     database_url: str = ""

@@ -48,8 +48,10 @@ def frame(*children: rx.Component) -> rx.Component:
         *children,
         links=nav_links(),
         account=account_controls_desktop(signed_in=SessionState.signed_in, name=SessionState.user_name,
-                                         on_sign_out=AccountState.sign_out, on_mount=SessionState.load),
-        account_items=account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=AccountState.sign_out),
+                                         on_sign_out=AccountState.sign_out, on_mount=SessionState.load,
+                                         role=SessionState.role),
+        account_items=account_controls_mobile(signed_in=SessionState.signed_in, on_sign_out=AccountState.sign_out,
+                                              role=SessionState.role),
     )
 
 

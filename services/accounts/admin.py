@@ -64,12 +64,14 @@ def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str
         raise Conflict("You cannot suspend your own account.", code="cannot_suspend_self")
     why = clean_reason(reason, required=True)
     user = _target(session, user_id)
+    before = user.status.value
     user.status = UserStatus.SUSPENDED
     session.add(user)
     ended = sessions.revoke_all(session, user_id=user.id)
     revoked = revoke_api_keys(session, user_id=user.id)
     audit(session, actor=actor, action="user.suspended", target_type="user", target_id=user.id, ip=ip,
-          details={"reason": why, "sessions_revoked": ended, "api_keys_revoked": revoked})
+          details={"reason": why, "before": before, "after": UserStatus.SUSPENDED.value, "sessions_revoked": ended,
+                   "api_keys_revoked": revoked})
     session.flush()
     return user
 
@@ -79,10 +81,12 @@ def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None
     """ADMIN only: let `user_id` sign in again (revoked sessions and keys stay revoked)."""
     require_role(actor, ADMINS, "unsuspend accounts")
     user = _target(session, user_id)
+    before = user.status.value
     user.status = UserStatus.ACTIVE
     session.add(user)
     audit(session, actor=actor, action="user.unsuspended", target_type="user", target_id=user.id, ip=ip,
-          details={"reason": clean_reason(reason, required=False)})
+          details={"reason": clean_reason(reason, required=False), "before": before,
+                   "after": UserStatus.ACTIVE.value})
     session.flush()
     return user
 

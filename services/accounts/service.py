@@ -9,6 +9,7 @@ from dreampixel.core.models import LedgerReason, Role, Tier, User, UserStatus, u
 from dreampixel.core.models.users import normalized_email
 from services.accounts.passwords import MAX_PASSWORD_BYTES, hash_password, is_common
 from services.credits import service as credits_service
+from services.events import service as events
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -94,4 +95,5 @@ def create_user(
     if credits:
         credits_service.grant(session, user_id=user.id, amount=credits, reason=LedgerReason.GRANT, reference="signup")
         session.refresh(user)
+    events.publish_admin_after_commit(session, {"type": "user.signed_up"})
     return user

@@ -25,6 +25,8 @@ from dreampixel.core.settings import settings
 log = get_logger(__name__)
 
 CHANNEL_PREFIX = "dreampixel:events:"
+# The admin console's channel: a name no user id can take (those start with "usr_").
+ADMIN_CHANNEL = "admin"
 
 
 def channel(user_id: str) -> str:
@@ -84,6 +86,13 @@ def publish(user_id: str, event: dict[str, Any]) -> None:
 
 def publish_after_commit(session: Session, user_id: str, event: dict[str, Any]) -> None:
     after_commit(session, lambda: publish(user_id, event))
+    # The admin dashboard refreshes its counters on any activity; it needs only the kind.
+    publish_admin_after_commit(session, {"type": event.get("type", "")})
+
+
+def publish_admin_after_commit(session: Session, event: dict[str, Any]) -> None:
+    """Tell open admin pages that something they count changed (a generation, a sign-up)."""
+    after_commit(session, lambda: publish(ADMIN_CHANNEL, event))
 
 
 @asynccontextmanager

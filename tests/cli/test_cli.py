@@ -174,3 +174,21 @@ def test_delete_demo_accounts_removes_them_and_nobody_else(cli: Cli, cli_env: di
     assert deleted.returncode == 0, deleted.stderr
     assert deleted.stdout.strip() == "deleted admin@dreampixel.local, demo@dreampixel.local"
     assert query(cli_env, "SELECT email FROM users") == [("keep@example.com",)]
+
+
+# ---- the admin commands ------------------------------------------------------------------------
+
+ADMIN_TEST_PASSWORD = "correct horse battery"
+
+
+def arrange_staff(cli: Cli) -> None:
+    assert cli("migrate").returncode == 0
+    for email, role in (("boss@example.com", "ADMIN"), ("mod@example.com", "MODERATOR"), ("ann@example.com", "USER")):
+        assert cli("create-user", "--email", email, "--password", ADMIN_TEST_PASSWORD, "--role", role).returncode == 0
+
+
+def test_stats_prints_the_dashboard(cli: Cli) -> None:
+    arrange_staff(cli)
+    result = cli("stats")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["users_total"] == 3

@@ -50,7 +50,7 @@ from dreampixel.core.models.generations import (
     GenerationCreate,
 )
 from dreampixel.core.models.images import Image, ImageBase
-from dreampixel.core.models.ops import AuditLog, ErrorLog, IdempotencyRecord
+from dreampixel.core.models.ops import AuditLog, DailyStat, ErrorLog, IdempotencyRecord, WorkerHeartbeat
 from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite, SeedUse
 from dreampixel.core.models.users import (
     ApiKey,
@@ -82,6 +82,7 @@ __all__ = [
     "CreatedAt",
     "CreditLedger",
     "CreditLedgerBase",
+    "DailyStat",
     "DeliveryStatus",
     "ErrorLog",
     "Generation",
@@ -130,6 +131,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEndpointBase",
     "WebhookEndpointPublic",
+    "WorkerHeartbeat",
     "metadata",
     "new_id",
     "utcnow",

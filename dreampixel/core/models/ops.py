@@ -1,12 +1,12 @@
 """Running the platform: idempotent API requests, the error log and the admin audit trail."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
-from dreampixel.core.models.base import ID_LENGTH, CreatedAt, JSONType, UTCDateTime, enum_field, id_field
+from dreampixel.core.models.base import ID_LENGTH, CreatedAt, JSONType, UTCDateTime, enum_field, id_field, utcnow
 from dreampixel.core.models.enums import IdempotencyState
 
 
@@ -34,10 +34,14 @@ class IdempotencyRecord(CreatedAt, table=True):
 
 
 class ErrorLog(CreatedAt, table=True):
-    """An unexpected error, kept for the admin error page (the log stream has it too)."""
+    """A warning or error from the logs, one row per fingerprint, counted each time it recurs."""
 
     __tablename__ = "error_logs"
-    __table_args__ = (Index("ix_error_logs_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_error_logs_created_at", "created_at"),
+        Index("ix_error_logs_last_seen_at", "last_seen_at"),
+        UniqueConstraint("fingerprint"),
+    )
 
     id: str = id_field("err")
     level: str = Field(default="error", max_length=16)
@@ -51,6 +55,38 @@ class ErrorLog(CreatedAt, table=True):
     user_id: str | None = Field(default=None, max_length=ID_LENGTH)
     path: str | None = Field(default=None, max_length=512)
     context: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    # The same logger, event and error type is one row: a flood costs one UPDATE per record.
+    fingerprint: str = Field(max_length=64)
+    logger: str = Field(default="", max_length=255)
+    count: int = Field(default=1)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "open", "resolved" or "ignored"; a resolved error that recurs opens again.
+    state: str = Field(default="open", max_length=16)
+
+
+class DailyStat(SQLModel, table=True):
+    """One number of one finished UTC day (sign-ups, generations by status, by provider), rolled up once."""
+
+    __tablename__ = "daily_stats"
+
+    day: date = Field(primary_key=True)
+    metric: str = Field(primary_key=True, max_length=64)
+    key: str = Field(default="", primary_key=True, max_length=64)
+    value: int = Field(default=0, sa_type=BigInteger)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """The last sign of life of one worker process (or the app's in-process jobs)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(default="arq", max_length=32)
+    host: str = Field(default="", max_length=255)
+    pid: int = 0
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AuditLog(CreatedAt, table=True):
@@ -60,6 +96,8 @@ class AuditLog(CreatedAt, table=True):
     __table_args__ = (
         Index("ix_audit_logs_created_at", "created_at"),
         Index("ix_audit_logs_target_type_target_id", "target_type", "target_id"),
+        Index("ix_audit_logs_actor_id_created_at", "actor_id", "created_at"),
+        Index("ix_audit_logs_action_created_at", "action", "created_at"),
     )
 
     id: str = id_field("aud")
