@@ -65,11 +65,14 @@ from dreampixel.core.models.users import (
     VerificationToken,
 )
 from dreampixel.core.models.webhooks import (
+    GenerationWebhook,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookDeliveryBase,
     WebhookEndpoint,
     WebhookEndpointBase,
     WebhookEndpointPublic,
+    WebhookSigningSecret,
 )
 
 __all__ = [
@@ -125,11 +128,14 @@ __all__ = [
     "UserPublic",
     "UserStatus",
     "VerificationToken",
+    "GenerationWebhook",
+    "WebhookAttempt",
     "WebhookDelivery",
     "WebhookDeliveryBase",
     "WebhookEndpoint",
     "WebhookEndpointBase",
     "WebhookEndpointPublic",
+    "WebhookSigningSecret",
     "metadata",
     "new_id",
     "utcnow",
