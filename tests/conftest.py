@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fakes.oidc",
     "tests.fixtures.browser",
     "tests.fakes.scripted",
+    "tests.fakes.webhook_receiver",
 ]
 
 

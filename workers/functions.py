@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from services.jobs.queue import JobFunction
-from workers import billing, email, generation, maintenance
+from workers import billing, email, generation, maintenance, webhooks
 
 FUNCTIONS: dict[str, JobFunction] = {
     "generation.run": generation.run,
     "email.send": email.send,
     "maintenance.reap": maintenance.reap,
     "billing.renew_allowances": billing.renew_allowances,
+    "webhooks.deliver": webhooks.deliver,
+    "webhooks.sweep": webhooks.sweep,
 }

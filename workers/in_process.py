@@ -49,6 +49,7 @@ async def _reap_forever(queue: InProcessQueue, every: float) -> None:
     renewed_at: float | None = None
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
+        await queue.enqueue("webhooks.sweep", job_id="webhooks.sweep")
         if renewed_at is None or time.monotonic() - renewed_at >= RENEW_EVERY_SECONDS:
             await queue.enqueue("billing.renew_allowances", job_id="billing.renew_allowances")
             renewed_at = time.monotonic()

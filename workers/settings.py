@@ -12,6 +12,7 @@ from workers.billing import renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
 from workers.maintenance import reap
+from workers.webhooks import sweep as sweep_webhooks
 
 # Chosen from bench/: arq's 0.5 s default poll delay caps a worker near 20 jobs/s for short
 # jobs; 20 ms keeps Redis load negligible while queue latency stays under the 50 ms budget.
@@ -36,6 +37,8 @@ class WorkerSettings:
         # 1st still grants the month's allowances. Runs after the first find nothing to do.
         cron(renew_allowances, name="cron:billing.renew_allowances", hour={0}, minute={5}, second={0},
              run_at_startup=True),
+        # Webhook deliveries a killed worker or a lost job left due are sent again.
+        cron(sweep_webhooks, name="cron:webhooks.sweep", second={30}, run_at_startup=True),
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

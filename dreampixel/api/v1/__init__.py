@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from dreampixel.api.v1 import account, generations, providers, seeds, uploads
+from dreampixel.api.v1 import account, generations, providers, seeds, uploads, webhooks
 
 router = APIRouter()
 router.include_router(generations.router)
@@ -10,3 +10,4 @@ router.include_router(uploads.router)
 router.include_router(providers.router)
 router.include_router(seeds.router)
 router.include_router(account.router)
+router.include_router(webhooks.router)
