@@ -146,7 +146,8 @@ async def test_an_endpoint_failing_again_and_again_is_disabled_and_its_owner_ema
         owner_email = owner.email
         assert endpoint.enabled is False and endpoint.disabled_reason
     mail = (await asyncio.to_thread(smtp_inbox.wait_for, to=owner_email)).message
-    assert "disabled" in mail["Subject"] and webhook_receiver.url in mail.get_body(("plain",)).get_content()
+    text = mail.get_body(("plain",))
+    assert "disabled" in mail["Subject"] and text is not None and webhook_receiver.url in text.get_content()
     assert len(webhook_receiver.received) == 3, "nothing more is sent to a disabled endpoint"
     [row] = deliveries_of(endpoint_id)
     assert row.status is DeliveryStatus.FAILED
