@@ -57,8 +57,8 @@ log = get_logger(__name__)
 DELIVER_JOB = "webhooks.deliver"
 # Each retry waits at most this long, however many came before.
 MAX_RETRY_DELAY_SECONDS = 4 * 3600
-# How long one attempt may hold its delivery beyond the request timeout before the sweep resends it.
-LEASE_MARGIN_SECONDS = 20
+# An attempt holds its delivery for twice the timeout plus this margin; after that the sweep resends it.
+LEASE_MARGIN_SECONDS = 5
 
 
 class EndpointDisabled(Conflict):
@@ -277,7 +277,7 @@ def claim(session: Session, *, delivery_id: str) -> Outgoing | None:
     """Take the delivery's next attempt if it is due; None when there is nothing to send now."""
     now = utcnow()
     delivery = repository.claim(session, delivery_id=delivery_id, now=now,
-                                lease_seconds=settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+                                lease_seconds=2 * settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
     if delivery is None:
         return None
     if delivery.endpoint_id is not None:
