@@ -423,8 +423,11 @@ def emit_credits_low(session: Session, *, user: User, balance: int, used: int, l
         return
     # Imported here: services.accounts.schemas reaches services.generation, which imports this module.
     from services.accounts.schemas import AccountPublic
+    from services.generation.schemas import DailyUsage
 
-    account = AccountPublic.of(user, {"limit": limit, "used": used, "remaining": max(0, limit - used),
-                                      "resets_at": None})
-    emit(session, user_id=user.id, type="credits.low", data={**account.model_dump(mode="json"),
-                                                             "credit_balance": balance})
+    # The row's balance was just changed by an UPDATE the session has not read back: use `balance`.
+    account = AccountPublic(id=user.id, email=user.email, name=user.name, tier=user.tier.value.lower(),
+                            email_verified=user.email_verified_at is not None, credit_balance=balance,
+                            daily=DailyUsage(limit=limit, used=used, remaining=max(0, limit - used), resets_at=None),
+                            created_at=user.created_at)
+    emit(session, user_id=user.id, type="credits.low", data=account.model_dump(mode="json"))

@@ -233,3 +233,35 @@ async def test_endpoints_receive_a_generations_status_changes(api: httpx.AsyncCl
     assert sorted(r.body["type"] for r in received) == ["generation.queued", "generation.started",
                                                         "generation.succeeded"]
     assert all(r.verified and r.body["data"]["id"] == submitted.json()["id"] for r in received)
+
+
+async def test_a_canceled_generation_sends_generation_canceled(api: httpx.AsyncClient,
+                                                               webhook_receiver: Receiver) -> None:
+    headers = await key()
+    endpoint = await create(api, headers, webhook_receiver.url, events=["generation.canceled"])
+    webhook_receiver.secret = endpoint["secret"]
+    submitted = (await api.post("/api/v1/generations", headers=headers,
+                                json={"prompt": "a vast city", "width": 2048, "height": 2048})).json()
+    canceled = await api.post(f"/api/v1/generations/{submitted['id']}/cancel", headers=headers)
+    assert canceled.status_code == 200
+    [received] = await webhook_receiver.until(1, timeout=30)
+    await settle(api)
+    assert received.verified and received.body["type"] == "generation.canceled"
+    assert received.body["data"]["id"] == submitted["id"] and received.body["data"]["status"] == "canceled"
+
+
+async def test_a_submit_that_crosses_the_low_credit_line_sends_credits_low(
+    api: httpx.AsyncClient, webhook_receiver: Receiver
+) -> None:
+    plaintext, _user_id = await asyncio.to_thread(new_key, scopes=MANAGE, credits_=settings.credits_low_threshold)
+    headers = {"x-api-key": plaintext}
+    endpoint = await create(api, headers, webhook_receiver.url, events=["credits.low"])
+    webhook_receiver.secret = endpoint["secret"]
+    submitted = await api.post("/api/v1/generations", headers=headers,
+                               json={"prompt": "a pebble", "width": 256, "height": 256})
+    assert submitted.status_code == 202
+    [received] = await webhook_receiver.until(1, timeout=30)
+    await settle(api)
+    assert received.verified and received.body["type"] == "credits.low"
+    data = received.body["data"]
+    assert data["object"] == "account" and data["credit_balance"] == settings.credits_low_threshold - 1
