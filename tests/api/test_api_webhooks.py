@@ -49,6 +49,7 @@ ROUTES = [
     ("POST", "/api/v1/webhook-endpoints/whe_x/test"),
     ("GET", "/api/v1/webhook-endpoints/whe_x/deliveries"),
     ("POST", "/api/v1/webhook-deliveries/whd_x/retry"),
+    ("GET", "/api/v1/webhook-deliveries"),
     ("GET", "/api/v1/webhook-secret"),
 ]
 
@@ -198,6 +199,10 @@ async def test_a_per_request_webhook_gets_the_events_it_asked_for_signed_with_th
     final = by_type["generation.succeeded"].body["data"]
     assert final["id"] == submitted.json()["id"] and final["object"] == "generation"
     assert final["status"] == "succeeded" and final["outputs"]
+    logged = (await api.get("/api/v1/webhook-deliveries", headers=headers)).json()["data"]
+    assert sorted(d["event_type"] for d in logged) == ["generation.queued", "generation.succeeded"]
+    assert all(d["endpoint_id"] is None and d["url"] == webhook_receiver.url and d["status"] == "SUCCEEDED"
+               for d in logged)
 
 
 async def test_a_per_request_webhook_gets_only_the_final_event_by_default(

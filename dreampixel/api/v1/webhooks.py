@@ -91,6 +91,18 @@ def list_deliveries(
     return Page[WebhookDeliveryPublic].of(rows, next_cursor)
 
 
+@router.get("/webhook-deliveries")
+def list_all_deliveries(
+    session: SessionDep,
+    caller: Caller,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[WebhookDeliveryPublic]:
+    """Every delivery of yours, newest first: endpoints' and per-generation `webhook` ones alike."""
+    rows, next_cursor = webhooks.list_deliveries(session, user_id=caller.user_id, cursor=cursor, limit=limit)
+    return Page[WebhookDeliveryPublic].of(rows, next_cursor)
+
+
 @router.post("/webhook-deliveries/{delivery_id}/retry", status_code=202)
 def retry_delivery(delivery_id: str, session: SessionDep, caller: Caller) -> WebhookDeliveryPublic:
     """Send a delivery again now (same `webhook-id`), whatever became of it."""
