@@ -382,7 +382,8 @@ def redeliver(session: Session, *, user_id: str, delivery_id: str) -> WebhookDel
     delivery.next_attempt_at = utcnow()
     session.add(delivery)
     session.flush()
-    enqueue_after_commit(session, DELIVER_JOB, delivery.id, job_id=job_id(delivery.id, delivery.attempt_count))
+    # A fresh job id: a retry deferred under the usual id must not hold a redelivery back.
+    enqueue_after_commit(session, DELIVER_JOB, delivery.id)
     return delivery_public(session, delivery)
 
 

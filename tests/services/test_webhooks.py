@@ -231,3 +231,25 @@ async def test_a_delivery_redelivered_by_hand_reaches_the_receiver_again_with_it
     await asyncio.to_thread(redeliver)
     first, second = await webhook_receiver.until(2)
     assert second.verified and second.headers["webhook-id"] == first.headers["webhook-id"]
+
+
+async def test_a_redelivery_goes_out_at_once_even_while_a_retry_waits(
+    queue: InProcessQueue, webhook_receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "webhook_retry_first_seconds", 600.0)
+    user_id, endpoint_id, _secret = register(webhook_receiver.url)
+    webhook_receiver.answer(500)
+    await asyncio.to_thread(emit, user_id)
+    await webhook_receiver.until(1)
+    await asyncio.sleep(0.2)
+    [row] = deliveries_of(endpoint_id)
+    assert row.status is DeliveryStatus.PENDING, "a retry is scheduled ten minutes out"
+
+    def redeliver() -> None:
+        with uow() as session:
+            webhooks.redeliver(session, user_id=user_id, delivery_id=row.id)
+    await asyncio.to_thread(redeliver)
+    await webhook_receiver.until(2, timeout=5)
+    await asyncio.sleep(0.2)
+    [row] = deliveries_of(endpoint_id)
+    assert row.status is DeliveryStatus.SUCCEEDED
