@@ -49,3 +49,29 @@ def test_an_endpoint_added_on_the_account_page_receives_a_signed_test_event(
     expect(deliveries).to_contain_text("HTTP 200")
     [received] = webhook_receiver.wait_for(1)
     assert received.verified and received.body["type"] == "webhook.test"
+
+
+def test_an_endpoint_disabled_on_the_account_page_gets_no_test_events_until_enabled(
+    page: Page, app_server: AppServer, webhook_receiver: Receiver
+) -> None:
+    email = app_user(app_server, prefix="hooks-off", name="Otto Off", password=PASSWORD, credits=5)
+    page.goto("/login?next=/account")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/account/?$"))
+    hooks = page.get_by_role("region", name="Webhooks")
+    hooks.get_by_label("Endpoint URL").fill(webhook_receiver.url)
+    hooks.get_by_role("button", name="Add endpoint").click()
+    page.get_by_role("dialog", name="Your signing secret").get_by_role("button", name="I have copied it").click()
+
+    endpoints = hooks.get_by_role("list", name="Webhook endpoints")
+    endpoints.get_by_role("button", name="Disable").click()
+    expect(endpoints).to_contain_text("Disabled by its owner.")
+    expect(endpoints.get_by_role("button", name="Send test event")).to_be_disabled()
+
+    endpoints.get_by_role("button", name="Enable").click()
+    expect(endpoints.get_by_role("button", name="Send test event")).to_be_enabled()
+    endpoints.get_by_role("button", name="Send test event").click()
+    deliveries = hooks.get_by_role("list", name="Webhook deliveries")
+    expect(deliveries.locator("li[data-delivery-status='succeeded']")).to_have_count(1, timeout=20_000)
