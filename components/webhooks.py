@@ -102,7 +102,7 @@ def secret_dialog(*, secret: rx.Var[str], open_: rx.Var[bool], on_close: rx.Even
         rx.dialog.content(
             rx.dialog.title("Your signing secret"),
             rx.dialog.description(
-                "Copy it now: this is the only time it is shown. Your receiver verifies each webhook with it.",
+                "Copy it now: it is not shown again on its own. Your receiver verifies each webhook with it.",
                 size="2", color=theme.TEXT_MUTED,
             ),
             rx.hstack(

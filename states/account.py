@@ -389,6 +389,18 @@ class AccountState(UsageMixin, rx.State):
             self.webhook_error = error.message
 
     @rx.event
+    @viewer_required
+    async def show_default_webhook_secret(self, viewer: Viewer):
+        self.webhook_error = ""
+        try:
+            self.webhook_secret = await asyncio.to_thread(webhook_edge.default_secret, viewer)
+            self.webhook_secret_open = True
+        except ReauthenticationRequired:
+            self._ask_to_confirm("show_default_webhook_secret")
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+
+    @rx.event
     def close_webhook_secret(self, _open: bool = False) -> None:
         # The secret leaves the page for good once the dialog closes.
         self.webhook_secret_open = False
@@ -453,7 +465,7 @@ class AccountState(UsageMixin, rx.State):
 
 # The handlers the confirm dialog may run again with their pending form.
 _RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account", "connect",
-                        "create_webhook", "rotate_webhook_secret"})
+                        "create_webhook", "rotate_webhook_secret", "show_default_webhook_secret"})
 
 
 def _oauth_error(reason: str, provider: str) -> str:

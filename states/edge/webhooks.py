@@ -107,3 +107,10 @@ def send_test(viewer: Viewer, *, endpoint_id: str) -> None:
 def redeliver(viewer: Viewer, *, delivery_id: str) -> None:
     with uow() as session:
         webhooks.redeliver(session, user_id=viewer.user_id, delivery_id=delivery_id)
+
+
+def default_secret(viewer: Viewer) -> str:
+    """The secret that signs the viewer's per-generation webhooks. Needs recent authentication."""
+    with uow() as session:
+        reauth.require_recent(session, user_id=viewer.user_id, session_id=viewer.session_id)
+        return webhooks.default_secret(session, user_id=viewer.user_id)

@@ -75,3 +75,24 @@ def test_an_endpoint_disabled_on_the_account_page_gets_no_test_events_until_enab
     endpoints.get_by_role("button", name="Send test event").click()
     deliveries = hooks.get_by_role("list", name="Webhook deliveries")
     expect(deliveries.locator("li[data-delivery-status='succeeded']")).to_have_count(1, timeout=20_000)
+
+
+def test_the_default_secret_for_per_generation_webhooks_is_shown_and_stays_the_same(
+    page: Page, app_server: AppServer
+) -> None:
+    email = app_user(app_server, prefix="hooks-default", name="Dee Default", password=PASSWORD, credits=5)
+    page.goto("/login?next=/account")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/account/?$"))
+    hooks = page.get_by_role("region", name="Webhooks")
+    shown = []
+    for _ in range(2):
+        hooks.get_by_role("button", name="Show default secret").click()
+        dialog = page.get_by_role("dialog", name="Your signing secret")
+        expect(dialog).to_be_visible()
+        shown.append(dialog.locator("code").inner_text().strip())
+        dialog.get_by_role("button", name="I have copied it").click()
+        expect(dialog).to_have_count(0)
+    assert shown[0].startswith("whsec_") and shown[0] == shown[1]
