@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +26,18 @@ from dreampixel.core.errors import DreamPixelError
 from services.accounts import deletion
 from services.accounts.reauth import ReauthenticationRequired
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
+from services.webhooks import delivery as webhook_delivery
+from services.webhooks.schemas import EVENT_TYPES
 from states.edge import accounts
+from states.edge import webhooks as webhook_edge
 from states.edge.accounts import Viewer
 from states.session import SIGNED_OUT_URL, SessionState, current_viewer, leave_for, viewer_required
 from states.usage import UsageMixin
 
 ALL_SCOPES = sorted(SCOPES)
+# After a test event or a redelivery, the section re-reads its deliveries this often, this many times.
+WATCH_DELIVERY_INTERVAL = 0.5
+WATCH_DELIVERY_POLLS = 24
 
 
 class AccountState(UsageMixin, rx.State):
@@ -71,6 +78,18 @@ class AccountState(UsageMixin, rx.State):
     # Configured providers not connected yet ({"name", "label"}): the "Connect" buttons.
     connectable: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
+    # Webhooks: endpoints {"id", "url", "description", "events", "enabled" ("yes" or ""), "status"},
+    # recent deliveries {"id", "event_type", "url", "status", "answer", "attempts", "created"}.
+    webhook_endpoints: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    webhook_deliveries: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    webhook_event_types: rx.Field[list[str]] = rx.field(default_factory=lambda: list(EVENT_TYPES))
+    webhook_url_error: rx.Field[str] = rx.field("")
+    webhook_error: rx.Field[str] = rx.field("")
+    webhook_notice: rx.Field[str] = rx.field("")
+    # A new or rotated signing secret, shown once in a dialog and cleared when it closes.
+    webhook_secret: rx.Field[str] = rx.field("")
+    webhook_secret_open: rx.Field[bool] = rx.field(False)
+
     # The handler (and its arguments) that asked for a recent sign-in, run again once it is confirmed.
     _pending_action: str = ""
     _pending_args: list[Any] = []
@@ -86,6 +105,7 @@ class AccountState(UsageMixin, rx.State):
         self.reauth_providers = [{"name": name, "label": offered[name]} for name in linked]
         self.connectable = [{"name": name, "label": label} for name, label in offered.items() if name not in linked]
         self.keys = [dataclasses.asdict(row) for row in view.keys]
+        await self._refresh_webhooks(viewer)
         self.ready = True
 
     def forget(self) -> None:
@@ -93,6 +113,7 @@ class AccountState(UsageMixin, rx.State):
         self.ready = False
         self.name = self.email = self.new_key = ""
         self.sessions, self.connected, self.keys, self.reauth_providers, self.connectable = [], [], [], [], []
+        self.webhook_endpoints, self.webhook_deliveries, self.webhook_secret = [], [], ""
         self.reauth_open = False
         self._pending_action, self._pending_args = "", []
         self._forget_usage()
@@ -314,9 +335,137 @@ class AccountState(UsageMixin, rx.State):
         self.forget()
         yield leave_for(SIGNED_OUT_URL)
 
+    # --- webhooks --------------------------------------------------------------------------
+
+    async def _refresh_webhooks(self, viewer: Viewer) -> bool:
+        """Re-read endpoints and deliveries; True while a delivery still waits for its outcome."""
+        shown = await asyncio.to_thread(webhook_edge.view, viewer)
+        self.webhook_endpoints = [{**{k: str(v) for k, v in dataclasses.asdict(row).items()},
+                                   "enabled": "yes" if row.enabled else ""} for row in shown.endpoints]
+        self.webhook_deliveries = [dataclasses.asdict(row) for row in shown.deliveries]
+        return any(row.status == "pending" for row in shown.deliveries)
+
+    async def _follow_deliveries(self, viewer: Viewer) -> AsyncIterator[None]:
+        # Deliveries run in the background: watch a few seconds so the outcome shows without a reload.
+        for _ in range(WATCH_DELIVERY_POLLS):
+            await asyncio.sleep(WATCH_DELIVERY_INTERVAL)
+            if not await self._refresh_webhooks(viewer):
+                return
+            yield
+
+    @rx.event
+    @viewer_required
+    async def create_webhook(self, viewer: Viewer, form: dict[str, Any]):
+        self.webhook_url_error = self.webhook_error = self.webhook_notice = ""
+        url = str(form.get("webhook_url", "")).strip()
+        events = [t for t in EVENT_TYPES if form.get(f"event:{t}")]
+        self.busy = "webhook"
+        yield
+        try:
+            await webhook_delivery.check_target(url)
+            self.webhook_secret = await asyncio.to_thread(
+                webhook_edge.create_endpoint, viewer, url=url, description=str(form.get("webhook_description", "")),
+                events=events)
+            self.webhook_secret_open = True
+            await self._refresh_webhooks(viewer)
+        except ReauthenticationRequired:
+            self._ask_to_confirm("create_webhook", form)
+        except DreamPixelError as error:
+            fields = {e["field"]: e["message"] for e in error.errors}
+            self.webhook_url_error = fields.get("url", "") or (error.message if error.code == "unsafe_url" else "")
+            self.webhook_error = "" if self.webhook_url_error else error.message
+        self.busy = ""
+
+    @rx.event
+    @viewer_required
+    async def rotate_webhook_secret(self, viewer: Viewer, endpoint_id: str):
+        self.webhook_error = ""
+        try:
+            self.webhook_secret = await asyncio.to_thread(webhook_edge.rotate_secret, viewer, endpoint_id=endpoint_id)
+            self.webhook_secret_open = True
+        except ReauthenticationRequired:
+            self._ask_to_confirm("rotate_webhook_secret", endpoint_id)
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+
+    @rx.event
+    @viewer_required
+    async def show_default_webhook_secret(self, viewer: Viewer):
+        self.webhook_error = ""
+        try:
+            self.webhook_secret = await asyncio.to_thread(webhook_edge.default_secret, viewer)
+            self.webhook_secret_open = True
+        except ReauthenticationRequired:
+            self._ask_to_confirm("show_default_webhook_secret")
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+
+    @rx.event
+    def close_webhook_secret(self, _open: bool = False) -> None:
+        # The secret leaves the page for good once the dialog closes.
+        self.webhook_secret_open = False
+        self.webhook_secret = ""
+
+    @rx.event
+    @viewer_required
+    async def toggle_webhook(self, viewer: Viewer, endpoint_id: str, enable: bool):
+        self.webhook_error = ""
+        try:
+            await asyncio.to_thread(webhook_edge.set_enabled, viewer, endpoint_id=endpoint_id, enabled=bool(enable))
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+        await self._refresh_webhooks(viewer)
+
+    @rx.event
+    @viewer_required
+    async def delete_webhook(self, viewer: Viewer, endpoint_id: str):
+        self.webhook_error = ""
+        try:
+            await asyncio.to_thread(webhook_edge.delete_endpoint, viewer, endpoint_id=endpoint_id)
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+        await self._refresh_webhooks(viewer)
+
+    @rx.event
+    @viewer_required
+    async def test_webhook(self, viewer: Viewer, endpoint_id: str):
+        self.webhook_error = self.webhook_notice = ""
+        try:
+            await asyncio.to_thread(webhook_edge.send_test, viewer, endpoint_id=endpoint_id)
+            self.webhook_notice = "Test event sent."
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+            return
+        await self._refresh_webhooks(viewer)
+        yield
+        async for _ in self._follow_deliveries(viewer):
+            yield
+
+    @rx.event
+    @viewer_required
+    async def redeliver_webhook(self, viewer: Viewer, delivery_id: str):
+        self.webhook_error = ""
+        try:
+            await asyncio.to_thread(webhook_edge.redeliver, viewer, delivery_id=delivery_id)
+        except DreamPixelError as error:
+            self.webhook_error = error.message
+            return
+        await self._refresh_webhooks(viewer)
+        yield
+        async for _ in self._follow_deliveries(viewer):
+            yield
+
+    @rx.event
+    @viewer_required
+    async def refresh_webhooks(self, viewer: Viewer):
+        await self._refresh_webhooks(viewer)
+        return None
+
+
 
 # The handlers the confirm dialog may run again with their pending form.
-_RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account", "connect"})
+_RESUMABLE = frozenset({"change_email", "change_password", "create_key", "delete_account", "connect",
+                        "create_webhook", "rotate_webhook_secret", "show_default_webhook_secret"})
 
 
 def _oauth_error(reason: str, provider: str) -> str:

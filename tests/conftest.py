@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fakes.scripted",
     "tests.fakes.stripe",
+    "tests.fakes.webhook_receiver",
 ]
 
 

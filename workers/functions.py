@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.jobs.queue import JobFunction
-from workers import billing, email, generation, maintenance
+from workers import billing, email, generation, maintenance, webhooks
 
 FUNCTIONS: dict[str, JobFunction] = {
     "generation.run": generation.run,
@@ -14,4 +14,6 @@ FUNCTIONS: dict[str, JobFunction] = {
     "billing.redispatch_events": billing.redispatch_events,
     "billing.renew_allowances": billing.renew_allowances,
     "maintenance.heartbeat": maintenance.heartbeat,
+    "webhooks.deliver": webhooks.deliver,
+    "webhooks.sweep": webhooks.sweep,
 }

@@ -50,6 +50,7 @@ async def _reap_forever(queue: InProcessQueue, every: float) -> None:
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
         await queue.enqueue("billing.redispatch_events", job_id="billing.redispatch_events")
+        await queue.enqueue("webhooks.sweep", job_id="webhooks.sweep")
         if renewed_at is None or time.monotonic() - renewed_at >= RENEW_EVERY_SECONDS:
             await queue.enqueue("billing.renew_allowances", job_id="billing.renew_allowances")
             renewed_at = time.monotonic()

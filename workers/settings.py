@@ -12,6 +12,7 @@ from workers.billing import redispatch_events, renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
 from workers.maintenance import heartbeat, reap
+from workers.webhooks import sweep as sweep_webhooks
 
 # Chosen from bench/: arq's 0.5 s default poll delay caps a worker near 20 jobs/s for short
 # jobs; 20 ms keeps Redis load negligible while queue latency stays under the 50 ms budget.
@@ -39,6 +40,8 @@ class WorkerSettings:
         cron(redispatch_events, name="cron:billing.redispatch_events", second={30}),
         # Runs in every worker process (unique=False): each one reports itself.
         cron(heartbeat, name="cron:maintenance.heartbeat", second={15, 45}, run_at_startup=True, unique=False),
+        # Webhook deliveries a killed worker or a lost job left due are sent again.
+        cron(sweep_webhooks, name="cron:webhooks.sweep", second={30}, run_at_startup=True),
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

@@ -143,6 +143,17 @@ class Settings(BaseSettings):
     price_label_pro_yearly: str = "$190 / year"
     price_label_enterprise: str = "$99 / month"
 
+    # --- outgoing webhooks ------------------------------------------------------------------
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Failed deliveries are retried with exponential backoff (from the first delay, doubling, with
+    # jitter) for this long after the event.
+    webhook_retry_hours: float = Field(default=24.0, gt=0)
+    webhook_retry_first_seconds: float = Field(default=10.0, gt=0)
+    # An endpoint whose attempts failed this many times in a row is disabled and its owner emailed.
+    webhook_disable_after_failures: int = Field(default=50, ge=1)
+    # Development only: let webhooks target loopback addresses (a receiver on this machine).
+    webhooks_allow_loopback: bool = False
+
     # --- object storage -------------------------------------------------------------------
     s3_access_key_id: str = ""
     s3_secret_access_key: SecretStr = SecretStr("")
@@ -231,6 +242,13 @@ class Settings(BaseSettings):
                 f"{names} must be set to a random value of at least 32 characters in production "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_loopback_webhooks_in_production(self) -> Settings:
+        # Loopback targets would let any user make the server call its own internal services.
+        if self.environment is Environment.PRODUCTION and self.webhooks_allow_loopback:
+            raise ValueError("WEBHOOKS_ALLOW_LOOPBACK is for development only; unset it in production.")
         return self
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""`/account`: profile, usage, security, API keys and the danger zone."""
+"""`/account`: profile, usage, security, API keys, webhooks and the danger zone."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from components.usage import (
     usage_skeleton,
     usage_warning_banner,
 )
+from components.webhooks import deliveries_list, endpoints_list, secret_dialog
 from dreampixel.pages.shell import page
 from services.accounts.service import MIN_PASSWORD_LENGTH
 from states.account import AccountState
@@ -214,6 +215,57 @@ def _api_keys() -> rx.Component:
     )
 
 
+def _event_checkbox(event_type: rx.vars.StringVar) -> rx.Component:
+    return rx.checkbox(event_type, name="event:" + event_type, size="2")
+
+
+def _webhooks() -> rx.Component:
+    return section(
+        "Webhooks", "Dream Pixel POSTs signed events (Standard Webhooks) to your endpoints when generations "
+        "change status or your credits run low. Failed deliveries are retried for 24 hours.",
+        rx.form(
+            rx.vstack(
+                field(label="Endpoint URL", field_id="webhook_url", error=AccountState.webhook_url_error,
+                      placeholder="https://example.com/webhooks", type="url"),
+                field(label="Description", field_id="webhook_description", placeholder="Optional"),
+                rx.el.fieldset(
+                    rx.el.legend(rx.text("Events (none ticked: all of them)", size="2", weight="medium",
+                                         color=theme.TEXT)),
+                    rx.grid(rx.foreach(AccountState.webhook_event_types, _event_checkbox),
+                            columns={"initial": "1", "sm": "2"}, gap="0.5rem", padding_top="0.5rem"),
+                    style={"border": "none", "padding": "0", "margin": "0"},
+                ),
+                form_alert(AccountState.webhook_error),
+                rx.button("Add endpoint", type="submit", loading=_busy("webhook"), size="2", align_self="start"),
+                spacing="3",
+                width="100%",
+                max_width="36rem",
+            ),
+            on_submit=AccountState.create_webhook,
+            reset_on_submit=True,
+            aria_label="Add webhook endpoint",
+            width="100%",
+        ),
+        subheading("Your endpoints"),
+        notice_text(AccountState.webhook_notice),
+        endpoints_list(AccountState.webhook_endpoints, on_test=AccountState.test_webhook,
+                       on_toggle=AccountState.toggle_webhook, on_rotate=AccountState.rotate_webhook_secret,
+                       on_delete=AccountState.delete_webhook),
+        rx.hstack(subheading("Recent deliveries"),
+                  rx.button("Refresh", on_click=AccountState.refresh_webhooks, variant="ghost", size="1"),
+                  align="end", spacing="3"),
+        deliveries_list(AccountState.webhook_deliveries, AccountState.redeliver_webhook),
+        subheading("Per-generation webhooks"),
+        rx.text("A webhook URL sent with POST /api/v1/generations is signed with your default secret.",
+                size="2", color=theme.TEXT_MUTED),
+        rx.button("Show default secret", on_click=AccountState.show_default_webhook_secret, variant="soft", size="2",
+                  align_self="start"),
+        secret_dialog(secret=AccountState.webhook_secret, open_=AccountState.webhook_secret_open,
+                      on_close=AccountState.close_webhook_secret),
+        section_id="webhooks",
+    )
+
+
 def _danger_zone() -> rx.Component:
     return section(
         "Danger zone", "Deleting your account removes your images, generations, keys and sessions for good. "
@@ -256,7 +308,7 @@ def account() -> rx.Component:
                        letter_spacing=theme.HEADING_TRACKING),
             rx.cond(
                 AccountState.ready,
-                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _danger_zone(), _confirm_identity(),
+                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _webhooks(), _danger_zone(), _confirm_identity(),
                           spacing="5", width="100%"),
                 rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
                           spacing="3", align="center", role="status", padding_y="2rem"),

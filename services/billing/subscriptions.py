@@ -27,6 +27,7 @@ from services.billing.billing_schemas import SubscriptionPublic
 from services.credits import service as credits
 from services.email import notifications
 from services.events import service as events
+from services.webhooks import service as webhooks
 
 log = get_logger(__name__)
 
@@ -166,6 +167,9 @@ def sync_subscription(session: Session, *, subscription: dict[str, Any]) -> Subs
     if was != (row.status, row.tier, row.cancel_at_period_end, row.current_period_end):
         log.info("billing.subscription_mirrored", user_id=row.user_id, status=status.value, tier=tier.value)
         events.publish_after_commit(session, row.user_id, {"type": BILLING_EVENT})
+        # The same object GET /api/v1/billing/subscription returns, to the owner's webhook endpoints.
+        webhooks.emit(session, user_id=row.user_id, type="subscription.updated",
+                      data=SubscriptionPublic.of(row, tier=tier).model_dump(mode="json"))
         if status == SubscriptionStatus.PAST_DUE and was[0] != SubscriptionStatus.PAST_DUE:
             user = session.get(User, row.user_id)
             if user is not None:

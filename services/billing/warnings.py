@@ -21,6 +21,7 @@ from services.billing.schemas import UsageWarning
 from services.billing.service import renews_on
 from services.credits.service import InsufficientCredits
 from services.email import notifications
+from services.webhooks import service as webhooks
 
 DAILY_WARNING_PERCENT = 80
 DailyKind = Literal["daily_limit_80", "daily_limit_100"]
@@ -96,6 +97,7 @@ def notify_crossings(session: Session, *, user: User, balance: int, spent: int, 
         refill = repository.latest_refill_id(session, user_id=user.id) or "start"
         if repository.record_notice(session, user_id=user.id, kind="credits_low", period=refill):
             notifications.send_credits_low(session, to=user.email, name=user.name, balance=balance)
+            webhooks.emit_credits_low(session, user=user, balance=balance, used=used, limit=limit)
             sent.append("credits_low")
     return sent
 

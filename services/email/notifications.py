@@ -66,3 +66,8 @@ def send_daily_limit(session: Session, *, to: str, name: str, used: int, limit: 
 def send_subscription_changed(session: Session, *, to: str, name: str, plan: str, status: str) -> None:
     queue(session, templates.subscription_changed(to=to, name=name, plan=plan, status=status,
                                                   link=link("/account")))
+
+
+def send_webhook_disabled(session: Session, *, to: str, name: str, url: str, failures: int) -> None:
+    queue(session, templates.webhook_disabled(to=to, name=name, url=url, failures=failures,
+                                              link=link("/account", tab="webhooks")))

@@ -165,3 +165,14 @@ def subscription_changed(*, to: str, name: str, plan: str, status: str, link: st
         button=("Manage billing", link),
         footer="You receive this whenever your subscription changes.",
     )
+
+
+def webhook_disabled(*, to: str, name: str, url: str, failures: int, link: str) -> EmailMessage:
+    return _message(
+        to=to, subject="A Dream Pixel webhook endpoint was disabled", title="Webhook endpoint disabled",
+        kind="webhook_disabled",
+        paragraphs=[_hello(name), f"Deliveries to {url} failed {failures} times in a row, so we stopped sending "
+                    "events to it. Fix the receiver, then enable the endpoint again and redeliver what it missed."],
+        button=("Manage webhooks", link),
+        footer="You receive this because an endpoint you registered kept failing.",
+    )

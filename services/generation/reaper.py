@@ -16,6 +16,7 @@ from dreampixel.core.models import Generation, GenerationStatus, LedgerReason, u
 from dreampixel.core.settings import settings
 from services.credits import service as credits
 from services.generation.queueing import enqueue_run
+from services.webhooks import service as webhooks
 
 log = get_logger(__name__)
 
@@ -103,3 +104,5 @@ def _finish(session: Session, generation: Generation, status: GenerationStatus, 
     generation.completed_at = now
     generation.updated_at = now
     session.add(generation)
+    session.flush()
+    webhooks.emit_generation(session, generation, status.value)

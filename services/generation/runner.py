@@ -31,6 +31,7 @@ from services.jobs.queue import backoff_delay
 from services.providers import router
 from services.providers.base import GenerationRequest, ProviderError
 from services.storage import get_storage
+from services.webhooks import service as webhooks
 
 log = get_logger(__name__)
 
@@ -83,6 +84,8 @@ async def process(generation: Generation, *, in_uow: UnitsOfWork) -> str:
         if not generations.succeed(session, mine, delivery):
             return False
         outputs.record(session, mine, stored, run=run)
+        # After the image rows, so the event's generation object carries its outputs.
+        webhooks.emit_generation(session, mine, "succeeded")
         return True
 
     if not await in_uow(complete):

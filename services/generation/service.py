@@ -37,6 +37,7 @@ from services.events import service as events
 from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
 from services.moderation.service import screen
+from services.webhooks import service as webhooks
 
 log = get_logger(__name__)
 
@@ -182,6 +183,7 @@ def submit(
                                     limit=limit, now=now)
     enqueue_run(session, generation.id, generation.retry_count)
     events.publish_after_commit(session, user.id, event_for(generation, "queued"))
+    webhooks.emit_generation(session, generation, "queued")
     log.info("generation.queued", generation_id=generation.id, user_id=user.id, credits=cost)
     return generation
 
@@ -260,6 +262,7 @@ def _end(session: Session, generation: Generation, status: GenerationStatus, *, 
     session.add(generation)
     session.flush()
     events.publish_after_commit(session, generation.user_id, event_for(generation))
+    webhooks.emit_generation(session, generation, status.value)
     log.info(f"generation.{status.value}", generation_id=generation.id, error_code=error_code)
     return True
 
@@ -323,6 +326,7 @@ def claim(session: Session, generation_id: str) -> Generation | None:
         expire(session, generation)
         return None
     events.publish_after_commit(session, generation.user_id, event_for(generation, "started"))
+    webhooks.emit_generation(session, generation, "started")
     return generation
 
 

@@ -95,6 +95,19 @@ async def _vetted_address(url: str, resolver: Resolver, allow: Callable[[IPAddre
     return host, addresses[0], port
 
 
+async def vet(
+    url: str,
+    *,
+    resolver: Resolver = system_resolver,
+    allow: Callable[[IPAddress, int], bool] = lambda address, _port: is_public(address),
+) -> tuple[str, IPAddress, int]:
+    """(host, address, port) that `url` connects to; UnsafeUrl unless every address it resolves to is allowed.
+
+    Other outgoing requests (webhooks) check their targets with it, then connect to that address.
+    """
+    return await _vetted_address(url, resolver, allow)
+
+
 async def fetch(
     url: str,
     *,

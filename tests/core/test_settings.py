@@ -96,3 +96,10 @@ def test_a_configured_service_switches_its_feature_on() -> None:
     assert features["jobs"] == "redis + arq"
     assert (features["storage"], features["email"], features["billing"]) == ("s3", "smtp", "stripe")
     assert "stability" in features["providers"]
+
+
+def test_production_refuses_loopback_webhook_targets() -> None:
+    with pytest.raises(ValidationError, match="WEBHOOKS_ALLOW_LOOPBACK"):
+        Settings(_env_file=None, environment="production", session_secret="s" * 40, jwt_secret="j" * 40,
+                 webhooks_allow_loopback=True)
+    assert Settings(_env_file=None, webhooks_allow_loopback=True).webhooks_allow_loopback

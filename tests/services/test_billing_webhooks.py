@@ -343,3 +343,21 @@ def test_a_price_that_is_not_on_sale_is_refused(session: Session, stripe_fake: F
     with pytest.raises(subscriptions.UnknownPrice):
         subscriptions.start_checkout(session, user_id=user.id, price_id="price_someone_elses",
                                      success_url="http://app.test/billing", cancel_url="http://app.test/pricing")
+
+
+def test_a_plan_change_is_sent_to_the_owners_webhook_endpoints(session: Session, stripe_fake: FakeStripe) -> None:
+    from dreampixel.core.models import WebhookDelivery
+    from services.webhooks import service as outgoing
+    from services.webhooks.schemas import WebhookEndpointCreate
+
+    user = customer(session)
+    outgoing.create_endpoint(session, user_id=user.id, request=WebhookEndpointCreate(
+        url="https://hooks.example.com/dreampixel", events=["subscription.updated"]))
+    _sub, events = subscribe(session, stripe_fake, user)
+
+    deliver(session, stripe_fake, events)
+
+    sent = session.exec(select(WebhookDelivery).where(WebhookDelivery.user_id == user.id)).all()
+    assert {d.event_type for d in sent} == {"subscription.updated"}
+    assert sent[-1].payload["data"]["tier"] == "PRO"
+    assert sent[-1].payload["data"]["status"] == "ACTIVE"

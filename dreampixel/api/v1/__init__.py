@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from dreampixel.api.v1 import account, billing, generations, invoices, providers, seeds, uploads
+from dreampixel.api.v1 import account, billing, generations, invoices, providers, seeds, uploads, webhooks
 
 router = APIRouter()
 router.include_router(generations.router)
@@ -12,3 +12,4 @@ router.include_router(seeds.router)
 router.include_router(account.router)
 router.include_router(invoices.router)
 router.include_router(billing.router)
+router.include_router(webhooks.router)

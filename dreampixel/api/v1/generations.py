@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import Field, field_validator
 
 from dreampixel.api.deps import ApiCaller, require
 from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import GenerationSource, GenerationStatus
+from dreampixel.core.models.webhooks import URL_MAX_LENGTH, checked_webhook_url
 from dreampixel.core.schemas import Page
 from services.accounts import service as accounts
 from services.api_keys import service as api_keys
@@ -31,8 +33,24 @@ from services.generation.schemas import (
 )
 from services.idempotency import service as idempotency
 from services.images import references
+from services.webhooks import delivery as webhook_delivery
+from services.webhooks import service as webhooks
+from services.webhooks.schemas import RequestEvent
 
 router = APIRouter(prefix="/generations", tags=["generations"])
+
+
+class GenerationSubmit(GenerationRequest):
+    """The request, plus a `webhook` for this generation alone, signed with the owner's default secret."""
+
+    webhook: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
+    # Which of this generation's events go to `webhook`; default: the final ones.
+    webhook_events_filter: list[RequestEvent] | None = None
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        return None if value is None else checked_webhook_url(value)
 
 MAX_WAIT_SECONDS = 60
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d+)")
@@ -90,7 +108,7 @@ async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str 
     responses={201: {"model": GenerationPublic, "description": "Finished within Prefer: wait"}},
 )
 async def create_generation(
-    body: GenerationRequest,
+    body: GenerationSubmit,
     request: Request,
     caller: ApiCaller = require("generations:write"),
     idempotency_key: Annotated[str | None, Header()] = None,
@@ -110,13 +128,19 @@ async def create_generation(
     try:
         wait = _prefer_wait(prefer)
         reference_id = await _resolve_reference(caller, body)
-        create = to_create(body, reference_image_id=reference_id, idempotency_key=idempotency_key)
+        create = to_create(body.model_dump(exclude={"webhook", "webhook_events_filter"}),
+                           reference_image_id=reference_id, idempotency_key=idempotency_key)
+        if body.webhook:
+            await webhook_delivery.check_target(body.webhook)
 
         def submit() -> str:
             with uow() as session:
                 user = accounts.active_user(session, caller.user_id)
                 generation = generations.submit(session, user=user, request=create, source=GenerationSource.API,
                                                 api_key_id=caller.key_id)
+                if body.webhook:
+                    webhooks.attach_request_webhook(session, generation, url=body.webhook,
+                                                    events=body.webhook_events_filter)
                 return generation.id
 
         if wait:

@@ -65,11 +65,14 @@ from dreampixel.core.models.users import (
     VerificationToken,
 )
 from dreampixel.core.models.webhooks import (
+    GenerationWebhook,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookDeliveryBase,
     WebhookEndpoint,
     WebhookEndpointBase,
     WebhookEndpointPublic,
+    WebhookSigningSecret,
 )
 
 __all__ = [
@@ -90,6 +93,7 @@ __all__ = [
     "GenerationCreate",
     "GenerationSource",
     "GenerationStatus",
+    "GenerationWebhook",
     "IdempotencyRecord",
     "IdempotencyState",
     "Image",
@@ -126,11 +130,13 @@ __all__ = [
     "UserPublic",
     "UserStatus",
     "VerificationToken",
+    "WebhookAttempt",
     "WebhookDelivery",
     "WebhookDeliveryBase",
     "WebhookEndpoint",
     "WebhookEndpointBase",
     "WebhookEndpointPublic",
+    "WebhookSigningSecret",
     "WorkerHeartbeat",
     "metadata",
     "new_id",

@@ -80,7 +80,10 @@ class WebhookDelivery(WebhookDeliveryBase, CreatedAt, table=True):
     )
 
     id: str = id_field("whd")
-    endpoint_id: str = reference("webhook_endpoints.id", ondelete="CASCADE")
+    # None for a per-request webhook (`webhook` on POST /generations): `url` is its target then.
+    endpoint_id: str | None = reference("webhook_endpoints.id", ondelete="CASCADE", nullable=True)
+    user_id: str = reference("users.id", ondelete="CASCADE", index=True)
+    url: str | None = Field(default=None, max_length=URL_MAX_LENGTH)
     status: DeliveryStatus = enum_field(DeliveryStatus, DeliveryStatus.PENDING)
     attempt_count: int = counter_field()
     response_status: int | None = None
@@ -90,3 +93,37 @@ class WebhookDelivery(WebhookDeliveryBase, CreatedAt, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(CreatedAt, table=True):
+    """One HTTP attempt of a delivery: what the receiver answered and how fast."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: str = id_field("wha")
+    delivery_id: str = reference("webhook_deliveries.id", ondelete="CASCADE", index=True)
+    number: int = counter_field(default=1)
+    response_status: int | None = None
+    latency_ms: int | None = None
+    response_excerpt: str | None = Field(default=None, sa_type=Text)
+    # Why no answer was read (timeout, refused address, connection error); None when one was.
+    error: str | None = Field(default=None, max_length=255)
+
+
+class WebhookSigningSecret(CreatedAt, table=True):
+    """A user's default secret: it signs per-request webhooks. Made on first use, encrypted like an endpoint's."""
+
+    __tablename__ = "webhook_signing_secrets"
+
+    user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True)
+    secret_ciphertext: str = Field(sa_type=Text)
+
+
+class GenerationWebhook(CreatedAt, table=True):
+    """The `webhook` URL a generation was submitted with, and the events it wants."""
+
+    __tablename__ = "generation_webhooks"
+
+    generation_id: str = reference("generations.id", ondelete="CASCADE", primary_key=True)
+    url: str = Field(max_length=URL_MAX_LENGTH)
+    events: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
