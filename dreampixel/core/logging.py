@@ -92,12 +92,17 @@ def fingerprint(logger: str, event: str, error_type: str | None) -> str:
     return hashlib.sha256(f"{logger}|{event}|{error_type or ''}".encode()).hexdigest()[:40]
 
 
+# Marks the error-log writer threads. Shared by every ErrorCapture, so what one writer (or its
+# listeners) logs is captured by none of them, whichever capture the record passes through.
+_WRITER = threading.local()
+
+
 class ErrorCapture:
     """Upserts captured records into `error_logs` from one daemon thread, outside any request's transaction."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE_LIMIT)
-        self._local = threading.local()
+        self._local = _WRITER
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._paused_until = 0.0

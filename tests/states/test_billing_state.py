@@ -52,14 +52,14 @@ async def test_without_stripe_pricing_lists_the_packs_with_billing_off(live_db: 
     monkeypatch.setattr(settings, "credit_packs", [CreditPack(price_id="price_x", credits=100, label="100 credits",
                                                               price="$5")])
     visitor = state_for(PricingState, None)
-    PricingState.load.fn(visitor)
+    await PricingState.load.fn(visitor)
     assert visitor.billing_enabled is False
     assert [(p["label"], p["credits"], p["price"]) for p in visitor.packs] == [("100 credits", "100", "$5")]
 
 
 async def test_with_stripe_pricing_offers_each_plan_price(live_db: Engine, stripe_fake: FakeStripe) -> None:
     visitor = state_for(PricingState, None)
-    PricingState.load.fn(visitor)
+    await PricingState.load.fn(visitor)
     assert visitor.billing_enabled is True
     assert [(p["tier"], p["label"], p["price"]) for p in visitor.plans] == [
         ("PRO", "Monthly", settings.price_label_pro_monthly), ("PRO", "Yearly", settings.price_label_pro_yearly),
