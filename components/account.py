@@ -260,7 +260,7 @@ def new_key_dialog(*, key: rx.Var[str], open_: rx.Var[bool], on_close: rx.EventH
 
 def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_sign_out: rx.EventHandler,
                              on_mount: rx.EventHandler) -> rx.Component:
-    """The navigation bar's "Sign in" link, or the signed-in user's name opening a menu."""
+    """The navigation bar's "Sign in" and "Sign up" links, or the signed-in user's name opening a menu."""
     return rx.box(
         rx.cond(
             signed_in,
@@ -278,13 +278,18 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
                 ),
                 rx.menu.content(
                     rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                    rx.menu.item(ReactRouterLink.create("Plan and billing", to="/billing"), as_child=True),
                     rx.menu.separator(),
                     rx.menu.item("Sign out", on_select=on_sign_out),
                     align="end",
                     min_width="10rem",
                 ),
             ),
-            link_button("Sign in", href="/login", size="2"),
+            rx.hstack(
+                link_button("Sign in", href="/login", size="2", variant="soft"),
+                link_button("Sign up", href="/signup", size="2"),
+                spacing="2",
+            ),
         ),
         on_mount=on_mount,
         style={theme.NAV_COLLAPSE: {"display": "none"}},
@@ -292,14 +297,18 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
 
 
 def account_controls_mobile(*, signed_in: rx.Var[bool], on_sign_out: rx.EventHandler) -> list[rx.Component]:
-    """The last items of the phone menu: Sign in, or Account and Sign out."""
+    """The last items of the phone menu: Sign in and Sign up, or Account, Plan and billing, and Sign out."""
     return [
         rx.cond(
             signed_in,
             rx.fragment(
                 rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                rx.menu.item(ReactRouterLink.create("Plan and billing", to="/billing"), as_child=True),
                 rx.menu.item("Sign out", on_select=on_sign_out),
             ),
-            rx.menu.item(ReactRouterLink.create("Sign in", to="/login"), as_child=True),
+            rx.fragment(
+                rx.menu.item(ReactRouterLink.create("Sign in", to="/login"), as_child=True),
+                rx.menu.item(ReactRouterLink.create("Sign up", to="/signup"), as_child=True),
+            ),
         )
     ]
