@@ -25,7 +25,7 @@ from dreampixel.core.errors import DreamPixelError
 from services.accounts import deletion
 from services.accounts.reauth import ReauthenticationRequired
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
-from states.edge import accounts
+from states.edge import accounts, plans
 from states.edge.accounts import Viewer
 from states.session import SIGNED_OUT_URL, SessionState, current_viewer, leave_for, viewer_required
 from states.usage import UsageMixin
@@ -49,6 +49,10 @@ class AccountState(UsageMixin, rx.State):
     reauth_open: rx.Field[bool] = rx.field(False)
     reauth_error: rx.Field[str] = rx.field("")
     keys: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    # The plan section: "FREE", "1 generation / day", and whether payments exist here.
+    plan_tier: rx.Field[str] = rx.field("")
+    plan_allowance: rx.Field[str] = rx.field("")
+    billing_enabled: rx.Field[bool] = rx.field(False)
     scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(ALL_SCOPES))
     default_scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(DEFAULT_SCOPES))
 
@@ -86,6 +90,9 @@ class AccountState(UsageMixin, rx.State):
         self.reauth_providers = [{"name": name, "label": offered[name]} for name in linked]
         self.connectable = [{"name": name, "label": label} for name, label in offered.items() if name not in linked]
         self.keys = [dataclasses.asdict(row) for row in view.keys]
+        plan = await asyncio.to_thread(plans.current_plan, viewer)
+        self.plan_tier, self.plan_allowance = plan.tier.upper(), plan.generations
+        self.billing_enabled = plan.billing_enabled
         self.ready = True
 
     def forget(self) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from components.layout import content
-from components.plans import PlanCard, pricing_table
+from components.plans import PlanCard, credits_explainer, pricing_table
 from components.seeds import page_heading
+from dreampixel.core.settings import settings
 from dreampixel.pages.shell import page
 from states.edge import plans
 from states.pricing import PricingState
@@ -47,6 +48,7 @@ def pricing() -> rx.Component:
             page_heading("Pricing", "Every plan gets the same models, live progress and the seeds marketplace. "
                          "Plans differ in how much you create and how fast the API answers."),
             pricing_table(_plans(), current_tier=PricingState.current_tier, signed_in=PricingState.signed_in),
+            credits_explainer(free_allowance=settings.credit_allowance("free")),
             spacing="6",
             width="100%",
         ),
