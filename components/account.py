@@ -264,7 +264,7 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
     return rx.box(
         rx.cond(
             signed_in,
-            rx.menu.root(
+            rx.box(rx.menu.root(
                 rx.menu.trigger(
                     rx.button(
                         rx.icon("circle-user", size=16),
@@ -284,15 +284,16 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
                     align="end",
                     min_width="10rem",
                 ),
-            ),
+            ), style={theme.NAV_COLLAPSE: {"display": "none"}}),
+            # Phones keep "Sign up" in the bar (a newcomer looks there first); "Sign in" is in the menu.
             rx.hstack(
-                link_button("Sign in", href="/login", size="2", variant="soft"),
+                link_button("Sign in", href="/login", size="2", variant="soft",
+                            style={theme.NAV_COLLAPSE: {"display": "none"}}),
                 link_button("Sign up", href="/signup", size="2"),
                 spacing="2",
             ),
         ),
         on_mount=on_mount,
-        style={theme.NAV_COLLAPSE: {"display": "none"}},
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dreampixel.core.db import uow
@@ -18,7 +18,6 @@ from dreampixel.core.models.generations import MAX_DIMENSION, MIN_DIMENSION
 from services import ratelimit
 from services.accounts import service as accounts
 from services.billing import warnings as usage_warnings
-from services.billing.service import renews_on
 from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
@@ -199,6 +198,14 @@ def error_action(code: str) -> tuple[str, str, str]:
     return hint, label, link
 
 
+def _next_slot(resets_at: datetime | None) -> str:
+    """ "tomorrow at 08:34 UTC", or "at 17:05 UTC" later today."""
+    if resets_at is None:
+        return "tomorrow"
+    at = resets_at.astimezone(UTC)
+    return f"{'tomorrow ' if at.date() > datetime.now(UTC).date() else ''}at {at:%H:%M} UTC"
+
+
 def _blocked(user: User, use: DailyUsage, *, generated: bool) -> tuple[str, str, str, str]:
     """(kind, sentence, action label, action link) saying why `user` cannot generate now."""
     billing = plans.billing_enabled()
@@ -213,9 +220,9 @@ def _blocked(user: User, use: DailyUsage, *, generated: bool) -> tuple[str, str,
         return ("out_of_credits" if generated else "no_credits", f"{first} {renews}{ask}",
                 *(("Buy credits", "/pricing") if billing else ("", "")))
     if use.limit and use.remaining <= 0:
-        at = f"{use.resets_at:%H:%M} UTC" if use.resets_at else f"midnight UTC ({renews_on():%b %d})"
-        return ("daily_limit", f"You have used all {use.limit:,} of today's generations; the next one is "
-                f"possible at {at}.", *(("See plans", "/pricing") if billing else ("", "")))
+        return ("daily_limit", f"You have used your {use.limit:,} generation{'s' if use.limit != 1 else ''} for "
+                f"today; the next one is possible {_next_slot(use.resets_at)}.",
+                *(("See plans", "/pricing") if billing else ("", "")))
     return "", "", "", ""
 
 

@@ -79,7 +79,10 @@ def test_sign_up_confirm_sign_in_see_the_session_and_sign_out(page: Page, smtp_i
     expect(page.get_by_role("button", name="Send a new link")).to_be_visible()
     screenshot(page, "auth-verify-used")
 
-    page.context.clear_cookies()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name="Ada Lovelace").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
     page.goto("/account")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()

@@ -83,6 +83,7 @@ def test_a_newcomers_first_ten_minutes(page: Page, demo_data: AppServer, smtp_in
     page.goto("/")
     expect(page.get_by_role("heading", name="Turn words into images", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Start creating").first).to_have_attribute("href", "/signup")
+    page.wait_for_load_state("networkidle")  # the featured seeds' pictures
     _shots(page, screenshot, "01-landing")
     nav.get_by_role("link", name="Sign up").click()
 
@@ -163,9 +164,11 @@ def test_a_newcomers_first_ten_minutes(page: Page, demo_data: AppServer, smtp_in
     expect(page.get_by_role("heading", name="Billing", level=1)).to_be_visible()
 
 
-def test_on_a_phone_the_menu_offers_sign_up(page: Page, app_server: AppServer) -> None:
+def test_on_a_phone_the_bar_and_the_menu_offer_sign_up(page: Page, app_server: AppServer) -> None:
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto("/")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Sign up")).to_be_visible()
     page.get_by_role("button", name="Open menu").click()
     page.get_by_role("menuitem", name="Sign up").click()
     expect(page.get_by_role("heading", name="Create your account", level=1)).to_be_visible()

@@ -161,7 +161,7 @@ def test_without_credits_generate_is_disabled_and_says_when_they_renew_and_who_t
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
 
     reason = page.locator("#generate-blocked")
-    expect(reason).to_contain_text("You have no credits yet. Your free allowance of 1,000 credits renews on")
+    expect(reason).to_contain_text("You have no credits yet. Your PRO allowance of 1,000 credits renews on")
     expect(reason).to_contain_text("Billing is not set up on this installation: ask its administrator")
     # Nothing can be bought here, so nothing links to buying, and no count of generations left contradicts it.
     expect(reason.get_by_role("link")).to_have_count(0)
