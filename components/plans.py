@@ -109,7 +109,7 @@ def credits_explainer(*, free_allowance: int) -> rx.Component:
     rows = (
         ("image", "1 credit", "one image up to 1 megapixel (1024 x 1024 or smaller)"),
         ("images", "2 credits", "one image above 1 megapixel, such as 1216 x 1216"),
-        ("layers", "x variations", "four variations of a 1024 x 1024 prompt cost 4 credits"),
+        ("layers", "Per variation", "four variations of a 1024 x 1024 prompt cost 4 credits"),
     )
     return rx.el.section(
         rx.vstack(

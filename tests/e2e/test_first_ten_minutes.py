@@ -163,6 +163,14 @@ def test_a_newcomers_first_ten_minutes(page: Page, demo_data: AppServer, smtp_in
     plan.get_by_role("link", name="Plan and billing").click()
     expect(page.get_by_role("heading", name="Billing", level=1)).to_be_visible()
 
+    # Pricing says what a credit buys.
+    nav.get_by_role("link", name="Pricing").click()
+    credits = page.get_by_role("region", name="What is a credit?")
+    expect(credits).to_contain_text("one image up to 1 megapixel")
+    expect(credits).to_contain_text("one image above 1 megapixel")
+    credits.scroll_into_view_if_needed()
+    _shots(page, screenshot, "10-pricing-credits")
+
 
 def test_on_a_phone_the_bar_and_the_menu_offer_sign_up(page: Page, app_server: AppServer) -> None:
     page.set_viewport_size({"width": 375, "height": 812})
