@@ -272,11 +272,11 @@ def _staff_item(role: rx.Var[str] | None) -> rx.Component:
 
 def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_sign_out: rx.EventHandler,
                              on_mount: rx.EventHandler, role: rx.Var[str] | None = None) -> rx.Component:
-    """The navigation bar's "Sign in" link, or the signed-in user's name opening a menu."""
+    """The navigation bar's "Sign in" and "Sign up" links, or the signed-in user's name opening a menu."""
     return rx.box(
         rx.cond(
             signed_in,
-            rx.menu.root(
+            rx.box(rx.menu.root(
                 rx.menu.trigger(
                     rx.button(
                         rx.icon("circle-user", size=16),
@@ -290,31 +290,41 @@ def account_controls_desktop(*, signed_in: rx.Var[bool], name: rx.Var[str], on_s
                 ),
                 rx.menu.content(
                     rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                    rx.menu.item(ReactRouterLink.create("Plan and billing", to="/billing"), as_child=True),
                     _staff_item(role),
                     rx.menu.separator(),
                     rx.menu.item("Sign out", on_select=on_sign_out),
                     align="end",
                     min_width="10rem",
                 ),
+            ), style={theme.NAV_COLLAPSE: {"display": "none"}}),
+            # Phones keep "Sign up" in the bar (a newcomer looks there first); "Sign in" is in the menu.
+            rx.hstack(
+                link_button("Sign in", href="/login", size="2", variant="soft",
+                            style={theme.NAV_COLLAPSE: {"display": "none"}}),
+                link_button("Sign up", href="/signup", size="2"),
+                spacing="2",
             ),
-            link_button("Sign in", href="/login", size="2"),
         ),
         on_mount=on_mount,
-        style={theme.NAV_COLLAPSE: {"display": "none"}},
     )
 
 
 def account_controls_mobile(*, signed_in: rx.Var[bool], on_sign_out: rx.EventHandler,
                             role: rx.Var[str] | None = None) -> list[rx.Component]:
-    """The last items of the phone menu: Sign in, or Account and Sign out."""
+    """The last items of the phone menu: Sign in and Sign up, or Account, Plan and billing, and Sign out."""
     return [
         rx.cond(
             signed_in,
             rx.fragment(
                 rx.menu.item(ReactRouterLink.create("Account", to="/account"), as_child=True),
+                rx.menu.item(ReactRouterLink.create("Plan and billing", to="/billing"), as_child=True),
                 _staff_item(role),
                 rx.menu.item("Sign out", on_select=on_sign_out),
             ),
-            rx.menu.item(ReactRouterLink.create("Sign in", to="/login"), as_child=True),
+            rx.fragment(
+                rx.menu.item(ReactRouterLink.create("Sign in", to="/login"), as_child=True),
+                rx.menu.item(ReactRouterLink.create("Sign up", to="/signup"), as_child=True),
+            ),
         )
     ]

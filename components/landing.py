@@ -30,7 +30,8 @@ class Tier:
     highlighted: bool = False
 
 
-def hero(*, title: str, subtitle: str, primary: tuple[str, str], secondary: tuple[str, str]) -> rx.Component:
+def hero(*, title: str, subtitle: str, primary: tuple[str, str | rx.Var[str]],
+         secondary: tuple[str, str]) -> rx.Component:
     return rx.box(
         content(
             rx.flex(
@@ -316,7 +317,7 @@ def _tier_card(tier: Tier, *, pricing_href: str) -> rx.Component:
     )
 
 
-def closing_cta(*, title: str, href: str, label: str) -> rx.Component:
+def closing_cta(*, title: str, href: str | rx.Var[str], label: str) -> rx.Component:
     return content(
         rx.vstack(
             rx.heading(

@@ -217,3 +217,36 @@ def invoice_table(invoices: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
         ),
         spacing="3", width="100%",
     )
+
+
+def credits_explainer(*, free_allowance: int) -> rx.Component:
+    """What a credit buys: one image up to a megapixel, two above; where the free ones come from."""
+    rows = (
+        ("image", "1 credit", "one image up to 1 megapixel (1024 x 1024 or smaller)"),
+        ("images", "2 credits", "one image above 1 megapixel, such as 1216 x 1216"),
+        ("layers", "Per variation", "four variations of a 1024 x 1024 prompt cost 4 credits"),
+    )
+    return rx.el.section(
+        rx.vstack(
+            rx.heading("What is a credit?", as_="h2", size="5", id="credits-heading", color=theme.TEXT),
+            rx.text("Every generation spends credits from your balance. A generation that fails, or that you "
+                    "cancel before it starts, gives them back.", size="2", color=theme.TEXT_MUTED),
+            rx.grid(
+                *[rx.hstack(rx.icon(icon, size=18, color=theme.BRAND_TEXT, flex_shrink="0", margin_top="2px"),
+                            rx.vstack(rx.text(cost, size="3", weight="bold", color=theme.TEXT),
+                                      rx.text(what, size="2", color=theme.TEXT_MUTED), spacing="0"),
+                            spacing="3", align="start")
+                  for icon, cost, what in rows],
+                columns={"initial": "1", "sm": "3"},
+                gap="1rem",
+                width="100%",
+            ),
+            rx.text(f"Confirming your email gives the Free plan's {free_allowance:,} credits, and the balance is "
+                    "topped up to that allowance on the first of every month (UTC).", size="2", color=theme.TEXT_MUTED),
+            spacing="3",
+            width="100%",
+        ),
+        aria_labelledby="credits-heading",
+        style={"padding": "1.5rem", "border": f"1px solid {theme.BORDER}", "border_radius": theme.RADIUS_CARD,
+               "background": theme.SURFACE, "width": "100%"},
+    )

@@ -28,7 +28,7 @@ from services.accounts.reauth import ReauthenticationRequired
 from services.api_keys.service import DEFAULT_SCOPES, SCOPES
 from services.webhooks import delivery as webhook_delivery
 from services.webhooks.schemas import EVENT_TYPES
-from states.edge import accounts
+from states.edge import accounts, plans
 from states.edge import webhooks as webhook_edge
 from states.edge.accounts import Viewer
 from states.session import SIGNED_OUT_URL, SessionState, current_viewer, leave_for, viewer_required
@@ -56,6 +56,10 @@ class AccountState(UsageMixin, rx.State):
     reauth_open: rx.Field[bool] = rx.field(False)
     reauth_error: rx.Field[str] = rx.field("")
     keys: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    # The plan section: "FREE", "1 generation / day", and whether payments exist here.
+    plan_tier: rx.Field[str] = rx.field("")
+    plan_allowance: rx.Field[str] = rx.field("")
+    billing_enabled: rx.Field[bool] = rx.field(False)
     scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(ALL_SCOPES))
     default_scopes: rx.Field[list[str]] = rx.field(default_factory=lambda: list(DEFAULT_SCOPES))
 
@@ -106,6 +110,9 @@ class AccountState(UsageMixin, rx.State):
         self.connectable = [{"name": name, "label": label} for name, label in offered.items() if name not in linked]
         self.keys = [dataclasses.asdict(row) for row in view.keys]
         await self._refresh_webhooks(viewer)
+        plan = await asyncio.to_thread(plans.current_plan, viewer)
+        self.plan_tier, self.plan_allowance = plan.tier.upper(), plan.generations
+        self.billing_enabled = plan.billing_enabled
         self.ready = True
 
     def forget(self) -> None:

@@ -26,6 +26,8 @@ from states.edge import accounts
 from states.session import current_viewer
 
 _FIELDS = ("name", "email", "password", "token")
+# Where a confirmed email lands, signed in: Generate, greeting the new account.
+WELCOME_PATH = "/generate?welcome=1"
 
 
 class AuthState(rx.State):
@@ -107,12 +109,17 @@ class AuthState(rx.State):
         self.loading = True
         yield
         try:
-            await asyncio.to_thread(accounts.sign_up, email=str(form.get("email", "")),
-                                    password=str(form.get("password", "")), name=str(form.get("name", "")),
-                                    client=self.router.session.client_ip or None)
+            result = await asyncio.to_thread(accounts.sign_up, email=str(form.get("email", "")),
+                                             password=str(form.get("password", "")), name=str(form.get("name", "")),
+                                             client=self.router.session.client_ip or None)
         except DreamPixelError as error:
             self._show_errors(error)
         else:
+            if result.ok:
+                # Signed in at once (generating waits for the confirmed email); still loading while
+                # the page is replaced.
+                yield _redeem_in_this_browser(str(result.ticket), str(result.binding), self._next())
+                return
             self.done = True
             self.notice = SIGNED_UP_MESSAGE
         self.loading = False
@@ -165,7 +172,7 @@ class AuthState(rx.State):
         self.loading = False
 
     @rx.event
-    async def load_verify(self) -> None:
+    async def load_verify(self) -> EventSpec | None:
         """on_load of /verify: use the link's token once."""
         self.resend_message = ""
         self.resend_sent = False
@@ -174,10 +181,13 @@ class AuthState(rx.State):
         viewer = await current_viewer(self)
         result = await asyncio.to_thread(accounts.verify, self._token,
                                          keep_session_id=viewer.session_id if viewer else None)
+        if result.outcome is VerifyOutcome.VERIFIED and viewer is not None and viewer.user_id == result.user_id:
+            # The browser that signed up: straight to Generate, which greets the new account.
+            return rx.redirect(WELCOME_PATH, replace=True)
         self.verify_status = result.outcome.value
         if result.outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.EMAIL_CHANGED, VerifyOutcome.EMAIL_RESTORED):
             self.user_email_shown = result.email or ""
-
+        return None
 
     @rx.event
     async def resend_verification(self):

@@ -59,6 +59,11 @@ class GenerateState(rx.State):
     used: rx.Field[int] = rx.field(0)
     resets_at: rx.Field[str] = rx.field("")
     usage_warning: rx.Field[str] = rx.field("")
+    # Why the viewer cannot generate now ("" when they can), said beside the disabled button.
+    blocked: rx.Field[str] = rx.field("")
+    blocked_message: rx.Field[str] = rx.field("")
+    action_label: rx.Field[str] = rx.field("")
+    action_link: rx.Field[str] = rx.field("")
 
     prompt: rx.Field[str] = rx.field("")
     negative_prompt: rx.Field[str] = rx.field("")
@@ -83,6 +88,8 @@ class GenerateState(rx.State):
     error_hint: rx.Field[str] = rx.field("")
     error_link: rx.Field[str] = rx.field("")
     notice: rx.Field[str] = rx.field("")
+    # /generate?welcome=1, where a confirmed email lands: a greeting above the form.
+    welcome: rx.Field[str] = rx.field("")
 
     reference_id: rx.Field[str] = rx.field("")
     reference_thumbnail: rx.Field[str] = rx.field("")
@@ -112,8 +119,18 @@ class GenerateState(rx.State):
         return generation.cost(max(width, 1), max(height, 1), max(1, min(4, _int(self.variations, 1))))
 
     @rx.var
+    def reason(self) -> str:
+        """Why Generate is disabled: the account's block, or a form that costs more than the balance."""
+        if self.blocked:
+            return self.blocked_message
+        if self.ready and self.cost > self.credits:
+            return (f"This needs {self.cost} credits and you have {self.credits}: choose a smaller size or "
+                    "fewer variations.")
+        return ""
+
+    @rx.var
     def limit_text(self) -> str:
-        if not self.limit:
+        if not self.limit or self.blocked:
             return ""
         left = max(0, self.limit - self.used)
         text = f"{left} of {self.limit} generations left today"
@@ -126,6 +143,8 @@ class GenerateState(rx.State):
         self.verified, self.credits = account.verified, account.credits
         self.limit, self.used, self.resets_at = account.limit, account.used, account.resets_at
         self.usage_warning = account.warning
+        self.blocked, self.blocked_message = account.blocked, account.blocked_message
+        self.action_label, self.action_link = account.action_label, account.action_link
 
     def _forget(self) -> None:
         self.ready = False
@@ -138,10 +157,19 @@ class GenerateState(rx.State):
         await self._refresh_account(viewer)
         self.cards = await asyncio.to_thread(generation.recent, viewer)
         self.providers = await generation.providers()
-        self.error = self.notice = ""
+        self.error = self.notice = self.welcome = ""
         await self._prefill(self.router.url.query_parameters)
         self.ready = True
-        return GenerateState.watch
+        # The watcher always runs while the page is open: operators' credit changes arrive through it too.
+        follow: list[Any] = [GenerateState.watch]
+        if self.router.url.query_parameters.get("welcome") and self.verified:
+            first = viewer.name.split(" ")[0] if viewer.name else ""
+            self.welcome = (f"Welcome to Dream Pixel{', ' + first if first else ''}! Your email is confirmed and "
+                            f"your {self.credits:,} free credits are in: describe an image and press Generate.")
+            # Drop ?welcome=1 from the address, so a reload does not greet again.
+            follow += [rx.toast.success("Email confirmed. Welcome!"),
+                       rx.call_script("window.history.replaceState(null, '', window.location.pathname)")]
+        return follow or None
 
     async def _prefill(self, params: Any) -> None:
         values: dict[str, str] = {}
@@ -272,18 +300,20 @@ class GenerateState(rx.State):
         )
 
     def _show_error(self, error: DreamPixelError) -> EventSpec:
-        hint, _label, link = generation.ERROR_ACTIONS.get(error.code, ("", "", ""))
+        hint, _label, link = generation.error_action(error.code)
         self.error, self.error_hint, self.error_link = error.message, hint, link
         return rx.toast.error(error.message, description=hint or None)
 
     async def _submit(self, viewer: Viewer, request: FormInput):
         self.error = self.error_hint = self.error_link = self.notice = ""
-        if not viewer.verified:
-            self.error, self.busy = "Verify your email address before generating images.", False
-            return None
+        await self._refresh_account(viewer)
+        if self.blocked:  # Ctrl+Enter submits even while the button is disabled
+            self.busy = False
+            return rx.toast.error(self.blocked_message)
         try:
             card = await asyncio.to_thread(generation.submit, viewer, request)
         except DreamPixelError as error:
+            await self._refresh_account(viewer)
             return self._show_error(error)
         finally:
             self.busy = False

@@ -1,4 +1,4 @@
-"""`/account`: profile, usage, security, API keys, webhooks and the danger zone."""
+"""`/account`: profile, plan, usage, security, API keys, webhooks and the danger zone."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from components.account import (
     subheading,
 )
 from components.auth_forms import field, form_alert
+from components.buttons import link_button
 from components.layout import content
 from components.usage import (
     UsageVars,
@@ -89,6 +90,36 @@ def _profile() -> rx.Component:
             on_submit=AccountState.change_email,
             label="Change email",
         ),
+    )
+
+
+def _plan() -> rx.Component:
+    return section(
+        "Plan", "What your plan gives you, and where to change it.",
+        rx.flex(
+            rx.vstack(
+                rx.hstack(rx.text("Current plan", size="2", color=theme.TEXT_MUTED),
+                          rx.badge(AccountState.plan_tier, variant="soft", radius="full", size="2"),
+                          spacing="2", align="center"),
+                rx.text(AccountState.plan_allowance, size="4", weight="bold", color=theme.TEXT),
+                rx.text(rx.cond(AccountState.billing_enabled, "Plans and credit packs are on the billing page.",
+                                "Billing is not set up here: an administrator sets plans and credits."),
+                        size="2", color=theme.TEXT_MUTED),
+                spacing="1",
+            ),
+            rx.flex(
+                link_button("Plan and billing", href="/billing", size="2"),
+                link_button("Compare plans", href="/pricing", size="2", variant="soft"),
+                gap="0.5rem",
+                wrap="wrap",
+            ),
+            justify="between",
+            align=rx.breakpoints(initial="start", sm="center"),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            gap="1rem",
+            width="100%",
+        ),
+        section_id="plan",
     )
 
 
@@ -308,7 +339,8 @@ def account() -> rx.Component:
                        letter_spacing=theme.HEADING_TRACKING),
             rx.cond(
                 AccountState.ready,
-                rx.vstack(_profile(), _usage(), _security(), _api_keys(), _webhooks(), _danger_zone(), _confirm_identity(),
+                rx.vstack(_profile(), _plan(), _usage(), _security(), _api_keys(), _webhooks(), _danger_zone(),
+                          _confirm_identity(),
                           spacing="5", width="100%"),
                 rx.hstack(rx.spinner(size="3"), rx.text("Loading your account…", color=theme.TEXT_MUTED),
                           spacing="3", align="center", role="status", padding_y="2rem"),

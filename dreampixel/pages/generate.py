@@ -40,6 +40,25 @@ def _verify_banner() -> rx.Component:
     )
 
 
+def _blocked_reason() -> rx.Component:
+    """Why Generate is disabled, and the one action that helps when this installation offers it."""
+    return rx.cond(
+        GenerateState.reason != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-slash")),
+            rx.callout.text(GenerateState.reason, " ",
+                            rx.cond(GenerateState.action_link != "",
+                                    rx.link(GenerateState.action_label, href=GenerateState.action_link,
+                                            weight="medium"))),
+            id="generate-blocked",
+            color_scheme="amber",
+            role="status",
+            size="1",
+            width="100%",
+        ),
+    )
+
+
 def _seed_row() -> rx.Component:
     return rx.vstack(
         label("Seed", "seed"),
@@ -166,9 +185,11 @@ def _form() -> rx.Component:
                         rx.cond(GenerateState.cost != 1, "s", ""), " · ", GenerateState.credits, " left",
                         size="2", color=theme.TEXT_MUTED, aria_live="polite"),
                 rx.button(rx.icon("wand-sparkles", size=16), "Generate", type="submit", size="3",
-                          loading=GenerateState.busy, disabled=~GenerateState.verified),
+                          loading=GenerateState.busy, disabled=GenerateState.reason != "",
+                          aria_describedby=rx.cond(GenerateState.reason != "", "generate-blocked", "")),
                 justify="between", align="center", wrap="wrap", gap="0.5rem", width="100%",
             ),
+            _blocked_reason(),
             rx.text(GenerateState.limit_text, size="1", color=theme.TEXT_MUTED),
             rx.text("Ctrl+Enter generates from the prompt box.", size="1", color=theme.TEXT_MUTED),
             spacing="3",
@@ -249,8 +270,14 @@ def generate() -> rx.Component:
             rx.cond(
                 GenerateState.ready,
                 rx.vstack(
+                    rx.cond(GenerateState.welcome != "", rx.callout.root(
+                        rx.callout.icon(rx.icon("party-popper")),
+                        rx.callout.text(GenerateState.welcome),
+                        color_scheme="green", role="status", width="100%",
+                    )),
                     _verify_banner(),
-                    usage_warning_banner(GenerateState.usage_warning),
+                    # The block beside the button says the same; one place is enough.
+                    rx.cond(GenerateState.blocked == "", usage_warning_banner(GenerateState.usage_warning)),
                     # On phones the cards come straight after the form, so a submit is seen
                     # to start; the reference and restore panels follow them.
                     rx.grid(

@@ -17,7 +17,10 @@ from components.seeds import featured_row
 from dreampixel.core.settings import settings
 from dreampixel.pages.shell import page
 from states.seeds import SeedsState
+from states.session import SessionState
 
+# A visitor without an account starts by making one; a signed-in one goes straight to work.
+START = rx.cond(SessionState.signed_in, "/generate", "/signup")
 DESCRIPTION = "Type a prompt, watch the image appear live, keep a gallery and share seeds with the community."
 
 FEATURES = [
@@ -87,12 +90,12 @@ def index() -> rx.Component:
                 "Describe what you see in your head. Dream Pixel renders it in seconds, shows you "
                 "every step, and keeps your best work, settings and seeds in one place."
             ),
-            primary=("Start creating", "/generate"),
+            primary=("Start creating", START),
             secondary=("Browse seeds", "/seeds"),
         ),
         features_section(FEATURES),
         featured_seeds_section(featured_row(SeedsState.featured, title="Featured seeds"),
                                on_mount=SeedsState.load_featured),
         tiers_section(_tiers(), pricing_href="/pricing"),
-        closing_cta(title="Your next image is one sentence away", href="/generate", label="Start creating"),
+        closing_cta(title="Your next image is one sentence away", href=START, label="Start creating"),
     )

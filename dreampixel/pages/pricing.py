@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.layout import content
-from components.plans import PlanCard, checkout_buttons, credit_packs, pricing_table
+from components.plans import PlanCard, checkout_buttons, credit_packs, credits_explainer, pricing_table
 from components.seeds import page_heading
 from dreampixel.core.settings import settings
 from dreampixel.pages.shell import page
@@ -62,6 +62,7 @@ def pricing() -> rx.Component:
             pricing_table(_plans(), current_tier=PricingState.current_tier, signed_in=PricingState.signed_in),
             credit_packs(PricingState.packs, enabled=PricingState.billing_enabled, starting=PricingState.starting,
                          on_choose=PricingState.checkout),
+            credits_explainer(free_allowance=settings.credit_allowance("free")),
             spacing="6",
             width="100%",
         ),

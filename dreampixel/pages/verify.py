@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 
 from components import theme
 from components.auth_forms import auth_card, auth_page, success_panel
 from dreampixel.pages.shell import page
-from states.auth import AuthState
+from states.auth import WELCOME_PATH, AuthState
 
 
 def _invalid() -> rx.Component:
@@ -35,8 +37,9 @@ def verify() -> rx.Component:
             rx.match(
                 AuthState.verify_status,
                 ("verified", success_panel(icon="badge-check", title="Email confirmed",
-                                           message="You can now generate images. Sign in to start.",
-                                           action=("Sign in", "/login"))),
+                                           message="Your free credits are in. Sign in here and you go straight "
+                                                   "to Generate.",
+                                           action=("Sign in", "/login?next=" + quote(WELCOME_PATH, safe="")))),
                 ("email_changed", success_panel(icon="badge-check", title="Email changed",
                                                 message="Your account now uses " + AuthState.user_email_shown + ".",
                                                 action=("Go to your account", "/account"))),

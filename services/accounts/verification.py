@@ -39,6 +39,7 @@ class VerifyOutcome(StrEnum):
 class VerifyResult:
     outcome: VerifyOutcome
     email: str | None = None
+    user_id: str | None = None  # whose address it was, so the page can tell whether it is the signed-in one
 
 
 def send_verification(session: Session, user: User) -> None:
@@ -103,7 +104,7 @@ def verify(session: Session, token: str, *, keep_session_id: str | None = None) 
         session.add(user)
         session.flush()
         billing.grant_free_allowance(session, user_id=user.id, now=user.email_verified_at)
-    return VerifyResult(VerifyOutcome.VERIFIED, user.email)
+    return VerifyResult(VerifyOutcome.VERIFIED, user.email, user.id)
 
 
 def _undo_change(session: Session, user: User, old_email: str) -> VerifyResult:

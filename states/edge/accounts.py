@@ -150,10 +150,15 @@ def sign_in(*, email: str, password: str, address: str | None) -> SignInOutcome:
         return SignInOutcome(ticket=result.ticket, binding=sessions.bind_ticket(session, result.ticket))
 
 
-def sign_up(*, email: str, password: str, name: str, client: str | None = None) -> None:
-    """Raises ValidationFailed with per-field errors; otherwise the same outcome for every email."""
+def sign_up(*, email: str, password: str, name: str, client: str | None = None) -> SignInOutcome:
+    """Raises ValidationFailed with per-field errors. A new account comes signed in (a bound ticket,
+    as after a sign-in); a taken email gets no ticket and its owner is told someone tried."""
     with uow() as session:
-        signup.sign_up(session, email=email, password=password, name=name, client=client)
+        user = signup.sign_up(session, email=email, password=password, name=name, client=client)
+        if user is None:
+            return SignInOutcome()
+        ticket = sessions.issue_ticket(session, user_id=user.id)
+        return SignInOutcome(ticket=ticket, binding=sessions.bind_ticket(session, ticket))
 
 
 def verify(token: str, *, keep_session_id: str | None = None) -> verification.VerifyResult:

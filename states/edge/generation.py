@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dreampixel.core.db import uow
@@ -22,6 +22,7 @@ from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import DailyUsage, GenerationPublic, generation_public, to_create
 from services.images import parameters, references
+from services.plans import service as plans
 from services.providers import registry
 from services.providers.schemas import ProviderList
 from services.seeds import service as seeds
@@ -39,6 +40,8 @@ ERROR_ACTIONS: dict[str, tuple[str, str, str]] = {
                            "/account"),
     "provider_not_configured": ("Pick another provider, or leave it on Automatic.", "", ""),
 }
+# Without billing (no Stripe) nothing can be bought: these codes then link nowhere.
+PURCHASE_CODES = ("insufficient_credits", "daily_limit_reached")
 STATUS_LABELS = {"queued": "Queued", "processing": "Generating", "succeeded": "Done", "failed": "Failed",
                  "canceled": "Canceled", "expired": "Expired"}
 
@@ -105,6 +108,13 @@ class Account:
     remaining: int
     resets_at: str
     warning: str = ""  # the usage banner: daily limit nearly used, credits low or out
+    # Why the viewer cannot generate now ("" when they can): "unverified", "no_credits",
+    # "out_of_credits" or "daily_limit", the sentence shown beside the disabled button, and
+    # the one action that helps (empty when nothing on this installation does).
+    blocked: str = ""
+    blocked_message: str = ""
+    action_label: str = ""
+    action_link: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +161,8 @@ def _card(generation: GenerationPublic, *, favorite: bool = False) -> Card:
     provider = generation.provider
     error = generation.error
     code = error.code if error else ""
-    hint, link_label, link = ERROR_ACTIONS.get(code, ("Try again; the credits were returned.", "", "")) \
+    hint, link_label, link = (error_action(code) if code in ERROR_ACTIONS else
+                              ("Try again; the credits were returned.", "", "")) \
         if code and code != "canceled" else ("", "", "")
     queue = generation.queue
     attempts = provider.attempts
@@ -179,15 +190,54 @@ def _card(generation: GenerationPublic, *, favorite: bool = False) -> Card:
     )
 
 
+def error_action(code: str) -> tuple[str, str, str]:
+    """(hint, link label, link) for a refusal; no link to plans when nothing can be bought here."""
+    hint, label, link = ERROR_ACTIONS.get(code, ("", "", ""))
+    if code in PURCHASE_CODES and not plans.billing_enabled():
+        return hint.split(";")[0] + ".", "", ""
+    return hint, label, link
+
+
+def _next_slot(resets_at: datetime | None) -> str:
+    """ "tomorrow at 08:34 UTC", or "at 17:05 UTC" later today."""
+    if resets_at is None:
+        return "tomorrow"
+    at = resets_at.astimezone(UTC)
+    return f"{'tomorrow ' if at.date() > datetime.now(UTC).date() else ''}at {at:%H:%M} UTC"
+
+
+def _blocked(user: User, use: DailyUsage, *, generated: bool) -> tuple[str, str, str, str]:
+    """(kind, sentence, action label, action link) saying why `user` cannot generate now."""
+    billing = plans.billing_enabled()
+    ask = "" if billing else (" Billing is not set up on this installation: ask its administrator for more "
+                              "credits or a higher plan.")
+    if user.email_verified_at is None:
+        return ("unverified", "No credits yet: confirm your email to receive your free credits. "
+                f"Open the link we sent to {user.email}.", "Send a new link", "/account")
+    if user.credit_balance <= 0:
+        first = "You are out of credits." if generated else "You have no credits yet."
+        renews = usage_warnings.when_credits_return(tier=user.tier)
+        return ("out_of_credits" if generated else "no_credits", f"{first} {renews}{ask}",
+                *(("Buy credits", "/pricing") if billing else ("", "")))
+    if use.limit and use.remaining <= 0:
+        return ("daily_limit", f"You have used your {use.limit:,} generation{'s' if use.limit != 1 else ''} for "
+                f"today; the next one is possible {_next_slot(use.resets_at)}.",
+                *(("See plans", "/pricing") if billing else ("", "")))
+    return "", "", "", ""
+
+
 def account(viewer: Viewer) -> Account:
-    """Credits left and today's generations: what the form shows beside the cost."""
+    """Credits left and today's generations: what the form shows beside the cost, and any block."""
     with uow() as session:
         user = accounts.active_user(session, viewer.user_id)
         use = DailyUsage(**generations.usage(session, user))
+        generated = bool(generations.list_for_user(session, user_id=user.id, limit=1)[0])
+        blocked, message, label, link = _blocked(user, use, generated=generated)
         return Account(verified=user.email_verified_at is not None, credits=user.credit_balance,
                        limit=use.limit, used=use.used, remaining=use.remaining, resets_at=_when(use.resets_at),
                        warning=usage_warnings.banner_line(user=user, limit=use.limit, used=use.used,
-                                                          resets_at=use.resets_at))
+                                                          resets_at=use.resets_at),
+                       blocked=blocked, blocked_message=message, action_label=label, action_link=link)
 
 
 def recent(viewer: Viewer, limit: int = RECENT_CARDS) -> list[Card]:

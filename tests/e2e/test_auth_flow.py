@@ -65,16 +65,24 @@ def test_sign_up_confirm_sign_in_see_the_session_and_sign_out(page: Page, smtp_i
     page.get_by_label("Password").fill(PASSWORD)
     screenshot(page, "auth-signup")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    # Signed in at once, on Generate, which waits for the confirmed email.
+    expect(page).to_have_url(re.compile(r"/generate/?$"))
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_disabled()
 
-    page.goto(_verification_path(smtp_inbox, email))
-    expect(page.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    link = _verification_path(smtp_inbox, email)
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/generate/?$"))
+    expect(page.get_by_text(re.compile("Welcome to Dream Pixel, Ada! Your email is confirmed"))).to_be_visible()
     screenshot(page, "auth-verified")
-    page.goto(page.url)  # the link works once
+    page.goto(link)  # the link works once
     expect(page.get_by_role("heading", name="This link has expired or was already used")).to_be_visible()
     expect(page.get_by_role("button", name="Send a new link")).to_be_visible()
     screenshot(page, "auth-verify-used")
 
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name="Ada Lovelace").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
     page.goto("/account")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
@@ -126,12 +134,6 @@ def test_an_api_key_is_shown_once_after_creation_and_works_from_httpx(
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
-    page.goto("/login?next=/account")
-    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page.get_by_text("Not confirmed", exact=True)).to_be_visible()
     # Until the email is confirmed, no key: the page says why.
@@ -139,7 +141,7 @@ def test_an_api_key_is_shown_once_after_creation_and_works_from_httpx(
     expect(page.get_by_role("button", name="Create key")).to_be_disabled()
 
     page.goto(_verification_path(smtp_inbox, email))
-    expect(page.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/generate/?$"))
     page.goto("/account")
     expect(page.get_by_text("Confirmed", exact=True)).to_be_visible()
     _age_sessions(app_server)

@@ -155,27 +155,26 @@ def test_a_blocked_prompt_says_why(signed_in: Page) -> None:
     expect(_cards(page)).to_have_count(0)
 
 
-def test_without_credits_the_refusal_links_to_the_plans(page: Page, app_server: AppServer) -> None:
+def test_without_credits_generate_is_disabled_and_says_when_they_renew_and_who_to_ask(
+    page: Page, app_server: AppServer, screenshot: Shot
+) -> None:
     _sign_in(page, _create_user(app_server, credits=0))
     expect(page.get_by_text("0 left")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+
+    reason = page.locator("#generate-blocked")
+    expect(reason).to_contain_text("You have no credits yet. Your PRO allowance of 1,000 credits renews on")
+    expect(reason).to_contain_text("Billing is not set up on this installation: ask its administrator")
+    # Nothing can be bought here, so nothing links to buying, and no count of generations left contradicts it.
+    expect(reason.get_by_role("link")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"generations left today"))).to_have_count(0)
+    _shot(page, screenshot, "generate-no-credits")
+
+    # Ctrl+Enter submits even so: the answer is the same reason, and no card appears.
     page.get_by_label("Prompt", exact=True).fill("a kite over a windy beach")
-    page.get_by_role("button", name="Generate").click()
-
-    alert = page.get_by_role("alert").filter(has_text="your balance is 0").first
-    expect(alert).to_be_visible()
-    expect(alert).to_contain_text("allowance of 1,000 credits renews on")
+    page.get_by_label("Prompt", exact=True).press("Control+Enter")
+    expect(page.get_by_text("You have no credits yet.").last).to_be_visible()
     expect(_cards(page)).to_have_count(0)
-    alert.get_by_role("link", name="See plans").click()
-    expect(page).to_have_url(re.compile(r"/pricing/?$"))
-    expect(page.get_by_role("heading", name="Pricing", level=1)).to_be_visible()
-
-
-def test_out_of_credits_a_banner_says_when_the_allowance_renews(page: Page, app_server: AppServer) -> None:
-    _sign_in(page, _create_user(app_server, credits=0))
-    banner = page.get_by_role("status").filter(has_text="You are out of credits.")
-    expect(banner).to_be_visible()
-    expect(banner).to_contain_text("allowance of 1,000 credits renews on")
-    expect(banner.get_by_role("link", name="See plans")).to_have_attribute("href", "/pricing")
 
 
 def test_a_generation_that_fails_says_why_on_its_card_and_returns_the_credits(

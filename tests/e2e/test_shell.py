@@ -19,7 +19,7 @@ def test_landing_page_leads_with_its_promise(page: Page) -> None:
     page.goto("/")
 
     expect(page.get_by_role("heading", name="Turn words into images", level=1)).to_be_visible()
-    expect(page.get_by_role("link", name="Start creating").first).to_have_attribute("href", "/generate")
+    expect(page.get_by_role("link", name="Start creating").first).to_have_attribute("href", "/signup")
     expect(page.get_by_role("link", name="Browse seeds")).to_have_attribute("href", "/seeds")
     expect(page.get_by_text("1 generation / day")).to_be_visible()
     expect(page.get_by_text("100 generations / day")).to_be_visible()
