@@ -304,7 +304,7 @@ def retry(session: Session, *, user: User, generation_id: str, source: Generatio
         guidance_scale=original.guidance_scale, num_variations=original.num_variations,
         output_format=original.output_format, provider_requested=original.provider_requested,
         settings=original.settings, reference_image_id=original.reference_image_id,
-        seed_listing_id=original.seed_listing_id,
+        seed_listing_id=original.seed_listing_id, meta=original.meta,
     )
     return submit(session, user=user, request=request, source=source, api_key_id=api_key_id, retry_of=original)
 

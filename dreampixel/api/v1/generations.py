@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from dreampixel.api.deps import ApiCaller, require
 from dreampixel.core.db import uow
@@ -20,10 +21,12 @@ from dreampixel.core.schemas import Page
 from services.accounts import service as accounts
 from services.api_keys import service as api_keys
 from services.events import service as events
+from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import (
     DailyUsage,
     Estimate,
+    GenerationDeleted,
     GenerationPublic,
     GenerationRequest,
     generation_public,
@@ -196,29 +199,66 @@ def retry_generation(generation_id: str, caller: ApiCaller = require("generation
                         headers={"Location": f"/api/v1/generations/{new_id}"})
 
 
+# A comment line this often keeps proxies and clients from closing a quiet stream.
+SSE_HEARTBEAT_SECONDS = 15
+
+
+def event_id(generation: GenerationPublic) -> str:
+    """The `id:` of the event showing this state; it changes whenever the state does."""
+    rank = 2 if generation.status.is_final else 1 if generation.status is GenerationStatus.PROCESSING else 0
+    return str(2 * len(generation.provider.attempts) + rank)
+
+
+def _sse(kind: str, generation: GenerationPublic) -> ServerSentEvent:
+    return ServerSentEvent(data=json.dumps(generation.json_dict()), event=kind, id=event_id(generation))
+
+
 @router.get(
     "/{generation_id}/events",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                     "description": "`event: generation.<status>` lines, each with the generation object as data"}},
+                     "description": "`event: generation.<status>` with an `id:` and the generation object as "
+                                    "data; a `:` comment every 15 s while nothing changes"}},
 )
-async def generation_events(generation_id: str, caller: ApiCaller = require("generations:read")) -> StreamingResponse:
-    """Server-Sent Events: the current state, then every change until a final status."""
+async def generation_events(
+    generation_id: str,
+    caller: ApiCaller = require("generations:read"),
+    last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: the current state, then every change until a final status.
+
+    Reconnecting with `Last-Event-ID` skips the current state when it is the one already seen.
+    """
     await asyncio.to_thread(_read, caller, generation_id)  # 404 before the stream starts
 
-    async def stream() -> AsyncIterator[str]:
+    async def stream() -> AsyncIterator[ServerSentEvent]:
         # Subscribe first, then read: a change between the two is seen, never missed.
         async with events.subscribe(caller.user_id) as updates:
             current = await asyncio.to_thread(_read, caller, generation_id)
-            yield f"event: generation.{current.status.value}\ndata: {json.dumps(current.json_dict())}\n\n"
+            if event_id(current) != last_event_id:
+                yield _sse(f"generation.{current.status.value}", current)
             if current.status.is_final:
                 return
             async for event in updates:
                 if event.get("generation_id") != generation_id:
                     continue
                 current = await asyncio.to_thread(_read, caller, generation_id)
-                yield f"event: {event['type']}\ndata: {json.dumps(current.json_dict())}\n\n"
+                yield _sse(str(event["type"]), current)
                 if current.status.is_final:
                     return
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(stream(), ping=SSE_HEARTBEAT_SECONDS, sep="\n", headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/{generation_id}")
+async def delete_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> GenerationDeleted:
+    """Delete a generation and its images; a queued or running one is canceled first (credits released)."""
+
+    def delete_rows() -> list[str]:
+        with uow() as session:
+            return gallery.delete_generations(session, user_id=caller.user_id, generation_ids=[generation_id])
+
+    keys = await asyncio.to_thread(delete_rows)
+    # The rows are gone once committed; the files follow, and a leftover file is unreachable.
+    await gallery.delete_files(keys)
+    return GenerationDeleted(id=generation_id)
