@@ -57,13 +57,15 @@ async def _wait_for_final(stream: AsyncIterator[dict[str, Any]], generation_id: 
                     return
 
 
-def _read(caller: ApiCaller, generation_id: str) -> GenerationPublic:
+def read_generation(caller: ApiCaller, generation_id: str) -> GenerationPublic:
+    """The caller's generation as the API shows it (404 for another user's)."""
     with uow() as session:
         generation = generations.get_for_user(session, user_id=caller.user_id, generation_id=generation_id)
         return generation_public(session, generation)
 
 
-async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str | None:
+async def resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str | None:
+    """The checked id of the request's reference image, fetching a URL into an upload."""
     if body.reference_image_url and body.reference_image_id:
         raise ValidationFailed("Send reference_image_id or reference_image_url, not both.",
                                errors=[{"field": "reference_image_url", "message": "Choose one."}])
@@ -112,7 +114,7 @@ async def create_generation(
                                 headers={**replay.headers, "Idempotent-Replayed": "true"})
     try:
         wait = _prefer_wait(prefer)
-        reference_id = await _resolve_reference(caller, body)
+        reference_id = await resolve_reference(caller, body)
         create = to_create(body, reference_image_id=reference_id, idempotency_key=idempotency_key)
 
         def submit() -> str:
@@ -128,7 +130,7 @@ async def create_generation(
                 await _wait_for_final(stream, generation_id, wait)
         else:
             generation_id = await asyncio.to_thread(submit)
-        generation = await asyncio.to_thread(_read, caller, generation_id)
+        generation = await asyncio.to_thread(read_generation, caller, generation_id)
     except BaseException:
         if idempotency_key:
             def forget() -> None:
@@ -176,7 +178,7 @@ def list_generations(
 
 @router.get("/{generation_id}")
 def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> GenerationPublic:
-    return _read(caller, generation_id)
+    return read_generation(caller, generation_id)
 
 
 @router.post("/{generation_id}/cancel")
@@ -184,7 +186,7 @@ def cancel_generation(generation_id: str, caller: ApiCaller = require("generatio
     """End a queued or running generation; its held credits are released."""
     with uow() as session:
         generations.cancel(session, user_id=caller.user_id, generation_id=generation_id)
-    return _read(caller, generation_id)
+    return read_generation(caller, generation_id)
 
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationPublic)
@@ -195,7 +197,7 @@ def retry_generation(generation_id: str, caller: ApiCaller = require("generation
         retried = generations.retry(session, user=user, generation_id=generation_id, source=GenerationSource.API,
                                     api_key_id=caller.key_id)
         new_id = retried.id
-    return JSONResponse(_read(caller, new_id).json_dict(), status_code=202,
+    return JSONResponse(read_generation(caller, new_id).json_dict(), status_code=202,
                         headers={"Location": f"/api/v1/generations/{new_id}"})
 
 
@@ -229,12 +231,12 @@ async def generation_events(
 
     Reconnecting with `Last-Event-ID` skips the current state when it is the one already seen.
     """
-    await asyncio.to_thread(_read, caller, generation_id)  # 404 before the stream starts
+    await asyncio.to_thread(read_generation, caller, generation_id)  # 404 before the stream starts
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         # Subscribe first, then read: a change between the two is seen, never missed.
         async with events.subscribe(caller.user_id) as updates:
-            current = await asyncio.to_thread(_read, caller, generation_id)
+            current = await asyncio.to_thread(read_generation, caller, generation_id)
             if event_id(current) != last_event_id:
                 yield _sse(f"generation.{current.status.value}", current)
             if current.status.is_final:
@@ -242,7 +244,7 @@ async def generation_events(
             async for event in updates:
                 if event.get("generation_id") != generation_id:
                     continue
-                current = await asyncio.to_thread(_read, caller, generation_id)
+                current = await asyncio.to_thread(read_generation, caller, generation_id)
                 yield _sse(str(event["type"]), current)
                 if current.status.is_final:
                     return
