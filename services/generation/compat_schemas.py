@@ -121,8 +121,8 @@ class LegacyProvidersHealth(BaseModel):
     def of(cls, statuses: list[dict[str, Any]], checked_at: datetime) -> LegacyProvidersHealth:
         providers = {}
         for status in statuses:
-            word: ProviderWord = ("not_configured" if not status["configured"]
-                    else {True: "healthy", False: "unhealthy"}.get(status["healthy"], "unknown"))
+            word: ProviderWord = ("not_configured" if not status["configured"] else "unknown"
+                                  if status["healthy"] is None else "healthy" if status["healthy"] else "unhealthy")
             providers[status["name"]] = LegacyProvider(name=status["name"], healthy=status["healthy"] is True,
                                                        status=word, lastCheck=checked_at)
         usable = [p for p in providers.values() if p.status != "not_configured"]
