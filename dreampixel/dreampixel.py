@@ -15,6 +15,7 @@ from dreampixel.api.app import create_api
 from dreampixel.pages import (  # noqa: F401 (importing a page module registers its page)
     account,
     billing,
+    developers,
     forgot,
     gallery,
     generate,

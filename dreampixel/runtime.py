@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dreampixel.cli import production_refusal
 from dreampixel.core.db import uow
 from dreampixel.core.logging import configure_logging, get_logger
-from dreampixel.core.settings import settings
+from dreampixel.core.settings import settings, unknown_variables
 from services.admin import error_log
 from services.generation import reaper
 from services.images import pool
@@ -29,6 +29,9 @@ async def jobs_lifespan() -> AsyncIterator[None]:
     configure_logging()
     error_log.install()  # captured errors reach open admin pages
     log.info("app.features", **settings.features())
+    for name in unknown_variables():
+        log.warning("settings.unknown_variable", name=name,
+                    hint="No setting reads this name: a typo, or renamed (see .env.example).")
     # `reflex run` started without dreampixel.serve must refuse too.
     refusal = await asyncio.to_thread(production_refusal)
     if refusal:

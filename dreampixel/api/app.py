@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dreampixel.api import admin, auth, billing, csrf, files, gallery, health, v1
+from dreampixel.api import admin, auth, billing, compat, csrf, files, gallery, health, v1
 from dreampixel.api.csrf import CsrfMiddleware
 from dreampixel.api.deps import RateLimitHeadersMiddleware
 from dreampixel.api.limits import BodyLimitMiddleware
@@ -75,4 +75,6 @@ def create_api_app() -> FastAPI:
     api.include_router(billing.router)
     api.include_router(stripe_webhooks.router)
     api.include_router(v1.router, prefix="/v1")
+    # The original product's routes, kept for its clients (see compat.py).
+    api.include_router(compat.router)
     return api

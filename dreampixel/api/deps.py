@@ -61,9 +61,9 @@ def _authenticate(request: Request) -> ApiCaller:
     return caller
 
 
-# Requests that create a generation (submit, retry) count against the generation-create
-# limit too. Paths are relative to the /api mount.
-GENERATION_CREATING_PATH = re.compile(r"/v1/generations(?:/[^/]+/retry)?/?")
+# Requests that create a generation (submit, retry, and the original API's submit) count
+# against the generation-create limit too. Paths are relative to the /api mount.
+GENERATION_CREATING_PATH = re.compile(r"(?:/v1)?/generations(?:/[^/]+/retry)?/?")
 RATE_LIMIT_STATE = "rate_limit"
 
 

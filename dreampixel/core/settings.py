@@ -9,12 +9,23 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev-secret"})
 # `seed-demo` creates these accounts with published passwords; production refuses to start with them.
 DEFAULT_DEMO_EMAILS = ("admin@dreampixel.local", "demo@dreampixel.local")
+
+
+def _aliases(name: str, *original: str) -> AliasChoices:
+    """Today's name first, then the original product's, so an old `.env` still configures the app."""
+    return AliasChoices(name, *(alias.lower() for alias in original))
+
+
+# Environment names starting like these are meant for us; one we do not read is a typo or a
+# setting that was renamed, and start-up says so (see `unknown_variables`).
+OUR_PREFIXES = ("DREAMPIXEL_", "STRIPE_", "S3_", "GENERATION_", "API_RATE_LIMIT_", "RATE_LIMIT_", "CREDITS_",
+                "SMTP_", "RESEND_", "GEMINI_", "STABILITY_", "REPLICATE_", "DEMO_", "NEXTAUTH_")
 
 
 def _installation_secret(path: Path) -> str:
@@ -79,7 +90,7 @@ class Settings(BaseSettings):
     # --- the app ---------------------------------------------------------------------
     environment: Environment = Environment.DEVELOPMENT
     port: int = 3000
-    public_url: str = ""
+    public_url: str = Field(default="", validation_alias=_aliases("public_url", "NEXTAUTH_URL"))
     data_dir: Path = Path("data")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -97,7 +108,8 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
 
     # --- secrets -------------------------------------------------------------------------
-    session_secret: SecretStr = SecretStr("change-me")
+    session_secret: SecretStr = Field(default=SecretStr("change-me"),
+        validation_alias=_aliases("session_secret", "NEXTAUTH_SECRET"))
     jwt_secret: SecretStr = SecretStr("change-me")
 
     # --- OAuth ---------------------------------------------------------------------------
@@ -155,12 +167,14 @@ class Settings(BaseSettings):
     webhooks_allow_loopback: bool = False
 
     # --- object storage -------------------------------------------------------------------
-    s3_access_key_id: str = ""
-    s3_secret_access_key: SecretStr = SecretStr("")
-    s3_region: str = "us-east-1"
+    s3_access_key_id: str = Field(default="", validation_alias=_aliases("s3_access_key_id", "AWS_ACCESS_KEY_ID"))
+    s3_secret_access_key: SecretStr = Field(default=SecretStr(""),
+        validation_alias=_aliases("s3_secret_access_key", "AWS_SECRET_ACCESS_KEY"))
+    s3_region: str = Field(default="us-east-1", validation_alias=_aliases("s3_region", "AWS_REGION"))
     s3_endpoint_url: str = ""
-    s3_bucket_images: str = ""
-    s3_bucket_invoices: str = ""
+    s3_bucket_images: str = Field(default="", validation_alias=_aliases("s3_bucket_images", "S3_BUCKET_NAME"))
+    s3_bucket_invoices: str = Field(default="",
+        validation_alias=_aliases("s3_bucket_invoices", "AWS_S3_INVOICE_BUCKET"))
     s3_presign_ttl_seconds: int = 3600
     cdn_base_url: str = ""
 
@@ -173,7 +187,8 @@ class Settings(BaseSettings):
     stability_api_key: SecretStr = SecretStr("")
     stability_base_url: str = "https://api.stability.ai"
     stability_endpoint: Literal["ultra", "core", "sd3"] = "core"
-    replicate_api_token: SecretStr = SecretStr("")
+    replicate_api_token: SecretStr = Field(default=SecretStr(""),
+        validation_alias=_aliases("replicate_api_token", "REPLICATE_API_KEY"))
     replicate_base_url: str = "https://api.replicate.com/v1"
     replicate_model: str = "black-forest-labs/flux-schnell"
 
@@ -182,9 +197,12 @@ class Settings(BaseSettings):
     generation_timeout_seconds: int = 300
     generation_provider_timeout_seconds: int = 120
     generation_heartbeat_seconds: int = Field(default=15, ge=1)
-    generation_limit_free: int = 1
-    generation_limit_pro: int = 100
-    generation_limit_enterprise: int = 1000
+    generation_limit_free: int = Field(default=1,
+        validation_alias=_aliases("generation_limit_free", "GENERATION_FREE_TIER_LIMIT"))
+    generation_limit_pro: int = Field(default=100,
+        validation_alias=_aliases("generation_limit_pro", "GENERATION_PRO_TIER_LIMIT"))
+    generation_limit_enterprise: int = Field(default=1000,
+        validation_alias=_aliases("generation_limit_enterprise", "GENERATION_ENTERPRISE_TIER_LIMIT"))
     generation_window_free_seconds: int = 86_400
     generation_window_pro_seconds: int = 86_400
     generation_window_enterprise_seconds: int = 86_400
@@ -199,10 +217,14 @@ class Settings(BaseSettings):
     credits_low_threshold: int = Field(default=5, ge=0)
 
     # --- API rate limits ------------------------------------------------------------------
-    api_rate_limit_free: int = 100
-    api_rate_limit_pro: int = 1000
-    api_rate_limit_enterprise: int = 10_000
-    api_rate_limit_window_seconds: int = 900
+    api_rate_limit_free: int = Field(default=100,
+        validation_alias=_aliases("api_rate_limit_free", "RATE_LIMIT_FREE", "RATE_LIMIT_FREE_TIER"))
+    api_rate_limit_pro: int = Field(default=1000,
+        validation_alias=_aliases("api_rate_limit_pro", "RATE_LIMIT_PRO", "RATE_LIMIT_PRO_TIER"))
+    api_rate_limit_enterprise: int = Field(default=10_000,
+        validation_alias=_aliases("api_rate_limit_enterprise", "RATE_LIMIT_ENTERPRISE", "RATE_LIMIT_ENTERPRISE_TIER"))
+    api_rate_limit_window_seconds: int = Field(default=900,
+        validation_alias=_aliases("api_rate_limit_window_seconds", "RATE_LIMIT_WINDOW_SECONDS"))
 
     # --- images --------------------------------------------------------------------------
     max_image_size: int = 20 * 1024 * 1024
@@ -394,6 +416,35 @@ class Settings(BaseSettings):
     def api_rate_limit(self, tier: str) -> tuple[int, int]:
         """(requests allowed, window in seconds) for a tier name."""
         return getattr(self, f"api_rate_limit_{tier.lower()}"), self.api_rate_limit_window_seconds
+
+
+def known_variables() -> frozenset[str]:
+    """Every environment name a setting is read from: field names and their aliases, upper case."""
+    names: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        names.add(name.upper())
+        if isinstance(field.validation_alias, AliasChoices):
+            names.update(str(choice).upper() for choice in field.validation_alias.choices)
+    return frozenset(names)
+
+
+def _env_file_names(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    names = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        name, equals, _value = line.strip().removeprefix("export ").partition("=")
+        if equals and name and not name.startswith("#"):
+            names.append(name.strip())
+    return names
+
+
+def unknown_variables(environ: dict[str, str] | None = None, env_file: Path = Path(".env")) -> list[str]:
+    """Names in the environment or `.env` that look like ours (OUR_PREFIXES) but no setting reads."""
+    seen = {*(os.environ if environ is None else environ), *_env_file_names(env_file)}
+    known = known_variables()
+    return sorted(name for name in seen
+                  if name.upper().startswith(OUR_PREFIXES) and name.upper() not in known)
 
 
 settings = Settings()

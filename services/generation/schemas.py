@@ -6,9 +6,10 @@ webhooks and Server-Sent Events carry, and what the generate page's cards are bu
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session
 
 from dreampixel.core.errors import ValidationFailed
@@ -22,7 +23,11 @@ ERROR_RETRYABLE = {"provider_unavailable", "provider_timeout", "provider_rate_li
                    "deadline_exceeded", "provider_bad_response"}
 # GenerationCreate's names for the request's fields, where the two differ.
 _REQUEST_NAMES = {"seed_requested": "seed", "output_format": "format", "provider_requested": "provider",
-                  "seed_listing_id": "seed_id"}
+                  "seed_listing_id": "seed_id", "meta": "metadata"}
+# A generation's metadata is the client's to label it with, not a document store.
+METADATA_MAX_KEYS = 50
+METADATA_MAX_KEY_LENGTH = 64
+METADATA_MAX_BYTES = 16 * 1024
 
 
 # --- in ---------------------------------------------------------------------------------------
@@ -46,7 +51,22 @@ class GenerationRequest(BaseModel):
     reference_image_id: str | None = None
     reference_image_url: str | None = Field(default=None, max_length=2048)
     seed_id: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Your own labels, returned on the generation: at most {METADATA_MAX_KEYS} keys "
+                    f"and {METADATA_MAX_BYTES // 1024} KB as JSON.",
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > METADATA_MAX_KEYS:
+            raise ValueError(f"at most {METADATA_MAX_KEYS} keys")
+        if any(len(key) > METADATA_MAX_KEY_LENGTH for key in value):
+            raise ValueError(f"keys are at most {METADATA_MAX_KEY_LENGTH} characters")
+        if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+            raise ValueError(f"at most {METADATA_MAX_BYTES // 1024} KB as JSON")
+        return value
 
 
 def to_create(
@@ -67,7 +87,7 @@ def to_create(
             "guidance_scale": parsed.guidance_scale, "num_variations": parsed.num_variations,
             "output_format": parsed.format, "provider_requested": parsed.provider,
             "reference_image_id": reference_image_id, "seed_listing_id": parsed.seed_id,
-            "idempotency_key": idempotency_key,
+            "idempotency_key": idempotency_key, "meta": parsed.metadata,
         })
     except ValidationError as error:
         errors = [{"field": _field(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
@@ -173,6 +193,14 @@ class GenerationPublic(BaseModel):
     def json_dict(self) -> dict[str, Any]:
         """The JSON object as plain values: for stored idempotent replies and event payloads."""
         return self.model_dump(mode="json")
+
+
+class GenerationDeleted(BaseModel):
+    """The answer to deleting a generation."""
+
+    id: str
+    object: Literal["generation"] = "generation"
+    deleted: Literal[True] = True
 
 
 class DailyUsage(BaseModel):

@@ -219,6 +219,14 @@ def list_for_user(
     return rows, (rows[-1].id if has_more and rows else None)
 
 
+def numbered_page_for_user(session: Session, *, user_id: str, page: int, limit: int) -> tuple[list[Generation], int]:
+    """Newest first, page `page` (from 1) of `limit`, and the user's total: the original API's paging."""
+    total = session.exec(select(func.count()).select_from(Generation).where(Generation.user_id == user_id)).one()
+    rows = session.exec(select(Generation).where(Generation.user_id == user_id)
+                        .order_by(col(Generation.id).desc()).offset((page - 1) * limit).limit(limit)).all()
+    return list(rows), int(total)
+
+
 # Transition statements, built once per (expected statuses, columns set) with bind parameters:
 # two run for every generation, and building and cache-keying a fresh statement each time
 # cost a third of their CPU.
@@ -307,7 +315,7 @@ def retry(session: Session, *, user: User, generation_id: str, source: Generatio
         guidance_scale=original.guidance_scale, num_variations=original.num_variations,
         output_format=original.output_format, provider_requested=original.provider_requested,
         settings=original.settings, reference_image_id=original.reference_image_id,
-        seed_listing_id=original.seed_listing_id,
+        seed_listing_id=original.seed_listing_id, meta=original.meta,
     )
     return submit(session, user=user, request=request, source=source, api_key_id=api_key_id, retry_of=original)
 

@@ -1,9 +1,11 @@
-"""Fixed-window rate limits: Redis when `REDIS_URL` is set, in-process counters otherwise.
+"""Sliding-window rate limits: Redis when `REDIS_URL` is set, in-process counters otherwise.
 
-Each key counts hits in windows of `window` seconds. The windows of a key are offset by a
-hash of the key, so every caller's window does not reset at the same instant. Both backends
-compute the window from the limiter's clock (injectable for tests), so for the same hits
-they give the same decisions.
+Each key counts its allowed hits in windows of `window` seconds, and a hit is judged by the
+sliding-window estimate: this window's count plus the previous window's, weighted by how much
+of it still lies within the last `window` seconds. So no burst at a window's edge gets twice
+the limit through, as a fixed window allows. Refused hits are not counted. The windows of a
+key are offset by a hash of the key; both backends compute from the limiter's clock
+(injectable for tests), so for the same hits they give the same decisions.
 
     decision = ratelimit.hit(f"api:{user_id}", limit=100, window=900)
     if not decision.allowed: ...  # 429, Retry-After: decision.reset_seconds
@@ -53,21 +55,48 @@ class Decision:
 @dataclass(frozen=True)
 class _Window:
     key: str
+    previous_key: str
+    start: float
     end: float
-    reset_seconds: int
 
 
 def _window(key: str, window: int, now: float) -> _Window:
     offset = zlib.crc32(key.encode()) % window
     start = math.floor((now - offset) / window) * window + offset
-    end = start + window
-    return _Window(key=f"{KEY_PREFIX}{key}:{start}", end=end, reset_seconds=max(1, math.ceil(end - now)))
+    return _Window(key=f"{KEY_PREFIX}{key}:{start}", previous_key=f"{KEY_PREFIX}{key}:{start - window}",
+                   start=start, end=start + window)
 
 
-def _decide(count: int, limit: int, window: _Window, *, counted: bool) -> Decision:
-    # A counted hit is allowed when it is within the limit; a peek asks whether one more would be.
-    allowed = count <= limit if counted else count < limit
-    return Decision(allowed=allowed, limit=limit, remaining=max(0, limit - count), reset_seconds=window.reset_seconds)
+# Float slack, so a hit exactly at the computed instant is allowed as promised.
+_EPSILON = 1e-9
+
+
+def _estimate(current: int, previous: int, window: int, span: _Window, now: float) -> float:
+    return current + previous * (span.end - now) / window
+
+
+def _fits(current: int, previous: int, limit: int, window: int, span: _Window, now: float) -> bool:
+    """Whether one more hit on top of these counts is within the limit."""
+    return _estimate(current, previous, window, span, now) + 1 <= limit + _EPSILON
+
+
+def _seconds_until_one_more(current: int, previous: int, limit: int, window: int, span: _Window,
+                            now: float) -> int:
+    """When the estimate first leaves room for one more hit (if it already does: this window's end)."""
+    if _fits(current, previous, limit, window, span, now):
+        return max(1, math.ceil(span.end - now))
+    if current + 1 <= limit:  # within this window, once enough of the previous one has slid out
+        at = span.end - (limit - 1 - current) * window / previous
+    else:  # in the next window, where this one's count is the previous one
+        at = span.end + window - (limit - 1) * window / current
+    return max(1, math.ceil(at - now - _EPSILON))
+
+
+def _decide(current: int, previous: int, limit: int, window: int, span: _Window, now: float) -> Decision:
+    used = _estimate(current, previous, window, span, now)
+    return Decision(allowed=used <= limit + _EPSILON, limit=limit,
+                    remaining=max(0, math.floor(limit - used + _EPSILON)),
+                    reset_seconds=_seconds_until_one_more(current, previous, limit, window, span, now))
 
 
 class Limiter(Protocol):
@@ -89,59 +118,88 @@ class MemoryLimiter:
 
     def hit(self, key: str, limit: int, window: int) -> Decision:
         now = self._clock()
-        current = _window(key, window, now)
+        span = _window(key, window, now)
         with self._lock:
             self._hits += 1
             if self._hits % self.SWEEP_EVERY == 0:
-                self._sweep(now)
-            _end, count = self._counts.get(current.key, (current.end, 0))
-            count += 1
-            self._counts[current.key] = (current.end, count)
-        return _decide(count, limit, current, counted=True)
+                self._sweep(now, window)
+            current, previous = self._count(span.key), self._count(span.previous_key)
+            allowed = _fits(current, previous, limit, window, span, now)
+            if allowed:
+                current += 1
+                self._counts[span.key] = (span.end, current)
+        decision = _decide(current, previous, limit, window, span, now)
+        return decision if allowed else _refused(decision)
 
     def peek(self, key: str, limit: int, window: int) -> Decision:
-        current = _window(key, window, self._clock())
+        now = self._clock()
+        span = _window(key, window, now)
         with self._lock:
-            _end, count = self._counts.get(current.key, (current.end, 0))
-        return _decide(count, limit, current, counted=False)
+            current, previous = self._count(span.key), self._count(span.previous_key)
+        return _peeked(current, previous, limit, window, span, now)
 
-    def _sweep(self, now: float) -> None:
-        for stale in [k for k, (end, _count) in self._counts.items() if end <= now]:
+    def _count(self, key: str) -> int:
+        return self._counts.get(key, (0.0, 0))[1]
+
+    def _sweep(self, now: float, window: int) -> None:
+        # A window's count is needed until the window after it has ended too.
+        for stale in [k for k, (end, _count) in self._counts.items() if end + window <= now]:
             del self._counts[stale]
 
 
 class RedisLimiter:
-    """Counters in Redis, shared by every app process: INCR and EXPIRE in one transaction."""
+    """Counters in Redis, shared by every app process: INCR (undone when refused), EXPIRE, GET."""
 
     def __init__(self, client: redis.Redis, clock: Clock = time.time) -> None:
         self._client = client
         self._clock = clock
 
     def hit(self, key: str, limit: int, window: int) -> Decision:
-        current = _window(key, window, self._clock())
+        now = self._clock()
+        span = _window(key, window, now)
         try:
             pipe = self._client.pipeline(transaction=True)
-            pipe.incr(current.key)
-            # One second of slack so a key never disappears while its window is still open.
-            pipe.expire(current.key, current.reset_seconds + 1)
-            count, _ = pipe.execute()
+            pipe.incr(span.key)
+            # Kept while it is this window or the previous one, plus a second of slack.
+            pipe.expire(span.key, math.ceil(span.end + window - now) + 1)
+            pipe.get(span.previous_key)
+            counted, _, raw_previous = pipe.execute()
+            current, previous = int(counted) - 1, int(raw_previous or 0)
+            allowed = _fits(current, previous, limit, window, span, now)
+            if allowed:
+                current += 1
+            else:
+                self._client.decr(span.key)
         except redis.RedisError as error:
-            return _unlimited(limit, current, error)
-        return _decide(int(count), limit, current, counted=True)
+            return _unlimited(limit, span, now, error)
+        decision = _decide(current, previous, limit, window, span, now)
+        return decision if allowed else _refused(decision)
 
     def peek(self, key: str, limit: int, window: int) -> Decision:
-        current = _window(key, window, self._clock())
+        now = self._clock()
+        span = _window(key, window, now)
         try:
-            raw = cast("bytes | None", self._client.get(current.key))
+            raw = cast("list[bytes | None]", self._client.mget([span.key, span.previous_key]))
         except redis.RedisError as error:
-            return _unlimited(limit, current, error)
-        return _decide(int(raw) if raw else 0, limit, current, counted=False)
+            return _unlimited(limit, span, now, error)
+        return _peeked(int(raw[0] or 0), int(raw[1] or 0), limit, window, span, now)
 
 
-def _unlimited(limit: int, window: _Window, error: Exception) -> Decision:
+def _refused(decision: Decision) -> Decision:
+    return Decision(allowed=False, limit=decision.limit, remaining=0, reset_seconds=decision.reset_seconds)
+
+
+def _peeked(current: int, previous: int, limit: int, window: int, span: _Window, now: float) -> Decision:
+    # A peek asks whether one more hit would be allowed, without counting it.
+    decision = _decide(current, previous, limit, window, span, now)
+    return Decision(allowed=_fits(current, previous, limit, window, span, now), limit=limit,
+                    remaining=decision.remaining, reset_seconds=decision.reset_seconds)
+
+
+def _unlimited(limit: int, span: _Window, now: float, error: Exception) -> Decision:
     # Fail open: Redis being down must not take the whole API down with it.
     log.warning("ratelimit.redis_unavailable", error=str(error))
-    return Decision(allowed=True, limit=limit, remaining=limit, reset_seconds=window.reset_seconds)
+    return Decision(allowed=True, limit=limit, remaining=limit, reset_seconds=max(1, math.ceil(span.end - now)))
 
 
 _lock = threading.Lock()

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field, field_validator
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from dreampixel.api.deps import ApiCaller, require
 from dreampixel.core.db import uow
@@ -22,10 +23,12 @@ from dreampixel.core.schemas import Page
 from services.accounts import service as accounts
 from services.api_keys import service as api_keys
 from services.events import service as events
+from services.gallery import service as gallery
 from services.generation import service as generations
 from services.generation.schemas import (
     DailyUsage,
     Estimate,
+    GenerationDeleted,
     GenerationPublic,
     GenerationRequest,
     generation_public,
@@ -72,13 +75,15 @@ async def _wait_for_final(stream: AsyncIterator[dict[str, Any]], generation_id: 
                     return
 
 
-def _read(caller: ApiCaller, generation_id: str) -> GenerationPublic:
+def read_generation(caller: ApiCaller, generation_id: str) -> GenerationPublic:
+    """The caller's generation as the API shows it (404 for another user's)."""
     with uow() as session:
         generation = generations.get_for_user(session, user_id=caller.user_id, generation_id=generation_id)
         return generation_public(session, generation)
 
 
-async def _resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str | None:
+async def resolve_reference(caller: ApiCaller, body: GenerationRequest) -> str | None:
+    """The checked id of the request's reference image, fetching a URL into an upload."""
     if body.reference_image_url and body.reference_image_id:
         raise ValidationFailed("Send reference_image_id or reference_image_url, not both.",
                                errors=[{"field": "reference_image_url", "message": "Choose one."}])
@@ -127,7 +132,7 @@ async def create_generation(
                                 headers={**replay.headers, "Idempotent-Replayed": "true"})
     try:
         wait = _prefer_wait(prefer)
-        reference_id = await _resolve_reference(caller, body)
+        reference_id = await resolve_reference(caller, body)
         create = to_create(body.model_dump(exclude={"webhook", "webhook_events_filter"}),
                            reference_image_id=reference_id, idempotency_key=idempotency_key)
         if body.webhook:
@@ -149,7 +154,7 @@ async def create_generation(
                 await _wait_for_final(stream, generation_id, wait)
         else:
             generation_id = await asyncio.to_thread(submit)
-        generation = await asyncio.to_thread(_read, caller, generation_id)
+        generation = await asyncio.to_thread(read_generation, caller, generation_id)
     except BaseException:
         if idempotency_key:
             def forget() -> None:
@@ -197,7 +202,7 @@ def list_generations(
 
 @router.get("/{generation_id}")
 def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> GenerationPublic:
-    return _read(caller, generation_id)
+    return read_generation(caller, generation_id)
 
 
 @router.post("/{generation_id}/cancel")
@@ -205,7 +210,7 @@ def cancel_generation(generation_id: str, caller: ApiCaller = require("generatio
     """End a queued or running generation; its held credits are released."""
     with uow() as session:
         generations.cancel(session, user_id=caller.user_id, generation_id=generation_id)
-    return _read(caller, generation_id)
+    return read_generation(caller, generation_id)
 
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationPublic)
@@ -216,33 +221,70 @@ def retry_generation(generation_id: str, caller: ApiCaller = require("generation
         retried = generations.retry(session, user=user, generation_id=generation_id, source=GenerationSource.API,
                                     api_key_id=caller.key_id)
         new_id = retried.id
-    return JSONResponse(_read(caller, new_id).json_dict(), status_code=202,
+    return JSONResponse(read_generation(caller, new_id).json_dict(), status_code=202,
                         headers={"Location": f"/api/v1/generations/{new_id}"})
+
+
+# A comment line this often keeps proxies and clients from closing a quiet stream.
+SSE_HEARTBEAT_SECONDS = 15
+
+
+def event_id(generation: GenerationPublic) -> str:
+    """The `id:` of the event showing this state; it changes whenever the state does."""
+    rank = 2 if generation.status.is_final else 1 if generation.status is GenerationStatus.PROCESSING else 0
+    return str(2 * len(generation.provider.attempts) + rank)
+
+
+def _sse(kind: str, generation: GenerationPublic) -> ServerSentEvent:
+    return ServerSentEvent(data=json.dumps(generation.json_dict()), event=kind, id=event_id(generation))
 
 
 @router.get(
     "/{generation_id}/events",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                     "description": "`event: generation.<status>` lines, each with the generation object as data"}},
+                     "description": "`event: generation.<status>` with an `id:` and the generation object as "
+                                    "data; a `:` comment every 15 s while nothing changes"}},
 )
-async def generation_events(generation_id: str, caller: ApiCaller = require("generations:read")) -> StreamingResponse:
-    """Server-Sent Events: the current state, then every change until a final status."""
-    await asyncio.to_thread(_read, caller, generation_id)  # 404 before the stream starts
+async def generation_events(
+    generation_id: str,
+    caller: ApiCaller = require("generations:read"),
+    last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: the current state, then every change until a final status.
 
-    async def stream() -> AsyncIterator[str]:
+    Reconnecting with `Last-Event-ID` skips the current state when it is the one already seen.
+    """
+    await asyncio.to_thread(read_generation, caller, generation_id)  # 404 before the stream starts
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
         # Subscribe first, then read: a change between the two is seen, never missed.
         async with events.subscribe(caller.user_id) as updates:
-            current = await asyncio.to_thread(_read, caller, generation_id)
-            yield f"event: generation.{current.status.value}\ndata: {json.dumps(current.json_dict())}\n\n"
+            current = await asyncio.to_thread(read_generation, caller, generation_id)
+            if event_id(current) != last_event_id:
+                yield _sse(f"generation.{current.status.value}", current)
             if current.status.is_final:
                 return
             async for event in updates:
                 if event.get("generation_id") != generation_id:
                     continue
-                current = await asyncio.to_thread(_read, caller, generation_id)
-                yield f"event: {event['type']}\ndata: {json.dumps(current.json_dict())}\n\n"
+                current = await asyncio.to_thread(read_generation, caller, generation_id)
+                yield _sse(str(event["type"]), current)
                 if current.status.is_final:
                     return
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(stream(), ping=SSE_HEARTBEAT_SECONDS, sep="\n", headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/{generation_id}")
+async def delete_generation(generation_id: str, caller: ApiCaller = require("generations:write")) -> GenerationDeleted:
+    """Delete a generation and its images; a queued or running one is canceled first (credits released)."""
+
+    def delete_rows() -> list[str]:
+        with uow() as session:
+            return gallery.delete_generations(session, user_id=caller.user_id, generation_ids=[generation_id])
+
+    keys = await asyncio.to_thread(delete_rows)
+    # The rows are gone once committed; the files follow, and a leftover file is unreachable.
+    await gallery.delete_files(keys)
+    return GenerationDeleted(id=generation_id)

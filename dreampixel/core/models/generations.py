@@ -45,6 +45,8 @@ class GenerationCreate(GenerationBase):
     reference_image_id: str | None = None
     seed_listing_id: str | None = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    # The client's own labels, stored as sent and returned on the generation (capped by the request).
+    meta: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("prompt")
     @classmethod
