@@ -110,6 +110,9 @@ class GenerateState(rx.State):
     _watch_user: str = ""
     _watch_process: str = ""
     _watch_token: int = 0
+    # Set by a page load: the next watcher takes over even from one that still looks alive
+    # (a reload or reconnect may have ended the old task without a word).
+    _watch_take_over: bool = False
 
     # ---- display values ------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class GenerateState(rx.State):
         await self._prefill(self.router.url.query_parameters)
         self.ready = True
         # The watcher always runs while the page is open: operators' credit changes arrive through it too.
+        self._watch_take_over = True
         follow: list[Any] = [GenerateState.watch]
         if self.router.url.query_parameters.get("welcome") and self.verified:
             first = viewer.name.split(" ")[0] if viewer.name else ""
@@ -476,7 +480,8 @@ class GenerateState(rx.State):
             if viewer is None:
                 return
             alive = time.time() - self._watch_tick < WATCH_STALE_SECONDS and self._watch_process == PROCESS_ID
-            if alive and self._watch_user == viewer.user_id:
+            take_over, self._watch_take_over = self._watch_take_over, False
+            if alive and self._watch_user == viewer.user_id and not take_over:
                 return  # another watcher serves this page and this user
             self._watch_token += 1
             token = self._watch_token

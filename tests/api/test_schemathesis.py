@@ -23,7 +23,9 @@ def api_key(live_db: Engine) -> str:
     return plaintext
 
 
-@schema.exclude(path_regex=r".*/events$").parametrize()
+# Not fuzzed: event streams never end, and Stripe's webhook answers 503 on purpose while billing
+# is not set up (Stripe then retries); tests/services/test_billing_webhooks.py covers it.
+@schema.exclude(path_regex=r"(.*/events|/stripe/webhooks)$").parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: schemathesis.Case, api_key: str) -> None:
     case.call_and_validate(headers={"x-api-key": api_key},
