@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -163,14 +163,21 @@ class AccountState(UsageMixin, rx.State):
             self._ask_to_confirm("connect", provider)
             return None
         return leave_for(f"/api/auth/oauth/{quote(provider, safe='')}/start?intent=link&next=%2Faccount")
+
+    async def _attempt(self, error_field: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> bool:
+        """Run an edge call off the event loop; its refusal becomes the message in `error_field`."""
+        setattr(self, error_field, "")
+        try:
+            await asyncio.to_thread(fn, *args, **kwargs)
+        except DreamPixelError as error:
+            setattr(self, error_field, error.message)
+            return False
+        return True
+
     @rx.event
     @viewer_required
     async def unlink(self, viewer: Viewer, link_id: str):
-        self.connected_error = ""
-        try:
-            await asyncio.to_thread(accounts.unlink_account, viewer, link_id=link_id)
-        except DreamPixelError as error:
-            self.connected_error = error.message
+        await self._attempt("connected_error", accounts.unlink_account, viewer, link_id=link_id)
         await self._refresh(viewer)
 
     @rx.event
@@ -416,33 +423,23 @@ class AccountState(UsageMixin, rx.State):
     @rx.event
     @viewer_required
     async def toggle_webhook(self, viewer: Viewer, endpoint_id: str, enable: bool):
-        self.webhook_error = ""
-        try:
-            await asyncio.to_thread(webhook_edge.set_enabled, viewer, endpoint_id=endpoint_id, enabled=bool(enable))
-        except DreamPixelError as error:
-            self.webhook_error = error.message
+        await self._attempt("webhook_error", webhook_edge.set_enabled, viewer, endpoint_id=endpoint_id,
+                            enabled=bool(enable))
         await self._refresh_webhooks(viewer)
 
     @rx.event
     @viewer_required
     async def delete_webhook(self, viewer: Viewer, endpoint_id: str):
-        self.webhook_error = ""
-        try:
-            await asyncio.to_thread(webhook_edge.delete_endpoint, viewer, endpoint_id=endpoint_id)
-        except DreamPixelError as error:
-            self.webhook_error = error.message
+        await self._attempt("webhook_error", webhook_edge.delete_endpoint, viewer, endpoint_id=endpoint_id)
         await self._refresh_webhooks(viewer)
 
     @rx.event
     @viewer_required
     async def test_webhook(self, viewer: Viewer, endpoint_id: str):
-        self.webhook_error = self.webhook_notice = ""
-        try:
-            await asyncio.to_thread(webhook_edge.send_test, viewer, endpoint_id=endpoint_id)
-            self.webhook_notice = "Test event sent."
-        except DreamPixelError as error:
-            self.webhook_error = error.message
+        self.webhook_notice = ""
+        if not await self._attempt("webhook_error", webhook_edge.send_test, viewer, endpoint_id=endpoint_id):
             return
+        self.webhook_notice = "Test event sent."
         await self._refresh_webhooks(viewer)
         yield
         async for _ in self._follow_deliveries(viewer):
@@ -451,11 +448,7 @@ class AccountState(UsageMixin, rx.State):
     @rx.event
     @viewer_required
     async def redeliver_webhook(self, viewer: Viewer, delivery_id: str):
-        self.webhook_error = ""
-        try:
-            await asyncio.to_thread(webhook_edge.redeliver, viewer, delivery_id=delivery_id)
-        except DreamPixelError as error:
-            self.webhook_error = error.message
+        if not await self._attempt("webhook_error", webhook_edge.redeliver, viewer, delivery_id=delivery_id):
             return
         await self._refresh_webhooks(viewer)
         yield
