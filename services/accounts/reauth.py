@@ -62,7 +62,8 @@ def mark_authenticated(session: Session, *, user_id: str, session_id: str) -> bo
 
 
 def confirm_password(session: Session, *, user_id: str, session_id: str, password: str) -> None:
-    """Check the password again and make the session recent; five wrong tries wait 15 minutes."""
+    """Check the password again and make the session recent; five wrong tries wait until they slide out of
+    the 15-minute window (the refusal says how long)."""
     user = active_user(session, user_id)
     subject = f"user:{user_id}"
     waiting = ratelimit.throttle_failures(subject, scope=CONFIRM_FAILURES_SCOPE, limit=CONFIRM_FAILURE_LIMIT,
