@@ -35,6 +35,7 @@ class CardVar(Protocol):
     width: NumberVar[int]
     height: NumberVar[int]
     cost: StringVar
+    provider_requested: StringVar
     provider_used: StringVar
     attempts: StringVar
     queue_position: NumberVar[int]
@@ -46,6 +47,10 @@ class CardVar(Protocol):
     error_link: StringVar
     favorite: BooleanVar
     images: ArrayVar[Sequence[Any]]
+
+# Who made the images, in the owner's words; `local` is the offline procedural generator.
+PROVIDER_LABELS = {"local": "the offline procedural generator (local)", "stability": "Stability AI",
+                   "replicate": "Replicate", "gemini": "Google Gemini"}
 
 STATUS_COLORS = {"queued": "gray", "processing": "violet", "succeeded": "green", "failed": "red",
                  "canceled": "gray", "expired": "amber"}
@@ -161,6 +166,19 @@ def _image_tile(card: CardVar, image: ImageVar, *, on_open: Handler, on_reuse: H
     )
 
 
+def _made_by(card: CardVar) -> rx.Component:
+    """Which provider delivered, and that it stood in when the one asked for failed."""
+    return rx.cond(
+        card.provider_used != "",
+        rx.text(
+            "Made by ", rx.text.strong(rx.match(card.provider_used, *PROVIDER_LABELS.items(), card.provider_used)),
+            rx.cond((card.provider_requested != "") & (card.provider_requested != card.provider_used),
+                    rx.text.span(" (", card.provider_requested, " was unavailable)"), rx.fragment()),
+            size="1", color=theme.TEXT_MUTED, data_testid="generation-provider",
+        ),
+    )
+
+
 def generation_card(card: CardVar, *, on_cancel: Handler, on_retry: Handler, on_open: Handler, on_reuse: Handler,
                     on_remix: Handler, on_favorite: Handler) -> rx.Component:
     return rx.el.article(
@@ -177,8 +195,7 @@ def generation_card(card: CardVar, *, on_cancel: Handler, on_retry: Handler, on_
             ),
             rx.text(card.prompt, size="2", color=theme.TEXT, weight="medium", style={"overflow_wrap": "anywhere"}),
             _progress(card),
-            rx.cond(card.provider_used != "",
-                    rx.text("Made by ", rx.code(card.provider_used), size="1", color=theme.TEXT_MUTED)),
+            _made_by(card),
             rx.cond(card.attempts != "", rx.text("Attempts: ", card.attempts, size="1", color=theme.TEXT_MUTED)),
             rx.cond(
                 card.error_message != "",

@@ -179,8 +179,11 @@ class Settings(BaseSettings):
     cdn_base_url: str = ""
 
     # --- image providers -----------------------------------------------------------------
-    ai_provider: ProviderName = ProviderName.LOCAL
-    provider_order: str = "local,stability,replicate,gemini"
+    # The default provider. Empty: the first configured real provider of PROVIDER_ORDER, or the
+    # offline `local` provider when none is configured.
+    ai_provider: ProviderName | None = None
+    # Failover order among the real providers; `local` is never a fallback.
+    provider_order: str = "stability,replicate,gemini"
     gemini_api_key: SecretStr = SecretStr("")
     gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
     gemini_model: str = "gemini-3.1-flash-image"
@@ -241,6 +244,11 @@ class Settings(BaseSettings):
     demo_admin_password: SecretStr = SecretStr("dreampixel-admin")
     demo_user_email: str = DEFAULT_DEMO_EMAILS[1]
     demo_user_password: SecretStr = SecretStr("dreampixel-demo")
+
+    @field_validator("ai_provider", mode="before")
+    @classmethod
+    def _empty_ai_provider_is_automatic(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies")
     @classmethod

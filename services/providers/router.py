@@ -17,6 +17,8 @@ from services.providers.breaker import breaker_for
 
 log = get_logger(__name__)
 
+LOCAL = "local"
+
 
 @dataclass
 class Attempt:
@@ -31,12 +33,27 @@ class Attempt:
 
 
 def provider_order(requested: str | None) -> list[str]:
-    """`requested` (or AI_PROVIDER) first, then the configured fallbacks in PROVIDER_ORDER."""
+    """The providers to try, in order: `requested` (or AI_PROVIDER) first, then the real providers
+    of PROVIDER_ORDER that are configured.
+
+    The offline `local` provider is never a fallback: a paid provider's outage must not deliver
+    procedural art and charge for it. It serves only when it is asked for (by the request or by
+    AI_PROVIDER) or when no real provider is configured at all.
+    """
     configured = registry.configured_providers()
-    first = requested or str(settings.ai_provider)
-    fallbacks = [str(name) for name in settings.provider_fallback_order]
+    real = [name for name in configured if name != LOCAL]
+    default = str(settings.ai_provider) if settings.ai_provider else None
+    if requested:
+        first = requested
+    elif default in configured:
+        first = default
+    else:  # automatic, or AI_PROVIDER without a key: the first real provider configured, else local
+        first = next((str(n) for n in settings.provider_fallback_order if str(n) in real), real[0] if real else LOCAL)
+    if first == LOCAL:
+        return [LOCAL] if LOCAL in configured else []
+    fallbacks = [str(name) for name in settings.provider_fallback_order if str(name) in real]
     order = [first] + [name for name in fallbacks if name != first]
-    return [name for name in order if name in configured]
+    return [name for name in order if name in real]
 
 
 def _supports(provider: ImageProvider, request: GenerationRequest) -> bool:
@@ -97,4 +114,4 @@ async def generate(
     if last_error is not None:
         raise last_error
     raise ProviderError("No image provider is available right now.", code="provider_unavailable", retryable=True,
-                        provider=requested or str(settings.ai_provider))
+                        provider=requested or (order[0] if order else LOCAL))
