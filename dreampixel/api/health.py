@@ -1,4 +1,10 @@
-"""`GET /api/health`: 200 when every dependency answers, 503 when one is down."""
+"""Health routes for people and load balancers.
+
+- `GET /api/health`: every dependency and the providers; 200, or 503 when one is down.
+- `GET /api/health/live`: the process answers (touches nothing else); a restart is the cure when it does not.
+- `GET /api/health/ready`: the database, Redis (when configured) and storage answer; 503 names the one
+  that does not, so a load balancer stops sending traffic here until it comes back.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from dreampixel.api.v1.providers import public_statuses
 from services.health import service as health_service
-from services.health.schemas import HealthReport
+from services.health.schemas import HealthReport, Liveness, ReadinessReport
 
 router = APIRouter(tags=["health"])
 
@@ -36,3 +42,21 @@ def public_report(report: dict[str, Any]) -> dict[str, Any]:
 async def health() -> JSONResponse:
     report: dict[str, Any] = public_report(await health_service.check())
     return JSONResponse(report, status_code=503 if report["status"] == "degraded" else 200)
+
+
+@router.get("/health/live", summary="The process is up", response_model=Liveness)
+async def live() -> Liveness:
+    return Liveness(status="ok")
+
+
+@router.get(
+    "/health/ready",
+    summary="Whether this process can serve: database, Redis and storage answer",
+    response_model=ReadinessReport,
+    responses={503: {"model": ReadinessReport, "description": "A dependency is down; `failed` names it"}},
+)
+async def ready() -> JSONResponse:
+    report = await health_service.ready()
+    body = {**report, "checks": {name: {key: value for key, value in check.items() if key != "detail"}
+                                 for name, check in report["checks"].items()}}
+    return JSONResponse(body, status_code=503 if report["failed"] else 200)

@@ -1,4 +1,4 @@
-"""The readiness report of `/api/health`, as services.health.service.check() writes it."""
+"""The reports of `/api/health`, `/api/health/ready` and `/api/health/live`."""
 
 from __future__ import annotations
 
@@ -35,3 +35,23 @@ class HealthReport(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
     checks: HealthChecks
+
+
+class ReadinessChecks(BaseModel):
+    database: DependencyCheck
+    redis: DependencyCheck
+    storage: DependencyCheck
+
+
+class ReadinessReport(BaseModel):
+    """`unavailable` (answered with a 503) when a dependency this process needs is down; `failed` names it."""
+
+    status: Literal["ready", "unavailable"]
+    failed: list[Literal["database", "redis", "storage"]]
+    checks: ReadinessChecks
+
+
+class Liveness(BaseModel):
+    """The process answers; nothing else is checked."""
+
+    status: Literal["ok"]

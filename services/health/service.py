@@ -1,4 +1,9 @@
-"""One readiness report for `/api/health`: each dependency checked, none allowed to raise."""
+"""Health reports, each dependency checked and none allowed to raise.
+
+`check()` is `/api/health` (dependencies and providers); `ready()` is `/api/health/ready`
+(only what this process needs to serve: the database, Redis when configured, storage), which
+a load balancer asks every few seconds, so it never calls a provider.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +52,14 @@ async def check() -> dict[str, Any]:
             "providers": providers,
         },
     }
+
+
+async def ready() -> dict[str, Any]:
+    """Whether this process can serve: `ready` when the database, Redis (if configured) and storage answer."""
+    database, redis_check, storage = await asyncio.gather(_database(), _redis(), _storage())
+    checks = {"database": database, "redis": redis_check, "storage": storage}
+    failed = [name for name, check in checks.items() if check.get("ok") is False]
+    return {"status": "unavailable" if failed else "ready", "failed": failed, "checks": checks}
 
 
 async def _database() -> dict[str, Any]:
