@@ -26,8 +26,13 @@ def _migrate(_args: argparse.Namespace) -> int:
 
     engine = get_engine()
     wait_for_database(engine)
-    upgrade_head(engine)
-    print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    before = upgrade_head(engine)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        print(f"database already at revision {after} ({where})")
+    else:
+        print(f"database migrated from revision {before or 'none'} to {after} ({where})")
     return 0
 
 
@@ -307,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dreampixel", description="Dream Pixel operations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    commands.add_parser("migrate", help="wait for the database and apply every migration").set_defaults(run=_migrate)
+    commands.add_parser("migrate", help="wait for the database and apply every migration (safe to run from "
+                        "every replica at once: PostgreSQL migrations hold an advisory lock)").set_defaults(run=_migrate)
 
     user = commands.add_parser("create-user", help="create an account")
     user.add_argument("--email", required=True)

@@ -59,9 +59,10 @@ def query(cli_env: dict[str, str], sql: str, **params: object) -> list[tuple]:
 def test_migrate_builds_the_schema_and_is_repeatable(cli: Cli, cli_env: dict[str, str]) -> None:
     first = cli("migrate")
     assert first.returncode == 0, first.stderr
-    assert "database at revision" in first.stdout
+    assert "database migrated from revision none to" in first.stdout
     again = cli("migrate")
     assert again.returncode == 0, again.stderr
+    assert "database already at revision" in again.stdout
     assert query(cli_env, "SELECT count(*) FROM users") == [(0,)]
 
 
