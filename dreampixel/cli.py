@@ -238,6 +238,34 @@ def _reap(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_health(args: argparse.Namespace) -> int:
+    import socket
+
+    from dreampixel.core.db import uow
+    from services.admin import system
+
+    host = socket.gethostname() if args.this_host else None
+    with uow() as session:
+        beats = system.heartbeats(session, max_age=args.max_age, host=host)
+    for beat in beats:
+        state = "alive" if beat["alive"] else "stale"
+        print(f"{state} {beat['name']} ({beat['kind']}) last seen {beat['age_seconds']} s ago, "
+              f"jobs done {beat['jobs_done']}, failed {beat['jobs_failed']}")
+    if any(beat["alive"] for beat in beats):
+        return 0
+    where = f" on {host}" if host else ""
+    print(f"no worker{where} has reported within {args.max_age:g} s", file=sys.stderr)
+    return 1
+
+
+def _cleanup(_args: argparse.Namespace) -> int:
+    from dreampixel.core.db import in_uow
+    from services.cleanup import service as cleanup
+
+    print(json.dumps(asyncio.run(cleanup.run(unit_of_work=in_uow))))
+    return 0
+
+
 def _rekey_seed_examples(_args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
     from services.seeds import examples
@@ -363,6 +391,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reap", help="return stuck generations to the queue or fail them with a refund").set_defaults(
         run=_reap
     )
+    health = commands.add_parser(
+        "worker-health", help="exit 0 when a worker reported a heartbeat recently, 1 otherwise (a healthcheck)")
+    health.add_argument("--max-age", type=float, default=120.0, metavar="SECONDS",
+                        help="how recent the heartbeat must be (default 120; workers beat every 30 s)")
+    health.add_argument("--this-host", action="store_true", help="only workers running on this host")
+    health.set_defaults(run=_worker_health)
+    commands.add_parser(
+        "cleanup", help="delete expired records, spent tokens, orphaned uploads and files of deleted generations"
+    ).set_defaults(run=_cleanup)
     commands.add_parser(
         "rekey-seed-examples", help="move seed example files stored under their creator's id to id-free keys"
     ).set_defaults(run=_rekey_seed_examples)

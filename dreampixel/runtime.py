@@ -1,4 +1,4 @@
-"""What runs beside the app for as long as it serves: the job queue and the pipeline pool.
+"""What runs beside the app for as long as it serves: the job queue, the pipeline pool, the metrics server.
 
 With REDIS_URL, jobs go to Redis for arq workers; without it, the worker's own job functions
 run on this process's event loop (and the reaper with them).
@@ -20,6 +20,7 @@ from services.images import pool
 from services.jobs import service as jobs
 from services.jobs.queue import ArqQueue, JobQueue
 from workers import in_process
+from workers.metrics import serve_app_metrics
 
 log = get_logger(__name__)
 
@@ -37,6 +38,17 @@ async def jobs_lifespan() -> AsyncIterator[None]:
     if refusal:
         log.error("app.refused", reason=refusal)
         raise RuntimeError(f"refusing to start in production: {refusal}")
+    metrics_server = serve_app_metrics()  # METRICS_BIND, never the app's own port
+    try:
+        async with _jobs():
+            yield
+    finally:
+        if metrics_server is not None:
+            metrics_server.close()
+
+
+@contextlib.asynccontextmanager
+async def _jobs() -> AsyncIterator[None]:
     if settings.redis_url:
         queue: JobQueue = await ArqQueue.connect(settings.redis_url)
         jobs.install(queue)

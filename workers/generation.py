@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dreampixel.core import metrics
 from dreampixel.core.db import in_uow
+from dreampixel.core.models import Generation
 from services.generation import runner
 from services.generation import service as generations
 
@@ -17,4 +19,9 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
     generation = await in_uow(generations.claim, generation_id)
     if generation is None:
         return "skipped"
-    return await runner.process(generation, in_uow=in_uow)
+    status = await runner.process(generation, in_uow=in_uow)
+    provider = "none"
+    if status == "succeeded":
+        provider = await in_uow(lambda session: getattr(session.get(Generation, generation_id), "provider_used", None))
+    metrics.GENERATIONS.labels(status, provider or "none").inc()
+    return status

@@ -16,14 +16,20 @@ from workers.settings import JOB_TIMEOUT_SECONDS, MAX_JOBS
 log = get_logger(__name__)
 
 REAP_EVERY_SECONDS = 60
+CLEANUP_EVERY_SECONDS = 3600
 # The monthly allowances are checked at start and then hourly: cheap once granted.
 RENEW_EVERY_SECONDS = 3600
 
 
 async def start(*, reap_every: float | None = REAP_EVERY_SECONDS) -> InProcessQueue:
     """Install an in-process queue on the running loop and start the timer of the periodic jobs
-    (the reaper, the monthly allowances); `reap_every=None` starts no timer."""
-    ctx: dict[str, Any] = {}
+    (the reaper, the monthly allowances, the hourly cleanup); `reap_every=None` starts no timer."""
+    from dreampixel.core.models import utcnow
+    from services.admin import system
+
+    # Job contexts are copies of this one: what the heartbeat reports is fixed here.
+    ctx: dict[str, Any] = {"worker_kind": "in-process", "worker_name": system.worker_name(),
+                           "worker_started_at": utcnow()}
     queue = InProcessQueue(
         FUNCTIONS, ctx=ctx, max_jobs=MAX_JOBS, job_timeout=JOB_TIMEOUT_SECONDS, loop=asyncio.get_running_loop()
     )
@@ -47,6 +53,7 @@ async def stop(queue: InProcessQueue) -> None:
 
 async def _reap_forever(queue: InProcessQueue, every: float) -> None:
     renewed_at: float | None = None
+    cleaned_at: float | None = None
     while True:
         await queue.enqueue("maintenance.reap", job_id="maintenance.reap")
         await queue.enqueue("billing.redispatch_events", job_id="billing.redispatch_events")
@@ -54,5 +61,8 @@ async def _reap_forever(queue: InProcessQueue, every: float) -> None:
         if renewed_at is None or time.monotonic() - renewed_at >= RENEW_EVERY_SECONDS:
             await queue.enqueue("billing.renew_allowances", job_id="billing.renew_allowances")
             renewed_at = time.monotonic()
+        if cleaned_at is None or time.monotonic() - cleaned_at >= CLEANUP_EVERY_SECONDS:
+            await queue.enqueue("maintenance.cleanup", job_id="maintenance.cleanup")
+            cleaned_at = time.monotonic()
         await queue.enqueue("maintenance.heartbeat", job_id="maintenance.heartbeat")
         await asyncio.sleep(every)

@@ -8,11 +8,8 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from dreampixel.core.settings import settings
-from workers.billing import redispatch_events, renew_allowances
 from workers.context import on_shutdown, on_startup
 from workers.functions import FUNCTIONS
-from workers.maintenance import heartbeat, reap
-from workers.webhooks import sweep as sweep_webhooks
 
 # Chosen from bench/: arq's 0.5 s default poll delay caps a worker near 20 jobs/s for short
 # jobs; 20 ms keeps Redis load negligible while queue latency stays under the 50 ms budget.
@@ -32,16 +29,21 @@ class WorkerSettings:
         func(fn, name=name, keep_result=0 if name == "generation.run" else None) for name, fn in FUNCTIONS.items()
     ]
     cron_jobs: ClassVar[list[Any]] = [
-        cron(reap, name="cron:maintenance.reap", second={0}, run_at_startup=True),
+        cron(FUNCTIONS["maintenance.reap"], name="cron:maintenance.reap", second={0}, run_at_startup=True),
         # Daily rather than on the 1st only, and at start-up: a worker down at midnight on the
         # 1st still grants the month's allowances. Runs after the first find nothing to do.
-        cron(renew_allowances, name="cron:billing.renew_allowances", hour={0}, minute={5}, second={0},
-             run_at_startup=True),
-        cron(redispatch_events, name="cron:billing.redispatch_events", second={30}),
+        cron(FUNCTIONS["billing.renew_allowances"], name="cron:billing.renew_allowances", hour={0}, minute={5},
+             second={0}, run_at_startup=True),
+        cron(FUNCTIONS["billing.redispatch_events"], name="cron:billing.redispatch_events", second={30}),
         # Runs in every worker process (unique=False): each one reports itself.
-        cron(heartbeat, name="cron:maintenance.heartbeat", second={15, 45}, run_at_startup=True, unique=False),
+        cron(FUNCTIONS["maintenance.heartbeat"], name="cron:maintenance.heartbeat", second={15, 45},
+             run_at_startup=True, unique=False),
         # Webhook deliveries a killed worker or a lost job left due are sent again.
-        cron(sweep_webhooks, name="cron:webhooks.sweep", second={30}, run_at_startup=True),
+        cron(FUNCTIONS["webhooks.sweep"], name="cron:webhooks.sweep", second={30}, run_at_startup=True),
+        # Expired records, orphaned uploads and files of deleted generations, hourly (one worker
+        # runs each tick: arq's cron jobs are unique across workers by default).
+        cron(FUNCTIONS["maintenance.cleanup"], name="cron:maintenance.cleanup", minute={17}, second={0},
+             run_at_startup=True),
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dreampixel.core import metrics
 from dreampixel.core.db import in_uow
 from services.webhooks import delivery
 from services.webhooks import service as webhooks
@@ -20,6 +21,7 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
         return "skipped"
     result = await delivery.send(outgoing)
     status = await in_uow(lambda session: webhooks.record(session, outgoing=outgoing, result=result))
+    metrics.WEBHOOK_DELIVERIES.labels(status.value).inc()
     return status.value
 
 

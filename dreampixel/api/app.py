@@ -27,6 +27,7 @@ from dreampixel.api.oauth import create_oauth_app
 from dreampixel.api.problems import install_problem_handlers
 from dreampixel.api.webhooks import stripe as stripe_webhooks
 from dreampixel.core.logging import configure_logging
+from dreampixel.core.metrics import HttpMetricsMiddleware
 
 API_PREFIX = "/api"
 
@@ -63,6 +64,8 @@ def create_api_app() -> FastAPI:
     api.add_middleware(RequestContextMiddleware)
     # Outermost: RateLimit-* headers also on the 500 that RequestContextMiddleware writes.
     api.add_middleware(RateLimitHeadersMiddleware)
+    # Outermost of all: the latency Prometheus sees is the whole answer's.
+    api.add_middleware(HttpMetricsMiddleware)
     install_problem_handlers(api)
 
     api.include_router(health.router)

@@ -139,6 +139,21 @@ class Settings(BaseSettings):
     # --- jobs and shared state -----------------------------------------------------------
     redis_url: str = ""
 
+    # --- operations ------------------------------------------------------------------------
+    # Where this process serves its Prometheus metrics (host:port); empty: not served. Never the
+    # app's own port. A worker uses WORKER_METRICS_BIND, or else the first free port after
+    # METRICS_BIND's (so several workers on one host each get one).
+    metrics_bind: str = ""
+    worker_metrics_bind: str = ""
+    # The name a worker reports its heartbeat under; empty: hostname:pid.
+    worker_name: str = ""
+    # Scheduled cleanup (hourly in the worker and in the app's in-process jobs): how long each kind
+    # of finished record is kept before it is deleted.
+    cleanup_session_grace_days: int = Field(default=7, ge=0)
+    cleanup_token_grace_hours: int = Field(default=24, ge=0)
+    cleanup_orphan_upload_hours: int = Field(default=24, ge=1)
+    cleanup_webhook_attempt_days: int = Field(default=30, ge=1)
+
     # --- Stripe --------------------------------------------------------------------------
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_publishable_key: str = ""

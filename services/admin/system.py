@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from dreampixel.core.models import Generation, GenerationStatus, WorkerHeartbeat, utcnow
+from dreampixel.core.settings import settings
 from services.admin import repository
 from services.health import service as health
 
@@ -22,28 +23,39 @@ HEARTBEAT_STALE_SECONDS = 120
 ERROR_RATE_WINDOW = timedelta(hours=1)
 
 
-def worker_name(kind: str) -> str:
-    return f"{kind}:{socket.gethostname()}:{os.getpid()}"
+def worker_name() -> str:
+    """The name this process reports its heartbeat under: WORKER_NAME, or hostname:pid."""
+    return settings.worker_name.strip() or f"{socket.gethostname()}:{os.getpid()}"
 
 
-def beat(session: Session, *, name: str, kind: str, started_at: datetime | None = None) -> None:
-    """Record that the worker `name` is alive now (one row per worker, upserted)."""
+def beat(session: Session, *, name: str, kind: str, started_at: datetime | None = None, jobs_done: int = 0,
+         jobs_failed: int = 0) -> None:
+    """Record that the worker `name` is alive now, with its job counts (one row per worker, upserted).
+
+    A restarted worker under the same name (WORKER_NAME) starts its row again: new pid, start and counts.
+    """
     now = utcnow()
     table = WorkerHeartbeat.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(name=name[:128], kind=kind, host=socket.gethostname()[:255], pid=os.getpid(),
-                                     started_at=started_at or now, seen_at=now)
-    session.execute(statement.on_conflict_do_update(index_elements=[table.c.name], set_={"seen_at": now}))
+    values = {"kind": kind, "host": socket.gethostname()[:255], "pid": os.getpid(), "started_at": started_at or now,
+              "seen_at": now, "jobs_done": jobs_done, "jobs_failed": jobs_failed}
+    statement = insert(table).values(name=name[:128], **values)
+    session.execute(statement.on_conflict_do_update(index_elements=[table.c.name], set_=values))
 
 
-def heartbeats(session: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Workers seen in the last day, newest first, each marked alive or gone."""
+def heartbeats(session: Session, *, now: datetime | None = None, max_age: float = HEARTBEAT_STALE_SECONDS,
+               host: str | None = None) -> list[dict[str, Any]]:
+    """Workers seen in the last day (on `host` only, when given), newest first, each marked alive
+    (seen within `max_age` seconds) or gone."""
     now = now or utcnow()
-    rows = session.exec(select(WorkerHeartbeat).where(col(WorkerHeartbeat.seen_at) >= now - timedelta(days=1))
-                        .order_by(col(WorkerHeartbeat.seen_at).desc())).all()
+    query = select(WorkerHeartbeat).where(col(WorkerHeartbeat.seen_at) >= now - timedelta(days=1))
+    if host is not None:
+        query = query.where(col(WorkerHeartbeat.host) == host)
+    rows = session.exec(query.order_by(col(WorkerHeartbeat.seen_at).desc())).all()
     return [{"name": r.name, "kind": r.kind, "host": r.host, "pid": r.pid, "started_at": r.started_at.isoformat(),
-             "seen_at": r.seen_at.isoformat(), "age_seconds": int((now - r.seen_at).total_seconds()),
-             "alive": (now - r.seen_at).total_seconds() <= HEARTBEAT_STALE_SECONDS} for r in rows]
+             "seen_at": r.seen_at.isoformat(), "last_seen": r.seen_at.isoformat(),
+             "age_seconds": int((now - r.seen_at).total_seconds()), "jobs_done": r.jobs_done,
+             "jobs_failed": r.jobs_failed, "alive": (now - r.seen_at).total_seconds() <= max_age} for r in rows]
 
 
 def provider_error_rates(session: Session, *, now: datetime | None = None) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dreampixel.core import metrics
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import utcnow
 from dreampixel.core.settings import settings
@@ -103,6 +104,7 @@ async def generate(
                 await on_attempt(Attempt(name, "succeeded", None, int((time.perf_counter() - started) * 1000)))
             return result
         latency = int((time.perf_counter() - started) * 1000)
+        metrics.PROVIDER_ERRORS.labels(name, error.code).inc()
         if error.retryable:
             breaker.record_failure()
         if on_attempt:

@@ -57,6 +57,8 @@ class Storage(Protocol):
 
     async def health(self) -> dict[str, object]: ...
 
+    async def list_keys(self, prefix: str) -> list[str]: ...
+
 
 def validate_key(key: str) -> str:
     """Return `key` unchanged, or raise InvalidStorageKey for anything path-like or odd."""

@@ -104,7 +104,18 @@ class LocalStorage:
         validate_key(key)
         return await asyncio.to_thread(self._open_sync, key)
 
+    async def list_keys(self, prefix: str) -> list[str]:
+        """Every stored key under `prefix` (a folder-like prefix such as `generations/`), sorted."""
+        return await asyncio.to_thread(self._list_sync, prefix)
+
     # --- blocking work, always run in a thread ---------------------------------------------
+    def _list_sync(self, prefix: str) -> list[str]:
+        top = self.root / prefix if prefix.endswith("/") else self.root
+        if not top.is_dir():
+            return []
+        keys = (path.relative_to(self.root).as_posix() for path in top.rglob("*") if path.is_file())
+        return sorted(key for key in keys if key.startswith(prefix) and not key.startswith((_META_DIR, _TMP_DIR)))
+
     def _path(self, key: str) -> Path:
         return self.root / key
 

@@ -151,6 +151,22 @@ class S3Storage:
             return {"backend": self.name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
         return {"backend": self.name, "ok": True, "detail": f"bucket {self.bucket_name!r}"}
 
+    async def list_keys(self, prefix: str) -> list[str]:
+        """Every stored key under `prefix`, sorted (paged through ListObjectsV2, off the event loop)."""
+
+        def listing() -> list[str]:
+            keys: list[str] = []
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket_name, Prefix=self._object_key(prefix))
+            for page in pages:
+                keys += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+            return sorted(keys)
+
+        try:
+            return await asyncio.to_thread(listing)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+
     # --- internals -----------------------------------------------------------------------
     def _object_key(self, key: str) -> str:
         return f"{self.prefix}{key}"

@@ -87,6 +87,9 @@ class WorkerHeartbeat(SQLModel, table=True):
     pid: int = 0
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Jobs this process finished and jobs that ended in an error, since it started.
+    jobs_done: int = 0
+    jobs_failed: int = 0
 
 
 class AuditLog(CreatedAt, table=True):
