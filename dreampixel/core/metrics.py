@@ -150,7 +150,20 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None)
-            label = f"{scope.get('root_path', '')}{template}" if template else "unmatched"
-            HTTP_LATENCY.labels(scope.get("method", ""), label, str(status)).observe(time.perf_counter() - started)
+            HTTP_LATENCY.labels(scope.get("method", ""), route_template(scope), str(status)).observe(
+                time.perf_counter() - started)
+
+
+def route_template(scope: dict[str, Any]) -> str:
+    """The request's path with each path parameter put back as `{name}`; `unmatched` when no route matched.
+
+    Rebuilt from the path because a route included under a prefix keeps its own, shorter path.
+    """
+    # A mount (the /api app itself) is a route without an endpoint: only an endpoint's route matched.
+    if getattr(scope.get("route"), "endpoint", None) is None:
+        return "unmatched"
+    path = str(scope.get("path", ""))
+    params = {str(value): name for name, value in (scope.get("path_params") or {}).items() if str(value)}
+    for value in sorted(params, key=len, reverse=True):
+        path = path.replace(f"/{value}", f"/{{{params[value]}}}", 1)
+    return path

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dreampixel.core import metrics
 from dreampixel.core.models import GenerationStatus
 from dreampixel.core.settings import ProviderName, settings
 from services.providers import registry
@@ -96,12 +97,16 @@ def stability_only(stability_fake: FakeStability, monkeypatch: pytest.MonkeyPatc
 
 async def test_a_stability_outage_without_another_real_provider_fails_with_no_charge(
         engine: Harness, stability_only: None, stability_fake: FakeStability) -> None:
+    errors, failed = (metrics.PROVIDER_ERRORS.labels("stability", "provider_unavailable"),
+                      metrics.GENERATIONS.labels("failed", "none"))
+    errors_before, failed_before = errors._value.get(), failed._value.get()
     stability_fake.script("status", 503)
     user_id = make_user(credits=5)
     generation_id = await asyncio.to_thread(submit, user_id, width=512, height=512)
     await engine.settle()
     done = load(generation_id)
     assert done.status is GenerationStatus.FAILED and done.provider_used is None
+    assert (errors._value.get(), failed._value.get()) == (errors_before + 1, failed_before + 1)
     assert [a["provider"] for a in done.attempts] == ["stability"], "local is never a fallback"
     assert done.error_message is not None and "Your credits were returned" in done.error_message
     assert balance_and_ledger(user_id) == (5, 5)
