@@ -10,7 +10,7 @@ from typing import Any
 from dreampixel.core.settings import ProviderName, settings
 from services.providers import gemini, replicate, stability
 from services.providers.base import ImageProvider, ProviderError, ProviderHealth
-from services.providers.breaker import breaker_for
+from services.providers.breaker import state_of
 from services.providers.local import LocalProvider
 
 KNOWN_PROVIDERS: tuple[str, ...] = ("local", "stability", "replicate", "gemini")
@@ -80,10 +80,12 @@ async def provider_statuses() -> list[dict[str, Any]]:
     configured = configured_providers()
     checks = await asyncio.gather(*(_health(name) for name in configured))
     health = dict(zip(configured, checks, strict=True))
+    circuits = dict(zip(KNOWN_PROVIDERS, await asyncio.gather(*(state_of(name) for name in KNOWN_PROVIDERS)),
+                        strict=True))
     statuses = []
     for name in KNOWN_PROVIDERS:
         entry: dict[str, Any] = {"name": name, "configured": name in health, "healthy": None,
-                                 "detail": "no API key", "circuit": breaker_for(name).state.value}
+                                 "detail": "no API key", "circuit": circuits[name].value}
         if name in health:
             caps = get_provider(name).capabilities
             entry.update(

@@ -14,7 +14,7 @@ from dreampixel.core.models import utcnow
 from dreampixel.core.settings import settings
 from services.providers import registry
 from services.providers.base import GenerationRequest, ImageProvider, ProviderError, ProviderResult
-from services.providers.breaker import breaker_for
+from services.providers import breaker
 
 log = get_logger(__name__)
 
@@ -82,10 +82,9 @@ async def generate(
                             retryable=False, provider=requested)
     for name in order:
         provider = registry.get_provider(name)
-        breaker = breaker_for(name)
         if not _supports(provider, request):
             continue
-        if not breaker.allow():
+        if not await breaker.allow(name):
             attempt = Attempt(name, "skipped", "circuit_open", 0)
             if on_attempt:
                 await on_attempt(attempt)
@@ -99,14 +98,14 @@ async def generate(
         except ProviderError as caught:
             error = caught
         else:
-            breaker.record_success()
+            await breaker.record_success(name)
             if on_attempt:
                 await on_attempt(Attempt(name, "succeeded", None, int((time.perf_counter() - started) * 1000)))
             return result
         latency = int((time.perf_counter() - started) * 1000)
         metrics.PROVIDER_ERRORS.labels(name, error.code).inc()
         if error.retryable:
-            breaker.record_failure()
+            await breaker.record_failure(name)
         if on_attempt:
             await on_attempt(Attempt(name, "failed", error.code, latency))
         log.warning("provider.failed", provider=name, code=error.code, retryable=error.retryable, latency_ms=latency)
