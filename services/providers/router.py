@@ -12,9 +12,8 @@ from dreampixel.core import metrics
 from dreampixel.core.logging import get_logger
 from dreampixel.core.models import utcnow
 from dreampixel.core.settings import settings
-from services.providers import registry
+from services.providers import breaker, registry
 from services.providers.base import GenerationRequest, ImageProvider, ProviderError, ProviderResult
-from services.providers import breaker
 
 log = get_logger(__name__)
 
