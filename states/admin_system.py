@@ -81,7 +81,8 @@ class AdminSystemState(AdminAccessMixin, rx.State):
              if p["name"] in rates else "no traffic"}
             for p in providers]
         self.workers = [{"name": w["name"], "kind": w["kind"], "state": "alive" if w["alive"] else "gone",
-                         "seen": f"{w['age_seconds']} s ago", "started": edge.when(w["started_at"])}
+                         "seen": f"{w['age_seconds']} s ago", "started": edge.when(w["started_at"]),
+                         "jobs": f"{w.get('jobs_done', 0)} done · {w.get('jobs_failed', 0)} failed"}
                         for w in report["heartbeats"]]
 
     async def _refresh_errors(self, viewer: Viewer) -> None:

@@ -67,7 +67,8 @@ def system() -> rx.Component:
         rx.grid(
             panel("Dependencies", rx.vstack(rx.foreach(S.checks, _check), spacing="0", width="100%")),
             panel("Workers", data_table(S.workers, [("Worker", "name"), ("Kind", "kind"), ("State", "state"),
-                                                    ("Seen", "seen"), ("Started", "started")],
+                                                    ("Seen", "seen"), ("Started", "started"),
+                                                    ("Jobs", "jobs")],
                                         label="Worker heartbeats", empty="No worker has reported yet.")),
             columns={"initial": "1", "md": "2"},
             spacing="4",
