@@ -50,7 +50,7 @@ def measured(name: str, fn: JobFunction) -> JobFunction:
     return run
 
 
-FUNCTIONS: dict[str, JobFunction] = {name: measured(name, fn) for name, fn in {
+_JOBS: dict[str, JobFunction] = {
     "generation.run": generation.run,
     "email.send": email.send,
     "maintenance.reap": maintenance.reap,
@@ -62,4 +62,5 @@ FUNCTIONS: dict[str, JobFunction] = {name: measured(name, fn) for name, fn in {
     "maintenance.heartbeat": maintenance.heartbeat,
     "webhooks.deliver": webhooks.deliver,
     "webhooks.sweep": webhooks.sweep,
-}.items()}
+}
+FUNCTIONS: dict[str, JobFunction] = {name: measured(name, fn) for name, fn in _JOBS.items()}

@@ -20,8 +20,13 @@ async def run(ctx: dict[str, Any], generation_id: str) -> str:
     if generation is None:
         return "skipped"
     status = await runner.process(generation, in_uow=in_uow)
-    provider = "none"
+    provider: str | None = None
     if status == "succeeded":
-        provider = await in_uow(lambda session: getattr(session.get(Generation, generation_id), "provider_used", None))
+        provider = await in_uow(_provider_used, generation_id)
     metrics.GENERATIONS.labels(status, provider or "none").inc()
     return status
+
+
+def _provider_used(session: Any, generation_id: str) -> str | None:
+    generation = session.get(Generation, generation_id)
+    return generation.provider_used if generation is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_
+from sqlalchemy import Delete, delete, or_
 from sqlmodel import Session, col, select
 
 from dreampixel.core.models import (
@@ -20,8 +20,8 @@ from dreampixel.core.models import (
 )
 
 
-def _deleted(session: Session, statement: object) -> int:
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[call-overload]
+def _deleted(session: Session, statement: Delete) -> int:
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
 
 
 def delete_expired_idempotency_records(session: Session, *, now: datetime) -> int:
