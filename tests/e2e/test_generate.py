@@ -88,7 +88,8 @@ def test_a_prompt_goes_live_to_an_image_without_reload(signed_in: Page, screensh
     expect(card).to_have_attribute("data-status", "succeeded", timeout=LIVE_TIMEOUT)
     expect(card.get_by_text("Done")).to_be_visible()
     expect(card.get_by_role("img")).to_have_count(1)
-    expect(card.get_by_text("local")).to_be_visible()
+    expect(card.get_by_test_id("generation-provider")).to_have_text(
+        "Made by the offline procedural generator (local)")
     expect(page.get_by_text("199 left")).to_be_visible()
     assert page.evaluate("window.dpStatuses") == ["queued", "processing", "succeeded"], "each step is shown"
     assert page.evaluate("window.dpSamePage") is True, "the page was never reloaded"
