@@ -1,5 +1,5 @@
 """A real worker process: its heartbeat makes `worker-health` pass, its metrics are served on their
-own address, and once it is gone `worker-health` fails."""
+own address, its cleanup cron runs, and once it is gone `worker-health` fails."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from tests.fixtures.database import migrated_engine
 from tests.fixtures.postgres import create_database, drop_database
-from tests.fixtures.processes import free_port, running_process
+from tests.fixtures.processes import free_port, running_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,9 +36,24 @@ def worker_health(env: dict[str, str], *args: str) -> subprocess.CompletedProces
                           capture_output=True, text=True, timeout=60)
 
 
+def expired_idempotency_records(url: str, *, add: bool = False) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            if add:
+                connection.execute(text(
+                    "INSERT INTO idempotency_records (id, owner, key, method, path, request_hash, state, created_at, "
+                    "expires_at) VALUES ('idm_expired', 'usr_x', 'k', 'POST', '/api/v1/generations', :hash, "
+                    "'in_progress', now(), now() - interval '1 hour')"), {"hash": "0" * 64})
+            return int(connection.execute(text("SELECT count(*) FROM idempotency_records")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def test_worker_health_follows_a_real_worker_and_its_metrics_are_served_apart(ops_env: dict[str, str],
                                                                               tmp_path: Path) -> None:
     assert worker_health(ops_env).returncode == 1, "no worker has reported yet"
+    assert expired_idempotency_records(ops_env["DATABASE_URL"], add=True) == 1
     metrics_port = free_port()
     env = {**ops_env, "WORKER_METRICS_BIND": f"127.0.0.1:{metrics_port}"}
 
@@ -53,6 +68,8 @@ def test_worker_health_follows_a_real_worker_and_its_metrics_are_served_apart(op
         assert "dreampixel_queue_depth 0.0" in scraped
         assert "dreampixel_job_duration_seconds_count" in scraped, "the start-up cron jobs were timed"
         assert "process_resident_memory_bytes" in scraped
+        wait_until(lambda: expired_idempotency_records(env["DATABASE_URL"]) == 0, timeout=30,
+                   what="the cleanup cron to delete the expired record")
     time.sleep(1.5)
     gone = worker_health(env, "--max-age", "1")
     assert gone.returncode == 1 and "stale worker-under-test" in gone.stdout
