@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from dreampixel.core import metrics
@@ -15,6 +16,7 @@ from dreampixel.core.settings import ProviderName, settings
 from services.providers import registry
 from services.providers.breaker import reset_all
 from tests.fakes.providers import FakeReplicate, FakeStability
+from tests.fixtures.api import new_key
 from tests.fixtures.engine import Harness, balance_and_ledger, images_of, load, make_user, submit
 
 
@@ -140,3 +142,19 @@ async def test_local_serves_when_it_is_the_only_provider(engine: Harness, monkey
     generation_id = await asyncio.to_thread(submit, make_user(credits=5))
     await engine.settle()
     assert load(generation_id).provider_used == "local"
+
+
+async def test_the_api_says_which_provider_delivered_after_a_failover(
+        api: httpx.AsyncClient, http_providers: None, stability_fake: FakeStability) -> None:
+    stability_fake.script("status", 503)
+    key, _user_id = await asyncio.to_thread(new_key)
+    created = await api.post("/api/v1/generations", headers={"x-api-key": key},
+                             json={"prompt": "a lighthouse at dusk", "width": 512, "height": 512})
+    assert created.status_code == 202, created.text
+    await api.queue.join(timeout=60)  # type: ignore[attr-defined]
+    generation_id = created.json()["id"]
+    v1 = (await api.get(f"/api/v1/generations/{generation_id}", headers={"x-api-key": key})).json()
+    assert v1["status"] == "succeeded" and v1["provider"]["used"] == "replicate"
+    assert [a["provider"] for a in v1["provider"]["attempts"]] == ["stability", "replicate"]
+    original = (await api.get(f"/api/generations/{generation_id}", headers={"x-api-key": key})).json()
+    assert original["generation"]["provider"] == "replicate"
