@@ -114,6 +114,10 @@ def test_a_forced_error_appears_in_the_error_log_by_itself(browser: Browser, app
     admin = sign_in(browser, app_server, contexts, people["admin"], to="/admin/system")
     expect(admin.get_by_role("heading", name="System", level=1)).to_be_visible()
     expect(admin.get_by_role("region", name="Dependencies")).to_contain_text("Database")
+    # The app's in-process jobs report their heartbeat with the jobs they did.
+    expect(admin.get_by_role("table", name="Worker heartbeats")).to_contain_text(re.compile(r"\d+ done · \d+ failed"))
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+    admin.screenshot(path=str(Path(SCREENSHOTS) / "admin-system-workers.png"), full_page=True)
     errors = admin.get_by_role("region", name="Error log")
     expect(errors.get_by_text("admin.test_error")).to_have_count(0)
     admin.get_by_role("button", name="Log a test error").click()

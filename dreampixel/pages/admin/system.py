@@ -64,16 +64,11 @@ def _error(row: ObjectVar[dict[str, str]]) -> rx.Component:
 @page(route="/admin/system", title="System · Admin · Dream Pixel", on_load=S.load)
 def system() -> rx.Component:
     return admin_frame(
-        rx.grid(
-            panel("Dependencies", rx.vstack(rx.foreach(S.checks, _check), spacing="0", width="100%")),
-            panel("Workers", data_table(S.workers, [("Worker", "name"), ("Kind", "kind"), ("State", "state"),
-                                                    ("Seen", "seen"), ("Started", "started"),
-                                                    ("Jobs", "jobs")],
-                                        label="Worker heartbeats", empty="No worker has reported yet.")),
-            columns={"initial": "1", "md": "2"},
-            spacing="4",
-            width="100%",
-        ),
+        panel("Dependencies", rx.vstack(rx.foreach(S.checks, _check), spacing="0", width="100%")),
+        # Full width: with several workers, each row's name, times and job counts need the room.
+        panel("Workers", data_table(S.workers, [("Worker", "name"), ("Kind", "kind"), ("State", "state"),
+                                                ("Seen", "seen"), ("Started", "started"), ("Jobs", "jobs")],
+                                    label="Worker heartbeats", empty="No worker has reported yet.")),
         panel("Providers", data_table(S.providers, [("Provider", "name"), ("Health", "state"), ("Circuit", "circuit"),
                                                     ("Errors, last hour", "error_rate"), ("Detail", "detail")],
                                       label="Providers")),
