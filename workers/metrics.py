@@ -1,4 +1,13 @@
-"""Serving this process's Prometheus metrics (see dreampixel/core/metrics.py) and the queue reading behind them."""
+"""Serving this process's Prometheus metrics (see dreampixel/core/metrics.py) and the queue reading behind them.
+
+Several processes of one kind may share a host and a setting: the app's backend runs one process
+per worker of its server (Reflex starts several when Redis is configured), and a host may run
+several arq workers. Each process takes the first free port of its range, so Prometheus scrapes
+a small, fixed range per host:
+
+- app backend processes: METRICS_BIND's port, then the next ones;
+- arq workers: WORKER_METRICS_BIND's port and the next ones, or else METRICS_BIND's port + 100 and the next ones.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,8 @@ from dreampixel.core.models import utcnow
 from dreampixel.core.settings import settings
 from services.admin import repository
 
-# Several workers on one host each take the first free port after METRICS_BIND's.
-WORKER_PORTS = 32
+PORTS_PER_RANGE = 32
+WORKER_PORT_OFFSET = 100
 
 
 def queue_snapshot() -> tuple[int, float | None]:
@@ -20,15 +29,15 @@ def queue_snapshot() -> tuple[int, float | None]:
 
 
 def serve_app_metrics() -> metrics.MetricsServer | None:
-    """The app backend's metrics on METRICS_BIND (nothing when it is empty)."""
-    return metrics.serve(settings.metrics_bind, queue_reader=queue_snapshot)
+    """An app backend process's metrics on the first free port from METRICS_BIND's (nothing when it is empty)."""
+    return metrics.serve(settings.metrics_bind, queue_reader=queue_snapshot, tries=PORTS_PER_RANGE)
 
 
 def serve_worker_metrics() -> metrics.MetricsServer | None:
-    """A worker's metrics on WORKER_METRICS_BIND, else on the first free port after METRICS_BIND's."""
+    """A worker's metrics on the first free port from WORKER_METRICS_BIND's, else from METRICS_BIND's port + 100."""
     if settings.worker_metrics_bind.strip():
-        return metrics.serve(settings.worker_metrics_bind, queue_reader=queue_snapshot)
+        return metrics.serve(settings.worker_metrics_bind, queue_reader=queue_snapshot, tries=PORTS_PER_RANGE)
     if not settings.metrics_bind.strip():
         return None
     host, port = metrics.parse_bind(settings.metrics_bind)
-    return metrics.serve(f"{host}:{port + 1}", queue_reader=queue_snapshot, tries=WORKER_PORTS)
+    return metrics.serve(f"{host}:{port + WORKER_PORT_OFFSET}", queue_reader=queue_snapshot, tries=PORTS_PER_RANGE)

@@ -140,9 +140,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
 
     # --- operations ------------------------------------------------------------------------
-    # Where this process serves its Prometheus metrics (host:port); empty: not served. Never the
-    # app's own port. A worker uses WORKER_METRICS_BIND, or else the first free port after
-    # METRICS_BIND's (so several workers on one host each get one).
+    # Where the app backend serves its Prometheus metrics (host:port; each backend process takes
+    # the first free port from it); empty: not served. Never the app's own port. Workers take the
+    # first free port from WORKER_METRICS_BIND, or else from METRICS_BIND's port + 100.
     metrics_bind: str = ""
     worker_metrics_bind: str = ""
     # The name a worker reports its heartbeat under; empty: hostname:pid.
