@@ -6,6 +6,7 @@
 #   worker          an arq worker
 #   migrate         apply the database migrations (safe from every replica: advisory lock)
 #   create-buckets  create the S3 buckets named by S3_BUCKET_IMAGES / S3_BUCKET_INVOICES (idempotent)
+#   nginx-env FILE  write the nginx template's values that follow from the settings (page CSP, upload cap)
 #   live            exit 0 when this container's backend answers GET /api/health/live (liveness)
 #   ready           exit 0 when it answers GET /api/health/ready (its dependencies answer)
 #   worker-health   exit 0 when this installation's workers are alive
@@ -40,6 +41,9 @@ case "$role" in
     ;;
   create-buckets)
     exec python -m deploy.create_buckets "$@"
+    ;;
+  nginx-env)
+    exec python -m deploy.nginx_env "$@"
     ;;
   live | ready)
     exec python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$BACKEND_PORT/api/health/$role', timeout=4)"

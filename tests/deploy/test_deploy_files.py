@@ -46,7 +46,7 @@ SAMPLE_ENV = {
     "S3_SECRET_ACCESS_KEY": "s3-secret-from-deploy-env",
 }
 # Services that run once and exit; every other service is long-running.
-ONE_SHOT = {"migrate", "create-buckets"}
+ONE_SHOT = {"migrate", "create-buckets", "nginx-env"}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"\$(?:\$|\{(?P<braced>[^}]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
 
@@ -250,6 +250,8 @@ def test_the_frontend_stage_is_nginx_with_the_template_and_the_export() -> None:
     assert "DP_STATIC_ROOT=/usr/share/dreampixel" in text
     # envsubst must leave nginx's own $host, $remote_addr... alone.
     assert "NGINX_ENVSUBST_FILTER=^DP_" in text
+    # Sourced (an executable *.envsh) before 20-envsubst-on-templates.sh renders the template.
+    assert "COPY --chmod=0755 deploy/frontend.envsh /docker-entrypoint.d/05-dreampixel-settings.envsh" in text
     assert "HEALTHCHECK" in text
 
 
@@ -334,6 +336,42 @@ def test_the_liveness_check_fails_when_nothing_answers(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "Connection refused" in result.stderr or "URLError" in result.stderr
+
+
+def test_nginx_env_hands_nginx_the_apps_own_page_policy(tmp_path: Path) -> None:
+    settings_env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "PUBLIC_URL": "https://pixel.example.com",
+        "S3_BUCKET_IMAGES": "dreampixel-images",
+        "S3_ENDPOINT_URL": "https://files.example.com:8333",
+        "CDN_BASE_URL": "https://cdn.example.com/images",
+        "MAX_IMAGE_SIZE": str(1024 * 1024),
+    }
+    target = tmp_path / "nginx.env"
+    written = subprocess.run(["sh", str(ENTRYPOINT), "nginx-env", str(target)], env=settings_env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    assert written.returncode == 0, written.stderr
+    expected = subprocess.run(
+        [sys.executable, "-c", "from dreampixel.api.middleware import page_policy; print(page_policy())"],
+        env=settings_env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert "https://files.example.com:8333" in expected and "https://cdn.example.com" in expected
+
+    def sourced(extra: dict[str, str]) -> list[str]:
+        # What the nginx image's entrypoint does with an executable *.envsh: source it, then render.
+        script = f'. "{DEPLOY / "frontend.envsh"}"; printf "%s\\n" "$DP_PAGE_CSP" "$DP_MAX_BODY" "${{_dp_file-unset}}"'
+        done = subprocess.run(["sh", "-c", script], env={"PATH": "/usr/bin:/bin", "DP_SETTINGS_FILE": str(target), **extra},
+                              capture_output=True, text=True, timeout=10, check=True)
+        return done.stdout.splitlines()
+
+    # The policy survives the shell quoting ('self', 'none'...) byte for byte.
+    assert sourced({}) == [expected, "1088k", "unset"]
+    # A value set on the nginx service itself wins over the computed one.
+    assert sourced({"DP_MAX_BODY": "64m"}) == [expected, "64m", "unset"]
+    # Without the file (nginx started alone), nothing is exported and nothing fails.
+    target.unlink()
+    assert sourced({}) == ["", "", "unset"]
 
 
 # ---- the commands the containers run exist ---------------------------------------------------------
@@ -445,7 +483,7 @@ def test_compose_refuses_to_start_without_the_required_values(raw_compose: dict[
 # ---- compose.yaml: the topology ---------------------------------------------------------------
 def test_the_topology_has_every_service(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "redis", "s3", "create-buckets", "migrate", "app", "worker", "nginx"} <= set(services)
+    assert {"postgres", "redis", "s3", "create-buckets", "migrate", "nginx-env", "app", "worker", "nginx"} <= set(services)
     assert services["app"]["deploy"]["replicas"] == 2
     assert services["worker"]["deploy"]["replicas"] == 2
     assert services["nginx"]["ports"] == ["8080:8080"]
@@ -477,7 +515,8 @@ def test_every_dependency_exists_and_waits_for_the_right_condition(compose: dict
     assert set(services["create-buckets"]["depends_on"]) == {"s3"}
     for role in ("app", "worker"):
         assert {"migrate", "create-buckets", "postgres", "redis"} <= set(services[role]["depends_on"])
-    assert set(services["nginx"]["depends_on"]) == {"app"}
+    assert set(services["nginx"]["depends_on"]) == {"app", "nginx-env"}
+    assert "depends_on" not in services["nginx-env"], "the page policy needs settings only, no server"
 
 
 def test_long_running_services_have_healthchecks_and_one_shots_do_not_restart(compose: dict[str, Any]) -> None:
@@ -497,11 +536,11 @@ def test_long_running_services_have_healthchecks_and_one_shots_do_not_restart(co
 
 def test_every_app_image_service_reads_the_same_settings(compose: dict[str, Any]) -> None:
     services = app_image_services(compose)
-    assert set(services) == {"app", "worker", "migrate", "create-buckets"}
+    assert set(services) == {"app", "worker", "migrate", "create-buckets", "nginx-env"}
     env_files = {json.dumps(service.get("env_file"), sort_keys=True) for service in services.values()}
     assert env_files == {json.dumps([{"path": ".env", "required": True}], sort_keys=True)}
     environments = {json.dumps(environment_of(service), sort_keys=True) for service in services.values()}
-    assert len(environments) == 1, "app, worker, migrate and create-buckets must see the same settings"
+    assert len(environments) == 1, "every container of the app image must see the same settings"
     images = {service["image"] for service in services.values()}
     assert len(images) == 1
 
@@ -564,6 +603,9 @@ def test_nginx_mounts_the_template_and_fills_every_placeholder(compose: dict[str
     nginx = compose["services"]["nginx"]
     mounts = [volume.split(":") for volume in nginx["volumes"]]
     assert ["./nginx/dreampixel.conf.template", "/etc/nginx/templates/dreampixel.conf.template", "ro"] in mounts
+    assert ["nginx-env", "/run/dreampixel", "ro"] in mounts
+    assert ["nginx-env", "/run/dreampixel"] in [v.split(":") for v in compose["services"]["nginx-env"]["volumes"]]
+    assert compose["services"]["nginx-env"]["command"] == ["nginx-env", "/run/dreampixel/nginx.env"]
     environment = environment_of(nginx)
     assert environment["DP_LISTEN"] == "8080"
     assert environment["DP_STATIC_ROOT"] == "/usr/share/dreampixel"
@@ -571,8 +613,41 @@ def test_nginx_mounts_the_template_and_fills_every_placeholder(compose: dict[str
     assert upstreams and all(re.fullmatch(r"server app:8000(\s+\S+)*;", line) for line in upstreams)
     if not NGINX_TEMPLATE.exists():
         pytest.skip("deploy/nginx/dreampixel.conf.template is not on this branch yet (the mount is checked)")
+    from deploy.nginx_env import values
+
+    provided = set(environment) | set(values())
     placeholders = set(re.findall(r"\$\{(DP_[A-Z_]+)\}", NGINX_TEMPLATE.read_text()))
-    assert placeholders <= set(environment), f"not set for nginx: {sorted(placeholders - set(environment))}"
+    assert placeholders <= provided, f"not set for nginx: {sorted(placeholders - provided)}"
+
+
+def test_nginx_accepts_the_template_as_the_frontend_image_renders_it(compose: dict[str, Any], tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    envsubst = shutil.which("envsubst")
+    if not NGINX_TEMPLATE.exists():
+        pytest.skip("deploy/nginx/dreampixel.conf.template is not on this branch yet")
+    if not (nginx and envsubst):
+        pytest.skip("nginx and envsubst (Debian's nginx, gettext-base) are not installed")
+    from deploy.nginx_env import values
+
+    variables = {**environment_of(compose["services"]["nginx"]), **values()}
+    # `app` resolves on the compose network only; nginx -t resolves upstream names.
+    variables["DP_UPSTREAM_SERVERS"] = variables["DP_UPSTREAM_SERVERS"].replace("server app:", "server 127.0.0.1:")
+    variables["DP_STATIC_ROOT"] = str(tmp_path / "frontend")
+    variables["DP_ACCESS_LOG"] = str(tmp_path / "access.log")
+    variables["DP_LISTEN"] = f"127.0.0.1:{free_port()}"
+    # What the official image's 20-envsubst-on-templates.sh runs: only the listed (DP_*) names.
+    listed = " ".join(f"${{{name}}}" for name in variables if re.match(r"^DP_", name))
+    rendered = subprocess.run([envsubst, listed], input=NGINX_TEMPLATE.read_text(), env={**variables, "PATH": "/usr/bin:/bin"},
+                              capture_output=True, text=True, timeout=10, check=True).stdout
+    assert not re.findall(r"\$\{DP_[A-Z_]+\}", rendered)
+    (tmp_path / "dreampixel.conf").write_text(rendered)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  client_body_temp_path {tmp_path}/body;\n  include {tmp_path}/dreampixel.conf;\n}}\n")
+    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert "Content-Security-Policy" in rendered and values()["DP_PAGE_CSP"] in rendered
 
 
 def test_the_s3_service_runs_the_seaweedfs_release_the_tests_run() -> None:
