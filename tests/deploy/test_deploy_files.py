@@ -400,38 +400,65 @@ def test_the_frontend_export_module_exists() -> None:
     assert "--out" in result.stdout
 
 
+def image_app_tree(target: Path) -> tuple[Path, list[Path]]:
+    """The app image's /app, laid out at `target` by the app stage's own COPY and mkdir lines:
+    the code it copies and the directories it makes writable (the virtualenv is this one)."""
+    app = dockerfile_stages()["app"]
+    for line in app:
+        if not line.startswith("COPY "):
+            continue
+        parts = [part for part in line.split()[1:] if not part.startswith("--chmod")]
+        from_build = parts[0] == "--from=build"
+        sources, destination = parts[1 if from_build else 0:-1], parts[-1]
+        if not destination.startswith("./"):
+            continue  # outside /app: the virtualenv, the entrypoint
+        for source in sources:
+            origin = ROOT / (source.removeprefix("/app/") if from_build else source)
+            if source == "/app/build/frontend" and not origin.exists():
+                continue  # made by the build stage's export; the backend does not read it
+            where = target / destination.removeprefix("./")
+            where = where / origin.name if destination.endswith("/") else where
+            where.parent.mkdir(parents=True, exist_ok=True)
+            if origin.is_dir():
+                shutil.copytree(origin, where, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(origin, where)
+    mkdir = next(line for line in app if line.startswith("RUN mkdir -p /app/"))
+    writable = [target / word.removeprefix("/app/") for word in mkdir.split("&&")[0].split()[3:]
+                if word.startswith("/app/")]
+    for path in writable:
+        path.mkdir(parents=True, exist_ok=True)
+    return target, writable
+
+
 @pytest.mark.slow
-def test_the_app_role_serves_and_writes_only_to_its_work_directories(tmp_path: Path) -> None:
-    """The backend as the container starts it: migrate, then the app role. In the image the code
-    belongs to root and only DATA_DIR and Reflex's work directories are the app's to write, so
-    here nothing may appear in the source tree."""
+def test_the_app_role_serves_from_the_image_layout_and_writes_only_where_it_may(tmp_path: Path) -> None:
+    """The backend as the container starts it (migrate, then the app role) from a tree laid out
+    as the image's /app. There the code belongs to root and only the directories the Dockerfile
+    hands to the app's user are writable: nothing may appear anywhere else."""
+    app_dir, writable = image_app_tree(tmp_path / "app")
+    assert {path.name for path in writable} >= {"data", ".states", ".web", "uploaded_files"}
 
-    def source_tree_state() -> str:
-        return subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout
+    def code_files() -> set[str]:
+        return {str(path.relative_to(app_dir)) for path in app_dir.rglob("*")
+                if not any(path == w or w in path.parents for w in writable)}
 
-    before = source_tree_state()
+    before = code_files()
     port = free_port()
-    writable = {name: tmp_path / name for name in ("data", "states", "web", "uploads", "tmp")}
-    for path in writable.values():
-        path.mkdir()
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(app_dir),  # as the image's ENV
         "PYTHONDONTWRITEBYTECODE": "1",
+        "DATA_DIR": str(app_dir / "data"),
         "BACKEND_HOST": "127.0.0.1",
         "BACKEND_PORT": str(port),
-        "DATA_DIR": str(writable["data"]),
-        "TMPDIR": str(writable["tmp"]),
-        "REFLEX_STATES_WORKDIR": str(writable["states"]),
-        "REFLEX_WEB_WORKDIR": str(writable["web"]),
-        "REFLEX_UPLOADED_FILES_DIR": str(writable["uploads"]),
+        "TMPDIR": str(tmp_path),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
     }
-    migrated = subprocess.run(["sh", str(ENTRYPOINT), "migrate"], env=env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+    migrated = subprocess.run(["sh", str(ENTRYPOINT), "migrate"], env=env, cwd=app_dir, capture_output=True,
+                              text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
     assert "database at revision" in migrated.stdout
 
@@ -442,16 +469,16 @@ def test_the_app_role_serves_and_writes_only_to_its_work_directories(tmp_path: P
             return False
 
     with running_process(["sh", str(ENTRYPOINT), "app"], ready=answers, what="the app role", timeout=120,
-                         log_path=tmp_path / "app.log", env=env, cwd=ROOT):
+                         log_path=tmp_path / "app.log", env=env, cwd=app_dir):
         assert httpx.get(f"http://127.0.0.1:{port}/ping", timeout=5).status_code == 200  # Reflex's own route
         health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
         assert health["checks"]["database"]["ok"] is True
-        # It started from what the image holds: nothing was compiled or built into Reflex's web directory.
-        assert not list(writable["web"].rglob("*.js"))
+        # Nothing was compiled or built at start: no JavaScript in Reflex's web directory.
+        assert not list((app_dir / ".web").rglob("*.js"))
+        assert code_files() == before, f"written outside the writable directories: {sorted(code_files() - before)}"
         live = httpx.get(f"http://127.0.0.1:{port}/api/health/live", timeout=5)
         check = subprocess.run(["sh", str(ENTRYPOINT), "healthcheck"], env=env, capture_output=True, text=True,
                                timeout=30)
-        assert source_tree_state() == before, "the app wrote into the source tree"
         if live.status_code == 404:
             pytest.skip("GET /api/health/live is not on this branch yet (the app role serves)")
         assert live.status_code == 200
