@@ -83,25 +83,29 @@ def prepare(users: int, api_clients: int, out: Path) -> None:
 
 # ---- the bare work ---------------------------------------------------------------------------
 
-def bare_one(seed: int) -> float:
-    """The work without the platform: render with the local provider, run the pipeline."""
+def bare_one(seed: int) -> tuple[float, float]:
+    """The work without the platform: render with the local provider, run the pipeline.
+
+    Returns (wall seconds, CPU seconds of this process).
+    """
     from services.images.pipeline import PipelineSettings, derive
     from services.providers.base import GenerationRequest
     from services.providers.local import LocalProvider
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     [image] = LocalProvider().render(GenerationRequest(prompt="a sunset over the ocean", seed=seed, width=SIZE,
                                                        height=SIZE))
     derive(image.data, PipelineSettings(max_bytes=20 * 2**20, max_dimension=4096), output_format="png",
            params={"prompt": "a sunset over the ocean", "seed": seed})
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def bare_rate(count: int = 20) -> float:
-    """Generations/s of the bare work, one at a time in this process (one core): 1 / median time."""
+def bare_work(count: int = 20) -> tuple[float, float]:
+    """The bare work one at a time in this process (one core): (generations/s, CPU seconds each), medians."""
     for seed in range(2):
         bare_one(seed)
-    return 1 / statistics.median(bare_one(100 + seed) for seed in range(count))
+    runs = [bare_one(100 + seed) for seed in range(count)]
+    return 1 / statistics.median(wall for wall, _ in runs), statistics.median(cpu for _, cpu in runs)
 
 
 # ---- processes -------------------------------------------------------------------------------
@@ -166,6 +170,7 @@ class Results:
     errors: list[str] = field(default_factory=list)
     generation_ids: list[str] = field(default_factory=list)
     connected: int = 0
+    api_requests: int = 0
 
     def error(self, who: str, what: object) -> None:
         self.errors.append(f"{who}: {what}")
@@ -192,12 +197,14 @@ def _new_card(known: set[str]):
 
 
 async def browser_user(i: int, account: dict[str, str], args: argparse.Namespace, protocol: Names,
-                       results: Results, connected: asyncio.Semaphore, start: asyncio.Event) -> None:
+                       results: Results, connected: asyncio.Semaphore, start: asyncio.Event,
+                       tokens: list[str]) -> None:
     import socketio
 
     who = f"browser {i}"
     tab = BrowserTab(args.url, cookie=f"dp_session={account['session']}", names=protocol, path="/generate",
                      origin=args.origin if args.origin != "none" else None)
+    tokens.append(tab.token)
     try:
         async with connected:  # the ramp: a bounded number of page loads at a time
             await tab.open()
@@ -245,6 +252,7 @@ async def api_client(i: int, account: dict[str, str], args: argparse.Namespace, 
                 submitted = time.monotonic()
                 body = {"prompt": random.choice(PROMPTS), "width": SIZE, "height": SIZE, "provider": "local"}
                 answer = await http.post("/api/v1/generations", json=body)
+                results.api_requests += 1
                 if answer.status_code not in (200, 201, 202):
                     results.error(who, f"POST {answer.status_code} {answer.text[:200]}")
                     await asyncio.sleep(1)
@@ -254,6 +262,7 @@ async def api_client(i: int, account: dict[str, str], args: argparse.Namespace, 
                 deadline = submitted + args.timeout
                 while True:
                     answer = await http.get(f"/api/v1/generations/{generation_id}")
+                    results.api_requests += 1
                     status = answer.json().get("status") if answer.status_code == 200 else None
                     if status == "succeeded":
                         results.api.append((submitted, time.monotonic()))
@@ -274,12 +283,29 @@ async def api_client(i: int, account: dict[str, str], args: argparse.Namespace, 
 
 # ---- measurements around the run ---------------------------------------------------------------
 
-def redis_used_memory(url: str) -> int | None:
+@dataclass(frozen=True)
+class RedisMemory:
+    used: int  # INFO used_memory: data, and the buffers of every client connection
+    clients: int  # connected clients (the app's pub/sub subscriptions among them)
+    state: int  # MEMORY USAGE of the Reflex state keys of this run's pages (`<tab token>_<state>`)
+    state_keys: int
+
+
+def redis_memory(url: str, tokens: list[str]) -> RedisMemory | None:
     if not url:
         return None
     import redis
 
-    return int(redis.Redis.from_url(url).info("memory")["used_memory"])
+    client = redis.Redis.from_url(url)
+    ours = tuple(f"{token}_" for token in tokens)
+    state = keys = 0
+    for key in client.scan_iter(count=1000):
+        if key.decode(errors="replace").startswith(ours):
+            state += int(client.memory_usage(key) or 0)
+            keys += 1
+    info = client.info()
+    return RedisMemory(used=int(info["used_memory"]), clients=int(info["connected_clients"]), state=state,
+                       state_keys=keys)
 
 
 def database_size(url: str) -> int | None:
@@ -352,20 +378,22 @@ async def run(args: argparse.Namespace) -> None:
 
     print(f"target {args.url}: {args.users} browser users, {args.api_clients} API clients, {args.duration:.0f} s, "
           f"think {args.think:g} s, local provider {SIZE}x{SIZE}, {cores} cores")
-    bare_before = bare_rate()
+    load_before = os.getloadavg()
+    bare_before, bare_cpu_before = bare_work()
 
     results = Results()
     start = asyncio.Event()
-    redis_idle = redis_used_memory(args.redis_url)
+    tokens: list[str] = []
+    redis_idle = redis_memory(args.redis_url, tokens)
     ramp = asyncio.Semaphore(args.ramp)
     connect_started = time.monotonic()
-    tasks = [asyncio.create_task(browser_user(i, browsers[i], args, protocol, results, ramp, start))
+    tasks = [asyncio.create_task(browser_user(i, browsers[i], args, protocol, results, ramp, start, tokens))
              for i in range(args.users)]
     tasks += [asyncio.create_task(api_client(i, clients[i], args, results, start)) for i in range(args.api_clients)]
     while results.connected + len(results.errors) < args.users:
         await asyncio.sleep(0.1)
     connect_seconds = time.monotonic() - connect_started
-    redis_connected = redis_used_memory(args.redis_url)
+    redis_connected = redis_memory(args.redis_url, tokens)
     database_before = database_size(args.database_url)
 
     before = {name: cpu_and_rss(pid) for name, pid in tracked.items()}
@@ -378,12 +406,13 @@ async def run(args: argparse.Namespace) -> None:
         for name, pid in tracked.items():
             peak_rss[name] = max(peak_rss[name], cpu_and_rss(pid)[1])
     after = {name: cpu_and_rss(pid) for name, pid in tracked.items()}
-    redis_after = redis_used_memory(args.redis_url)  # every page still open, each with its cards
+    redis_after = redis_memory(args.redis_url, tokens)  # every page still open, each with its cards
     # In-flight generations finish (they count for latency, not for the window's throughput).
     await asyncio.gather(*tasks)
     database_after = database_size(args.database_url)
     stored = stored_bytes(args.database_url, results.generation_ids)
-    bare_after = bare_rate()
+    bare_after, bare_cpu_after = bare_work()
+    load_after = os.getloadavg()
 
     def in_window(pairs: list[tuple[float, float]]) -> int:
         return sum(1 for _, done in pairs if done <= results.window_end)
@@ -391,14 +420,17 @@ async def run(args: argparse.Namespace) -> None:
     finished = in_window(results.browser) + in_window(results.api)
     rate = finished / args.duration
     bare = statistics.median([bare_before, bare_after])
+    bare_cpu = statistics.median([bare_cpu_before, bare_cpu_after])
+    requests = results.api_requests
     print()
     print(f"{'throughput':<52}{'gen/s':>8}{'ratio':>9}")
     print(f"{'bare work, one core (before / after the run)':<52}{bare:>8.2f}{'':>9}   "
           f"({bare_before:.2f} / {bare_after:.2f})")
     print(f"{'bare work x ' + str(cores) + ' cores':<52}{bare * cores:>8.2f}{1.0:>8.2f}x")
     print(f"{'through the platform (finished in the window)':<52}{rate:>8.2f}{rate / (bare * cores):>8.2f}x")
-    print(f"  browsers {in_window(results.browser)}, API {in_window(results.api)} in {args.duration:.0f} s; "
-          f"{args.users} pages connected in {connect_seconds:.1f} s")
+    print(f"  browsers {in_window(results.browser)}, API {in_window(results.api)} in {args.duration:.0f} s "
+          f"({requests} API requests); {results.connected} pages connected in {connect_seconds:.1f} s; "
+          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     print()
     print(f"{'latency (all finished, ms)':<40}{'count':>6}{'p50':>9}{'p95':>9}{'p99':>9}")
     print(f"{'browser: submit -> image pushed':<40}{percentiles(results.browser)}")
@@ -418,17 +450,20 @@ async def run(args: argparse.Namespace) -> None:
         print(f"{name:<40}{pid:>8}{after[name][1] / 2**20:>12.0f}{peak_rss[name] / 2**20:>8.0f}{per}")
     if finished and len(tracked) > 1:
         print(f"{'all processes given (not the bench)':<40}{'':>8}{'':>12}{'':>8}{total_cpu / finished * 1000:>12.1f}")
-    print(f"{'bare work, for comparison':<40}{'':>8}{'':>12}{'':>8}{1000 / bare:>12.1f}")
+    print(f"{'bare work (CPU of one, in this process)':<40}{'':>8}{'':>12}{'':>8}{bare_cpu * 1000:>12.1f}")
     if finished and len(tracked) > 1 and total_cpu:
         print(f"CPU efficiency (the bare work's CPU over all given processes' per generation): "
-              f"{1000 / bare / (total_cpu / finished * 1000):.2f}")
-    if redis_idle is not None and redis_connected is not None and redis_after is not None:
+              f"{bare_cpu / (total_cpu / finished):.2f}")
+    if redis_idle and redis_connected and redis_after:
         print()
-        connected = max(results.connected, 1)
-        print(f"Redis used_memory: {redis_idle / 2**20:.1f} MB idle, {redis_connected / 2**20:.1f} MB with "
-              f"{results.connected} pages open ({(redis_connected - redis_idle) / connected / 1024:.1f} KB a page), "
-              f"{redis_after / 2**20:.1f} MB at the end of the window ({(redis_after - redis_idle) / connected / 1024:.1f} "
-              "KB a page)")
+        pages = max(results.connected, 1)
+        print(f"{'Redis':<34}{'used_memory MB':>15}{'clients':>9}{'state keys':>11}{'state KB/page':>14}")
+        for label, memory in (("before the pages", redis_idle), (f"{results.connected} pages open", redis_connected),
+                              ("end of the window", redis_after)):
+            print(f"{label:<34}{memory.used / 2**20:>15.1f}{memory.clients:>9}{memory.state_keys:>11}"
+                  f"{memory.state / pages / 1024:>14.1f}")
+        print(f"  used_memory per open page: {(redis_connected.used - redis_idle.used) / pages / 1024:.1f} KB open, "
+              f"{(redis_after.used - redis_idle.used) / pages / 1024:.1f} KB at the end of the window")
     if stored:
         print()
         print(f"stored per generation ({stored['generations']} generations of this run): "
@@ -468,7 +503,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load after every page is open")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause between a result and the next submit (0: every client always has one in flight)")
-    parser.add_argument("--poll", type=float, default=0.25, help="API clients' poll interval, seconds")
+    parser.add_argument("--poll", type=float, default=0.5, help="API clients' poll interval, seconds")
     parser.add_argument("--timeout", type=float, default=120.0, help="longest wait for one generation or page load")
     parser.add_argument("--ramp", type=int, default=20, help="page loads at a time while the browsers connect")
     parser.add_argument("--origin", default="", help="Origin header of the websocket (default: --url; 'none' sends none)")
