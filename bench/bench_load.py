@@ -140,7 +140,11 @@ def processes_from(pids: str, state_file: str) -> dict[str, int]:
 
 
 def cpu_and_rss(pid: int) -> tuple[float, int]:
-    """CPU seconds (user + system) and RSS bytes of a process and its descendants (pools, reloader)."""
+    """CPU seconds (user + system) and RSS bytes of a process and its descendants (pools, reloader).
+
+    The CPU of descendants that ended (PostgreSQL's backends, a pool's replaced processes) counts
+    through their parent's `children_*` times, so the figure never goes down.
+    """
     import psutil
 
     try:
@@ -152,7 +156,7 @@ def cpu_and_rss(pid: int) -> tuple[float, int]:
     for proc in procs:
         try:
             times = proc.cpu_times()
-            cpu += times.user + times.system
+            cpu += times.user + times.system + times.children_user + times.children_system
             rss += proc.memory_info().rss
         except psutil.NoSuchProcess:
             pass
@@ -228,7 +232,9 @@ async def browser_user(i: int, account: dict[str, str], args: argparse.Namespace
             if args.think:
                 await asyncio.sleep(random.expovariate(1 / args.think))
     except TimeoutError:
-        results.error(who, f"nothing pushed within {args.timeout:.0f} s")
+        cards = tab.page.values.get("cards") or [{}]
+        results.error(who, f"nothing pushed within {args.timeout:.0f} s (its card last said "
+                           f"{cards[0].get('status', 'nothing')!r})")
     except socketio.exceptions.ConnectionError as error:
         results.error(who, f"{error} (the websocket was refused: is --origin one of the app's allowed origins?)")
     except Exception as error:  # every failure is a figure of the run
@@ -396,6 +402,11 @@ async def run(args: argparse.Namespace) -> None:
     redis_connected = redis_memory(args.redis_url, tokens)
     database_before = database_size(args.database_url)
 
+    # Open pages cost something with nothing happening: the generate page's watcher ticks.
+    idle_before = {name: cpu_and_rss(pid)[0] for name, pid in tracked.items()}
+    await asyncio.sleep(args.idle)
+    idle_cpu = {name: cpu_and_rss(pid)[0] - idle_before[name] for name, pid in tracked.items()}
+
     before = {name: cpu_and_rss(pid) for name, pid in tracked.items()}
     peak_rss = {name: rss for name, (_, rss) in before.items()}
     results.window_start = time.monotonic()
@@ -440,14 +451,15 @@ async def run(args: argparse.Namespace) -> None:
     for line in results.errors[:args.show_errors]:
         print(f"  {line}")
     print()
-    print(f"{'process':<40}{'pid':>8}{'RSS MB end':>12}{'peak':>8}{'CPU ms/gen':>12}")
+    print(f"{'process':<40}{'pid':>8}{'RSS MB end':>12}{'peak':>8}{'CPU ms/gen':>12}{'idle ms/page/s':>16}")
     total_cpu = 0.0
     for name, pid in tracked.items():
         cpu = after[name][0] - before[name][0]
         if name != "bench (this process)":
             total_cpu += cpu
         per = f"{cpu / finished * 1000:>12.1f}" if finished else f"{'':>12}"
-        print(f"{name:<40}{pid:>8}{after[name][1] / 2**20:>12.0f}{peak_rss[name] / 2**20:>8.0f}{per}")
+        idle = idle_cpu[name] / args.idle / max(results.connected, 1) * 1000 if args.idle else 0.0
+        print(f"{name:<40}{pid:>8}{after[name][1] / 2**20:>12.0f}{peak_rss[name] / 2**20:>8.0f}{per}{idle:>16.2f}")
     if finished and len(tracked) > 1:
         print(f"{'all processes given (not the bench)':<40}{'':>8}{'':>12}{'':>8}{total_cpu / finished * 1000:>12.1f}")
     print(f"{'bare work (CPU of one, in this process)':<40}{'':>8}{'':>12}{'':>8}{bare_cpu * 1000:>12.1f}")
@@ -503,6 +515,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load after every page is open")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause between a result and the next submit (0: every client always has one in flight)")
+    parser.add_argument("--idle", type=float, default=10.0,
+                        help="seconds with every page open and nothing submitted, before the load (CPU of open pages)")
     parser.add_argument("--poll", type=float, default=0.5, help="API clients' poll interval, seconds")
     parser.add_argument("--timeout", type=float, default=120.0, help="longest wait for one generation or page load")
     parser.add_argument("--ramp", type=int, default=20, help="page loads at a time while the browsers connect")
