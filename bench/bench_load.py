@@ -206,7 +206,7 @@ async def browser_user(i: int, account: dict[str, str], args: argparse.Namespace
     import socketio
 
     who = f"browser {i}"
-    tab = BrowserTab(args.url, cookie=f"dp_session={account['session']}", names=protocol, path="/generate",
+    tab = BrowserTab(args.urls[i % len(args.urls)], cookie=f"dp_session={account['session']}", names=protocol, path="/generate",
                      origin=args.origin if args.origin != "none" else None)
     tokens.append(tab.token)
     try:
@@ -250,7 +250,7 @@ async def api_client(i: int, account: dict[str, str], args: argparse.Namespace, 
 
     who = f"api client {i}"
     headers = {"x-api-key": account["api_key"]}
-    async with httpx.AsyncClient(base_url=args.url, headers=headers, timeout=args.timeout) as http:
+    async with httpx.AsyncClient(base_url=args.urls[i % len(args.urls)], headers=headers, timeout=args.timeout) as http:
         await start.wait()
         await asyncio.sleep(random.uniform(0, args.think or 0.5))
         while time.monotonic() < results.window_end:
@@ -506,7 +506,8 @@ def _defaults_from_topology(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--url", help="the app's URL (nginx in front, or one app process)")
+    parser.add_argument("--url", help="the app's URL (nginx in front, or one app process); several, comma-separated, "
+                                      "share the clients round-robin (app processes without a proxy in front)")
     parser.add_argument("--prepare", action="store_true",
                         help="create the accounts in DATABASE_URL's database and write --accounts")
     parser.add_argument("--accounts", default=str(DEFAULT_ACCOUNTS), help="accounts file (default %(default)s)")
@@ -518,7 +519,7 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0,
                         help="seconds with every page open and nothing submitted, before the load (CPU of open pages)")
     parser.add_argument("--poll", type=float, default=0.5, help="API clients' poll interval, seconds")
-    parser.add_argument("--timeout", type=float, default=120.0, help="longest wait for one generation or page load")
+    parser.add_argument("--timeout", type=float, default=300.0, help="longest wait for one generation or page load")
     parser.add_argument("--ramp", type=int, default=20, help="page loads at a time while the browsers connect")
     parser.add_argument("--origin", default="", help="Origin header of the websocket (default: --url; 'none' sends none)")
     parser.add_argument("--pids", default="", help="processes to measure: name=pid,... (or bare pids)")
@@ -533,8 +534,8 @@ def main() -> None:
         prepare(args.users, args.api_clients, Path(args.accounts))
         return
     if args.url:
-        args.url = args.url.rstrip("/")
-        args.origin = args.origin or args.url
+        args.urls = [url.strip().rstrip("/") for url in args.url.split(",") if url.strip()]
+        args.origin = args.origin or args.urls[0]
         from dreampixel.core.logging import configure_logging
 
         configure_logging(level="WARNING")
