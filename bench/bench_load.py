@@ -229,6 +229,10 @@ async def browser_user(i: int, account: dict[str, str], args: argparse.Namespace
             results.generation_ids.append(generation_id)
             await tab.wait_for(_card_done(generation_id), timeout=args.timeout)
             results.browser.append((submitted, time.monotonic()))
+            if tab.page.backend_errors:
+                results.error(who, f"the page showed Reflex's 'An error occurred.' {tab.page.backend_errors} time(s) "
+                                   f"around {generation_id} (an exception in a handler: see the app's log)")
+                tab.page.backend_errors = 0
             if args.think:
                 await asyncio.sleep(random.expovariate(1 / args.think))
     except TimeoutError:

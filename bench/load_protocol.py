@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class Page:
     values: dict[str, Any] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     redirects: list[str] = field(default_factory=list)
+    # Reflex's answer to an exception in a handler: the "An error occurred." toast (id backend_error).
+    backend_errors: int = 0
     messages: int = 0
 
 
@@ -101,6 +104,8 @@ class BrowserTab:
                 for var, value in changes.items():
                     self.page.values[strip_suffix(var)] = value
         for event in update.get("events") or []:
+            if "backend_error" in json.dumps(event, default=str):
+                self.page.backend_errors += 1
             if str(event.get("name", "")).endswith("_redirect"):
                 self.page.redirects.append(str((event.get("payload") or {}).get("path", "")))
         self.page.changed.set()
