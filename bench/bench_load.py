@@ -331,6 +331,21 @@ def database_size(url: str) -> int | None:
         engine.dispose()
 
 
+def logged_errors(url: str) -> int | None:
+    """Errors the app processes captured (the admin console's error log), repeats included."""
+    if not url:
+        return None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT coalesce(sum(count), 0) FROM error_logs WHERE level = 'error'"))
+                       .scalar_one())
+    finally:
+        engine.dispose()
+
+
 def stored_bytes(url: str, generation_ids: list[str]) -> dict[str, float] | None:
     """Per generation: image file bytes and the row bytes of its generation, images and ledger entries."""
     if not url or not generation_ids:
@@ -405,6 +420,7 @@ async def run(args: argparse.Namespace) -> None:
     connect_seconds = time.monotonic() - connect_started
     redis_connected = redis_memory(args.redis_url, tokens)
     database_before = database_size(args.database_url)
+    errors_before = logged_errors(args.database_url)
 
     # Open pages cost something with nothing happening: the generate page's watcher ticks.
     idle_before = {name: cpu_and_rss(pid)[0] for name, pid in tracked.items()}
@@ -425,6 +441,7 @@ async def run(args: argparse.Namespace) -> None:
     # In-flight generations finish (they count for latency, not for the window's throughput).
     await asyncio.gather(*tasks)
     database_after = database_size(args.database_url)
+    errors_after = logged_errors(args.database_url)
     stored = stored_bytes(args.database_url, results.generation_ids)
     bare_after, bare_cpu_after = bare_work()
     load_after = os.getloadavg()
@@ -451,7 +468,9 @@ async def run(args: argparse.Namespace) -> None:
     print(f"{'browser: submit -> image pushed':<40}{percentiles(results.browser)}")
     print(f"{'API: submit -> succeeded (poll ' + format(args.poll, 'g') + ' s)':<40}{percentiles(results.api)}")
     print()
-    print(f"errors: {len(results.errors)}")
+    logged = f"; the app logged {errors_after - errors_before} error(s) meanwhile" if (
+        errors_before is not None and errors_after is not None) else ""
+    print(f"errors: {len(results.errors)}{logged}")
     for line in results.errors[:args.show_errors]:
         print(f"  {line}")
     print()
