@@ -20,9 +20,9 @@ from dreampixel.core.models import (
     UserStatus,
     utcnow,
 )
+from dreampixel.core.settings import settings
 from services.accounts import sessions
 from services.admin import audit, repository, service
-from services.credits.service import InsufficientCredits
 from tests.factories import create_generation, create_user
 
 
@@ -60,17 +60,33 @@ def test_granting_credits_writes_a_ledger_row_and_an_audit_row_with_before_and_a
     session.refresh(target)
     assert target.credit_balance == 40
     ledger = session.exec(select(CreditLedger).where(CreditLedger.user_id == target.id)).one()
-    assert (ledger.delta, ledger.reason, ledger.balance_after) == (40, LedgerReason.GRANT, 40)
+    assert (ledger.delta, ledger.reason, ledger.reference, ledger.balance_after) == (
+        40, LedgerReason.GRANT, "make-good for an outage", 40)
     [row] = audit_rows(session, target.id)
     assert row.actor_id == admin_user.id and row.action == "user.credits_granted"
     assert row.details["reason"] == "make-good for an outage"
     assert (row.details["before"], row.details["after"]) == (0, 40)
 
 
-def test_removing_credits_below_zero_is_refused(session: Session, admin_user: User) -> None:
-    target = create_user(session)
-    with pytest.raises(InsufficientCredits):
-        service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-5, reason="clawback")
+def test_removing_more_credits_than_the_balance_is_refused_and_changes_nothing(
+    session: Session, admin_user: User
+) -> None:
+    target = create_user(session, credit_balance=12)
+    with pytest.raises(ValidationFailed) as refused:
+        service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-50, reason="clawback")
+    assert refused.value.code == "balance_too_low"
+    assert refused.value.message.startswith("Cannot remove 50 credits: the balance is 12.")
+    session.refresh(target)
+    assert target.credit_balance == 12 and audit_rows(session, target.id) == []
+
+
+def test_removing_credits_the_balance_covers_is_audited_as_a_removal(session: Session, admin_user: User) -> None:
+    target = create_user(session, credit_balance=12)
+    service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-12, reason="duplicate grant")
+    session.refresh(target)
+    [row] = audit_rows(session, target.id)
+    assert target.credit_balance == 0
+    assert (row.action, row.details["before"], row.details["after"]) == ("user.credits_removed", 12, 0)
 
 
 def test_a_credit_change_needs_a_reason(session: Session, admin_user: User) -> None:
@@ -79,13 +95,17 @@ def test_a_credit_change_needs_a_reason(session: Session, admin_user: User) -> N
         service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=5, reason="  ")
 
 
-def test_changing_the_tier_is_audited(session: Session, admin_user: User) -> None:
-    target = create_user(session)
+def test_changing_the_tier_grants_its_allowance_as_billing_does_and_is_audited(
+    session: Session, admin_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "credits_enterprise_monthly", 5000)
+    target = create_user(session, credit_balance=7)
     service.set_tier(session, actor=admin_user, user_id=target.id, tier=Tier.ENTERPRISE, reason="contract")
     session.refresh(target)
-    assert target.tier is Tier.ENTERPRISE
+    assert (target.tier, target.credit_balance) == (Tier.ENTERPRISE, 5000)
     [row] = audit_rows(session, target.id)
-    assert (row.action, row.details["before"], row.details["after"]) == ("user.tier_changed", "FREE", "ENTERPRISE")
+    assert (row.action, row.actor_id, row.details["reason"]) == ("user.tier_changed", admin_user.id, "contract")
+    assert (row.details["before"], row.details["after"], row.details["granted"]) == ("FREE", "ENTERPRISE", 4993)
 
 
 def test_ending_sessions_signs_the_user_out_everywhere(session: Session, admin_user: User) -> None:
