@@ -18,10 +18,12 @@ import reflex as rx
 from dreampixel.core.errors import DreamPixelError
 from dreampixel.core.models import Role
 from services.admin.service import ADMINS, MODERATORS, NoSuchPage
+from services.storage import delete_many
 from states.edge.accounts import Viewer
 from states.session import current_viewer, to_login
 
-__all__ = ["ADMINS", "MODERATORS", "AdminAccessMixin", "admin_required", "call_edge"]
+__all__ = ["ADMINS", "MODERATORS", "AdminAccessMixin", "AdminDetailMixin", "admin_required", "call_edge",
+           "staff_viewer"]
 
 
 class AdminAccessMixin(rx.State, mixin=True):
@@ -85,8 +87,25 @@ def admin_required(handler: Callable[..., Any] | None = None, /, *,
     else:
         raise TypeError(f"{handler.__qualname__}: a guarded handler is async")
     guarded.__signature__ = signature.replace(parameters=[state, *rest])
+    guarded.admin_roles = roles  # read by the authorization tests, which skip what a role may do
     guarded.__annotations__ = {name: hint for name, hint in handler.__annotations__.items() if name != "viewer"}
     return guarded
+
+
+async def staff_viewer(state: AdminAccessMixin, roles: frozenset[Role] = ADMINS, *,
+                       forget: bool = False) -> Viewer | None:
+    """For a background handler, inside `async with state`: the viewer if they hold one of `roles` now.
+
+    Anyone else gets None; with `forget`, a page that was showing data drops it (a session ended
+    or a role taken away while the page was open). Nothing changes for a caller who never had it.
+    """
+    viewer = await current_viewer(state)
+    if _permitted(viewer, roles):
+        return viewer
+    if forget:
+        state.allowed = state.is_admin = False
+        state._forget()
+    return None
 
 
 async def call_edge(state: AdminAccessMixin, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -101,3 +120,62 @@ async def call_edge(state: AdminAccessMixin, fn: Callable[..., Any], /, *args: A
     except ValueError as error:  # a malformed amount or a tier/role not on the list
         state.problem = f"Not a valid value: {error}"
     return False, None
+
+
+class AdminDetailMixin(AdminAccessMixin, mixin=True):
+    """A console page about one row named in its URL (`/admin/users/[user_id]`): it reads the row
+    through one edge function, acts on it through another, and forgets it once deleted.
+
+    A state says which route parameter names the row (`_parameter`), how to read it (`_read`)
+    and how to show what was read (`_show`); `_open` and `_act` do the rest.
+    """
+
+    deleted: rx.Field[bool] = rx.field(False)
+
+    def _parameter(self) -> str:
+        raise NotImplementedError
+
+    def _read(self) -> Callable[..., dict[str, Any]]:
+        """The edge function answering the detail: `fn(viewer, **{parameter: id})`."""
+        raise NotImplementedError
+
+    def _show(self, detail: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _target(self) -> str:
+        return str(self.router.page.params.get(self._parameter(), ""))
+
+    async def _refresh(self, viewer: Viewer) -> None:
+        ok, detail = await call_edge(self, self._read(), viewer, **{self._parameter(): self._target()})
+        if ok:
+            self._show(detail)
+        else:
+            self._forget()
+
+    async def _open(self, viewer: Viewer) -> None:
+        """What `load` does: clear the messages, then read the row the URL names."""
+        self.notice = self.problem = ""
+        self.deleted = False
+        await self._refresh(viewer)
+
+    async def _act(self, viewer: Viewer, fn: Callable[..., tuple[str, list[str]]], action: str,
+                   **kwargs: Any) -> Any:
+        """Run one edge action `fn(viewer, **{parameter: id}, action=..., **kwargs)` -> (message, files).
+
+        Files of deleted rows are removed after the edge's commit; a deleted row is forgotten,
+        any other action re-reads it. Returns the toast to show, or None after a refusal.
+        """
+        self.notice = self.problem = ""
+        ok, result = await call_edge(self, fn, viewer, **{self._parameter(): self._target()}, action=action, **kwargs)
+        if not ok:
+            return None
+        message, files = result
+        if files:
+            await delete_many(files)
+        self.notice = message
+        if action == "delete":
+            self._forget()
+            self.deleted = True
+        else:
+            await self._refresh(viewer)
+        return rx.toast.success(message)

@@ -11,10 +11,9 @@ from typing import Any
 import reflex as rx
 
 from services.events import service as events
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminAccessMixin, admin_required, call_edge, staff_viewer
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
-from states.session import current_viewer
 
 REFRESH_SECONDS = 2.0
 # Without any event for this long, the watcher ends; reloading the page starts it again.
@@ -86,7 +85,10 @@ class AdminDashboardState(AdminAccessMixin, rx.State):
     async def watch(self):
         """Re-read the counters when the admin channel reports activity, while the page is open."""
         async with self:
-            if time.time() - self._watch_tick < WATCH_STALE_SECONDS or not self.allowed:
+            if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
+                return
+            # The role is checked again here: a crafted event from anyone else subscribes to nothing.
+            if await staff_viewer(self) is None:
                 return
             self._watch_tick = time.time()
         last_event = last_refresh = time.time()
@@ -106,10 +108,8 @@ class AdminDashboardState(AdminAccessMixin, rx.State):
                             return
                         self._watch_tick = time.time()
                         if dirty and time.time() - last_refresh >= REFRESH_SECONDS:
-                            viewer = await current_viewer(self)
-                            if viewer is None or viewer.role != "ADMIN":
-                                self.allowed = False
-                                self._forget()
+                            viewer = await staff_viewer(self, forget=True)
+                            if viewer is None:
                                 return
                             await self._refresh(viewer)
                             dirty, last_refresh = False, time.time()

@@ -13,10 +13,9 @@ import reflex as rx
 from dreampixel.core.logging import get_logger
 from services.admin import system
 from services.events import service as events
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminAccessMixin, admin_required, call_edge, staff_viewer
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
-from states.session import current_viewer
 
 log = get_logger(__name__)
 
@@ -150,7 +149,10 @@ class AdminSystemState(AdminAccessMixin, rx.State):
     async def watch(self):
         """Re-read the error list when an `error.logged` event arrives, while the page is open."""
         async with self:
-            if time.time() - self._watch_tick < WATCH_STALE_SECONDS or not self.allowed:
+            if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
+                return
+            # The role is checked again here: a crafted event from anyone else subscribes to nothing.
+            if await staff_viewer(self) is None:
                 return
             self._watch_tick = time.time()
         last_event = time.time()
@@ -172,10 +174,8 @@ class AdminSystemState(AdminAccessMixin, rx.State):
                             return
                         self._watch_tick = time.time()
                         if dirty:
-                            viewer = await current_viewer(self)
-                            if viewer is None or viewer.role != "ADMIN":
-                                self.allowed = False
-                                self._forget()
+                            viewer = await staff_viewer(self, forget=True)
+                            if viewer is None:
                                 return
                             await self._refresh_errors(viewer)
                             dirty = False
