@@ -18,6 +18,7 @@ from services.accounts import deletion, sessions, verification
 from services.admin import audit, repository
 from services.admin.schemas import AdminGeneration, AdminUser, AdminUserDetail
 from services.billing import service as billing
+from services.events import service as events
 from services.gallery import service as gallery
 from services.generation import reaper
 from services.generation import service as generation_service
@@ -27,6 +28,8 @@ MODERATORS = frozenset({Role.ADMIN, Role.MODERATOR})
 CREDIT_ADJUSTMENT_LIMIT = billing.CREDIT_CHANGE_LIMIT
 # A queued generation waiting longer than this is shown as stuck (a lost job, no worker running).
 QUEUED_TOO_LONG_SECONDS = 300
+# The event an account's open pages hear when staff end its sessions, suspend or delete it.
+SESSION_ENDED = "session.ended"
 
 
 class NoSuchPage(NotFound):
@@ -116,9 +119,16 @@ def set_role(session: Session, *, actor: User, user_id: str, role: Role, reason:
     return accounts_admin.set_role(session, actor=actor, user_id=user_id, role=role, reason=reason, ip=ip)
 
 
+def _sessions_ended(session: Session, user_id: str, why: str) -> None:
+    """Tell the account's open pages, after the commit, that their session is over (they go to sign-in)."""
+    events.publish_after_commit(session, user_id, {"type": SESSION_ENDED, "reason": why})
+
+
 def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str | None = None) -> User:
     staff(session, user_id=actor.id)
-    return accounts_admin.suspend(session, actor=actor, user_id=user_id, reason=reason, ip=ip)
+    user = accounts_admin.suspend(session, actor=actor, user_id=user_id, reason=reason, ip=ip)
+    _sessions_ended(session, user.id, "suspended")
+    return user
 
 
 def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None = None,
@@ -137,6 +147,7 @@ def delete_user(session: Session, *, actor: User, user_id: str, reason: str, ip:
     email = user.email
     audit.record(session, actor=actor, action="user.deleted", target_type="user", target_id=user.id, reason=why,
                  before={"email": email, "role": user.role.value, "tier": user.tier.value}, after=None, ip=ip)
+    _sessions_ended(session, user_id, "deleted")
     # The same erasure the user's own deletion ends with, without asking the owner to confirm.
     return deletion.erase_account(session, user_id=user_id)
 
@@ -158,6 +169,7 @@ def end_sessions(session: Session, *, actor: User, user_id: str, ip: str | None 
     ended = sessions.revoke_all(session, user_id=user.id)
     audit.record(session, actor=actor, action="user.sessions_ended", target_type="user", target_id=user.id,
                  before=ended, after=0, ip=ip)
+    _sessions_ended(session, user.id, "ended")
     return ended
 
 

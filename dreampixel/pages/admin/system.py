@@ -64,15 +64,10 @@ def _error(row: ObjectVar[dict[str, str]]) -> rx.Component:
 @page(route="/admin/system", title="System · Admin · Dream Pixel", on_load=S.load)
 def system() -> rx.Component:
     return admin_frame(
-        rx.grid(
-            panel("Dependencies", rx.vstack(rx.foreach(S.checks, _check), spacing="0", width="100%")),
-            panel("Workers", data_table(S.workers, [("Worker", "name"), ("Kind", "kind"), ("State", "state"),
-                                                    ("Seen", "seen"), ("Started", "started")],
-                                        label="Worker heartbeats", empty="No worker has reported yet.")),
-            columns={"initial": "1", "md": "2"},
-            spacing="4",
-            width="100%",
-        ),
+        panel("Dependencies", rx.vstack(rx.foreach(S.checks, _check), spacing="0", width="100%")),
+        panel("Workers", data_table(S.workers, [("Worker", "name"), ("Kind", "kind"), ("State", "state"),
+                                                ("Seen", "seen"), ("Started", "started")],
+                                    label="Worker heartbeats", empty="No worker has reported yet.")),
         panel("Providers", data_table(S.providers, [("Provider", "name"), ("Health", "state"), ("Circuit", "circuit"),
                                                     ("Errors, last hour", "error_rate"), ("Detail", "detail")],
                                       label="Providers")),
@@ -81,17 +76,15 @@ def system() -> rx.Component:
             rx.form(
                 filter_row(
                     text_filter("Logger", "logger", S.logger, placeholder="services.generation"),
-                    text_filter("Since", "since", S.since, type="date"),
+                    text_filter("Since", "since", S.since, type="date", max_width="12rem"),
+                    choice("Level", S.level, [ANY, *LEVELS], lambda v: S.set_filter("level", v)),
+                    choice("State", S.error_state, [ANY, *STATES], lambda v: S.set_filter("error_state", v)),
                     rx.button("Filter", type="submit", size="2"),
                 ),
                 on_submit=S.filter_errors,
                 reset_on_submit=False,
                 width="100%",
                 aria_label="Filter errors",
-            ),
-            filter_row(
-                choice("Level", S.level, [ANY, *LEVELS], lambda v: S.set_filter("level", v)),
-                choice("State", S.error_state, [ANY, *STATES], lambda v: S.set_filter("error_state", v)),
             ),
             rx.cond(S.errors.length() > 0,
                     rx.box(rx.foreach(S.errors, _error), role="list", aria_label="Errors", width="100%",
