@@ -139,9 +139,10 @@ def stat_cards(cards: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
 
 def _cell(row: ObjectVar[dict[str, str]], key: str, link: tuple[str, str] | None, link_on: str) -> rx.Component:
     if link is not None and key == link_on:
-        return rx.table.cell(ReactRouterLink.create(row[key], to=link[1] + row[link[0]].to(str),
-                                                    style={"color": theme.BRAND_TEXT}),
-                             white_space="nowrap")
+        anchor = ReactRouterLink.create(row[key], to=link[1] + row[link[0]].to(str), style={"color": theme.BRAND_TEXT})
+        if key in WRAPPING:
+            return rx.table.cell(anchor, min_width="12rem", max_width="28rem", style={"overflowWrap": "anywhere"})
+        return rx.table.cell(anchor, white_space="nowrap")
     if key in WRAPPING:
         return rx.table.cell(rx.text(row[key], size="2", color=theme.TEXT), min_width="12rem", max_width="28rem",
                              style={"overflowWrap": "anywhere"})
@@ -195,7 +196,8 @@ def filter_row(*children: rx.Component) -> rx.Component:
 def text_filter(label: str, name: str, value: rx.Var[str], placeholder: str = "", **props: Any) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color=theme.TEXT_MUTED),
-        rx.input(name=name, default_value=value, placeholder=placeholder, aria_label=label, size="2", **props),
+        rx.input(name=name, default_value=value, placeholder=placeholder, aria_label=label, size="2",
+                 **{"width": "100%", **props}),
         spacing="1",
         min_width="10rem",
         flex="1",

@@ -98,8 +98,12 @@ def use_scheme(page: Any, scheme: str) -> None:
 
 
 def capture(browser: Any, base_url: str, *, email: str, password: str, out: Path = OUT,
-            widths: tuple[int, ...] = WIDTHS, schemes: tuple[str, ...] = SCHEMES) -> list[Shot]:
-    """Sign in once per width and scheme, then save every console page."""
+            widths: tuple[int, ...] = WIDTHS, schemes: tuple[str, ...] = SCHEMES,
+            log_test_error: bool = False) -> list[Shot]:
+    """Sign in once per width and scheme, then save every console page.
+
+    With `log_test_error`, the system page's **Log a test error** is pressed first, so the error
+    log has a row to show (it writes to the database: for a throwaway app only)."""
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Shot] = []
     routes = admin_routes()
@@ -112,6 +116,11 @@ def capture(browser: Any, base_url: str, *, email: str, password: str, out: Path
                 page = context.new_page()
                 sign_in(page, email, password)
                 use_scheme(page, scheme)
+                if log_test_error and not shots:
+                    page.goto("/admin/system")
+                    _settle(page)
+                    page.get_by_role("button", name="Log a test error").click()
+                    page.get_by_text("admin.test_error").first.wait_for()
                 for route in routes:
                     url = _concrete(page, route)
                     if url is None:
@@ -160,6 +169,10 @@ def started_app() -> Iterator[str]:
                     generation = http.post("/api/v1/generations", json={"prompt": prompt, "width": 512,
                                                                        "height": 512, "provider": "local"})
                     wait_until_final(http, generation.json()["id"], timeout=120)
+            # A few staff actions, so the audit log and the account's history have rows to show.
+            admin = ("--as", settings.demo_admin_email, "--email", settings.demo_user_email)
+            _cli(env, "grant-credits", *admin, "--amount", "25", "--reason", "a make-good for a slow evening")
+            _cli(env, "set-tier", *admin, "--tier", "enterprise", "--reason", "pilot contract")
             yield server.base_url
 
 
@@ -187,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     with app() as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            shots = capture(browser, base_url, email=args.email, password=args.password, out=args.out)
+            shots = capture(browser, base_url, email=args.email, password=args.password, out=args.out,
+                            log_test_error=not args.base_url)
         finally:
             browser.close()
     wide = [s for s in shots if s.overflow_px]

@@ -9,10 +9,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlmodel import select
 
+from dreampixel.api.admin import router
 from dreampixel.api.csrf import CSRF_COOKIE
 from dreampixel.core.db import uow
 from dreampixel.core.migrations import alembic_config
-from dreampixel.api.admin import router
 from dreampixel.core.models import AuditLog, ErrorLog, Generation, GenerationStatus, ModerationStatus, Role, Seed, User
 from dreampixel.core.settings import settings
 from services.accounts import sessions

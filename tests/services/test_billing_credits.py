@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dreampixel.core.db import uow
+from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import (
     AuditLog,
     CreditLedger,
@@ -24,7 +25,6 @@ from dreampixel.core.models import (
     new_id,
     utcnow,
 )
-from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.settings import settings
 from services.billing import service as billing
 from services.credits import service as credits
