@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import (
     AuditLog,
@@ -23,6 +25,7 @@ from dreampixel.core.models import (
 from dreampixel.core.settings import settings
 from services.accounts import sessions
 from services.admin import audit, repository, service
+from services.events import service as events
 from tests.factories import create_generation, create_user
 
 
@@ -186,3 +189,24 @@ def test_retrying_a_failed_generation_submits_it_again_for_its_owner(session: Se
     assert retried.user_id == owner.id and retried.retry_of_id == failed.id
     assert session.get(Generation, retried.id) is not None
     assert audit_rows(session, failed.id)[0].details["after"] == retried.id
+
+
+def test_staff_ending_an_accounts_sessions_tells_its_open_pages_after_the_commit(
+    live_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(events, "publish", lambda channel, event: published.append((channel, event)))
+    with uow() as session:
+        admin, target = create_user(session, role=Role.ADMIN), create_user(session, credit_balance=3)
+        admin_id, target_id = admin.id, target.id
+    with uow() as session:
+        actor = service.staff(session, user_id=admin_id)
+        service.adjust_credits(session, actor=actor, user_id=target_id, amount=5, reason="make-good")
+        service.suspend(session, actor=actor, user_id=target_id, reason="fraud")
+        assert published == [], "nothing is told before the commit"
+    mine = [event for channel, event in published if channel == target_id]
+    assert mine == [{"type": "credits.changed", "balance": 8}, {"type": "session.ended", "reason": "suspended"}]
+    with pytest.raises(ValidationFailed), uow() as session:
+        service.end_sessions(session, actor=service.staff(session, user_id=admin_id), user_id=target_id)
+        raise ValidationFailed("rolled back")
+    assert len([e for c, e in published if c == target_id]) == 2, "a rolled-back action tells nobody"
