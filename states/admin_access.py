@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,18 @@ import reflex as rx
 from dreampixel.core.errors import DreamPixelError
 from dreampixel.core.models import Role
 from services.admin.service import ADMINS, MODERATORS, NoSuchPage
+from services.events import service as events
 from services.storage import delete_many
 from states.edge.accounts import Viewer
 from states.session import current_viewer, to_login
 
-__all__ = ["ADMINS", "MODERATORS", "AdminAccessMixin", "AdminDetailMixin", "admin_required", "call_edge",
-           "staff_viewer"]
+__all__ = ["ADMINS", "MODERATORS", "AdminAccessMixin", "AdminDetailMixin", "AdminWatchMixin", "admin_required",
+           "call_edge", "staff_viewer"]
+
+# Without any event for this long, a page's watcher ends; reloading the page starts it again.
+WATCH_IDLE_SECONDS = 1800.0
+# A watcher that has not ticked for this long is taken for dead and another may start.
+WATCH_STALE_SECONDS = 60.0
 
 
 class AdminAccessMixin(rx.State, mixin=True):
@@ -179,3 +186,61 @@ class AdminDetailMixin(AdminAccessMixin, mixin=True):
         else:
             await self._refresh(viewer)
         return rx.toast.success(message)
+
+
+class AdminWatchMixin(AdminAccessMixin, mixin=True):
+    """A console page that re-reads what it shows when the admin event channel reports a change,
+    while it is open: its `watch` background handler calls `_follow`, `load` starts it."""
+
+    _watch_tick: float = 0.0
+    _watching: bool = False
+
+    def _wants(self, event: dict[str, Any]) -> bool:
+        """Whether an event on the admin channel changes what this page shows."""
+        return True
+
+    async def _on_change(self, viewer: Viewer) -> None:
+        raise NotImplementedError
+
+    @rx.event
+    async def stop_watching(self) -> None:
+        self._watching = False
+
+    async def _follow(self, *, every: float) -> None:
+        """Re-read at most once per `every` seconds after a wanted event; nothing polls the database.
+
+        The role is checked before subscribing (a crafted event from anyone else subscribes to
+        nothing) and again before each re-read (a session ended or a role taken away while the
+        page was open stops the watcher and drops what the page showed).
+        """
+        async with self:
+            if time.time() - self._watch_tick < WATCH_STALE_SECONDS:
+                return  # another watcher serves this page
+            if await staff_viewer(self) is None:
+                return
+            self._watch_tick = time.time()
+        last_event = last_refresh = time.time()
+        dirty = False
+        async with events.subscribe(events.ADMIN_CHANNEL) as stream:
+            iterator = aiter(stream)
+            pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
+            try:
+                while True:
+                    done, _ = await asyncio.wait({pending}, timeout=every)
+                    if done:
+                        event, pending = pending.result(), asyncio.ensure_future(anext(iterator))
+                        if self._wants(event):
+                            dirty, last_event = True, time.time()
+                    async with self:
+                        if not self._watching or time.time() - last_event > WATCH_IDLE_SECONDS:
+                            self._watch_tick = 0.0
+                            return
+                        self._watch_tick = time.time()
+                        if dirty and time.time() - last_refresh >= every:
+                            viewer = await staff_viewer(self, forget=True)
+                            if viewer is None:
+                                return
+                            await self._on_change(viewer)
+                            dirty, last_refresh = False, time.time()
+            finally:
+                pending.cancel()

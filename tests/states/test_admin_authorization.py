@@ -264,3 +264,26 @@ async def test_an_admin_opens_the_user_page_and_grants_credits(world: dict[str, 
     assert state.allowed and state.user["email"] == "target@example.test"
     await call(AdminUserState.act, state, {"action": "credits", "value": "30", "reason": "welcome back"})
     assert state.user["credits"] == "30" and state.history[0]["action"] == "user.credits_granted"
+
+
+async def test_an_admins_open_error_log_shows_a_new_error_when_the_channel_says_so(world: dict[str, str]) -> None:
+    from states.admin_system import AdminSystemState
+
+    with uow() as session:
+        admin = create_user(session, role=Role.ADMIN)
+        token = sessions.create(session, user_id=admin.id, ip=None, user_agent=None)
+    state = state_for(AdminSystemState, token, {})
+    await call(AdminSystemState.load, state)
+    assert [e["message"] for e in state.errors] == ["boom"]
+    watcher = asyncio.create_task(call(AdminSystemState.watch, state))
+    with uow() as session:
+        session.add(ErrorLog(source="services", message="disk full", fingerprint="9" * 40, logger="services.y"))
+    try:
+        async with asyncio.timeout(10):
+            while len(state.errors) < 2:  # published until the watcher, subscribing meanwhile, hears one
+                events.publish(events.ADMIN_CHANNEL, {"type": "error.logged"})
+                await asyncio.sleep(0.1)
+    finally:
+        state._watching = False
+        await asyncio.wait_for(watcher, timeout=5)
+    assert {e["message"] for e in state.errors} == {"boom", "disk full"}
