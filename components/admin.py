@@ -50,11 +50,11 @@ def _tab(label: str, route: str, active: str) -> rx.Component:
 
 def admin_tabs(active: str, is_admin: rx.Var[bool]) -> rx.Component:
     return rx.el.nav(
-        rx.hstack(
+        rx.flex(
             *[rx.cond(is_admin, _tab(label, route, active)) if admins_only else _tab(label, route, active)
               for label, route, admins_only in TABS],
-            spacing="1",
-            overflow_x="auto",
+            gap="0.25rem",
+            wrap="wrap",  # every section stays in sight on a phone
             width="100%",
             padding_bottom="0.25rem",
         ),
@@ -137,11 +137,12 @@ def stat_cards(cards: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
     )
 
 
-def _cell(row: ObjectVar[dict[str, str]], key: str, link: tuple[str, str] | None) -> rx.Component:
-    if link is not None and key == link[0]:
-        return rx.table.cell(ReactRouterLink.create(row[key], to=link[1] + row[key].to(str),
-                                                    style={"color": theme.BRAND_TEXT}),
-                             white_space="nowrap")
+def _cell(row: ObjectVar[dict[str, str]], key: str, link: tuple[str, str] | None, link_on: str) -> rx.Component:
+    if link is not None and key == link_on:
+        anchor = ReactRouterLink.create(row[key], to=link[1] + row[link[0]].to(str), style={"color": theme.BRAND_TEXT})
+        if key in WRAPPING:
+            return rx.table.cell(anchor, min_width="12rem", max_width="28rem", style={"overflowWrap": "anywhere"})
+        return rx.table.cell(anchor, white_space="nowrap")
     if key in WRAPPING:
         return rx.table.cell(rx.text(row[key], size="2", color=theme.TEXT), min_width="12rem", max_width="28rem",
                              style={"overflowWrap": "anywhere"})
@@ -150,15 +151,16 @@ def _cell(row: ObjectVar[dict[str, str]], key: str, link: tuple[str, str] | None
 
 
 def data_table(rows: ArrayVar[Sequence[dict[str, str]]], columns: Columns, *, label: str,
-               link: tuple[str, str] | None = None, empty: str = "Nothing matches.",
+               link: tuple[str, str] | None = None, link_on: str | None = None, empty: str = "Nothing matches.",
                actions: Callable[[ObjectVar[dict[str, str]]], rx.Component] | None = None) -> rx.Component:
-    """A table of display rows; `link` = (key, route prefix) turns that column into links."""
+    """A table of display rows; `link` = (key, route prefix) links each row to prefix + row[key], shown on
+    the `link_on` column (the key's own column by default). Wider than its box, it scrolls in it."""
     table = rx.table.root(
         rx.el.caption(label, style=VISUALLY_HIDDEN),  # the table's accessible name
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h, _ in columns],
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h, _ in columns],
                                      *([rx.table.column_header_cell("")] if actions else []))),
         rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
-            *[_cell(row, key, link) for _, key in columns],
+            *[_cell(row, key, link, link_on or (link[0] if link else "")) for _, key in columns],
             *([rx.table.cell(actions(row))] if actions else []),
         ))),
         size="1",
@@ -194,7 +196,8 @@ def filter_row(*children: rx.Component) -> rx.Component:
 def text_filter(label: str, name: str, value: rx.Var[str], placeholder: str = "", **props: Any) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color=theme.TEXT_MUTED),
-        rx.input(name=name, default_value=value, placeholder=placeholder, aria_label=label, size="2", **props),
+        rx.input(name=name, default_value=value, placeholder=placeholder, aria_label=label, size="2",
+                 **{"width": "100%", **props}),
         spacing="1",
         min_width="10rem",
         flex="1",
@@ -214,7 +217,7 @@ def stacked_bars(data: ArrayVar[Sequence[dict[str, Any]]], series: Sequence[tupl
                            interval="preserveStartEnd", min_tick_gap=12),
         rx.recharts.y_axis(allow_decimals=False, tick=_axis(), tick_line=False, axis_line=False, width=32),
         rx.recharts.graphing_tooltip(cursor={"fill": rx.color(theme.GRAY, 4)}, is_animation_active=False),
-        rx.recharts.legend(),
+        rx.recharts.legend(icon_size=10, wrapper_style={"fontSize": "12px", "paddingTop": "4px"}),
         *[rx.recharts.bar(data_key=key, name=name, stack_id="s", fill=colour, is_animation_active=False)
           for key, name, colour in series],
         data=data,

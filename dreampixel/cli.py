@@ -145,13 +145,18 @@ def _user_id(session: Session, email: str) -> str:
     return user.id
 
 
+def _actor_id(session: Session, email: str | None) -> str | None:
+    """The acting admin's id for the audit row (`--as`), or None: the operator's command line."""
+    return None if email is None else str(_as_admin(session, email).id)
+
+
 def _grant_credits(args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
     from services.billing import service as billing
 
     with uow() as session:
         change = billing.grant_credits(session, user_id=_user_id(session, args.email), amount=args.amount,
-                                       reason=args.reason, actor=None)
+                                       reason=args.reason, actor=_actor_id(session, args.as_email))
     print(change.model_dump_json())
     return 0
 
@@ -162,8 +167,9 @@ def _set_tier(args: argparse.Namespace) -> int:
     from services.billing import service as billing
 
     with uow() as session:
-        change = billing.set_tier(session, user_id=_user_id(session, args.email), tier=Tier(args.tier), actor=None,
-                                  grant=not args.no_grant)
+        change = billing.set_tier(session, user_id=_user_id(session, args.email), tier=Tier(args.tier),
+                                  actor=_actor_id(session, args.as_email), grant=not args.no_grant,
+                                  reason=args.reason)
     print(change.model_dump_json())
     return 0
 
@@ -336,6 +342,89 @@ def _suspend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_role(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from dreampixel.core.models import Role
+    from services.admin import service
+
+    with uow() as session:
+        actor, user_id = _as_admin(session, args.as_email), _target(session, args.email)
+        user = service.set_role(session, actor=actor, user_id=user_id, role=Role(args.role), reason=args.reason)
+        print(json.dumps({"user_id": user.id, "role": user.role.value}))
+    return 0
+
+
+def _end_sessions(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import service
+
+    with uow() as session:
+        actor, user_id = _as_admin(session, args.as_email), _target(session, args.email)
+        print(json.dumps({"user_id": user_id, "ended": service.end_sessions(session, actor=actor, user_id=user_id)}))
+    return 0
+
+
+def _resend_verification(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import service
+
+    with uow() as session:
+        actor, user_id = _as_admin(session, args.as_email), _target(session, args.email)
+        sent = service.resend_verification(session, actor=actor, user_id=user_id)
+        print(json.dumps({"user_id": user_id, "sent": sent}))
+    return 0
+
+
+def _delete_user(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.accounts import deletion
+    from services.admin import service
+
+    with uow() as session:
+        actor, user_id = _as_admin(session, args.as_email), _target(session, args.email)
+        keys = service.delete_user(session, actor=actor, user_id=user_id, reason=args.reason)
+    # The rows are gone once committed; the files follow.
+    removed = asyncio.run(deletion.delete_files(keys))
+    print(json.dumps({"user_id": user_id, "deleted": True, "files_removed": removed}))
+    return 0
+
+
+def _generation_action(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import service
+    from services.gallery import service as gallery
+
+    keys: list[str] = []
+    with uow() as session:
+        actor = _as_admin(session, args.as_email)
+        if args.action == "retry":
+            retried = service.retry_generation(session, actor=actor, generation_id=args.generation_id)
+            answer: dict[str, Any] = {"generation_id": args.generation_id, "retried_as": retried.id,
+                                      "status": retried.status.value}
+        elif args.action == "cancel":
+            canceled = service.cancel_generation(session, actor=actor, generation_id=args.generation_id)
+            answer = {"generation_id": canceled.id, "status": canceled.status.value}
+        else:
+            keys = service.delete_generation(session, actor=actor, generation_id=args.generation_id,
+                                             reason=args.reason)
+            answer = {"generation_id": args.generation_id, "deleted": True}
+    if keys:
+        answer["files_removed"] = asyncio.run(gallery.delete_files(keys))
+    print(json.dumps(answer))
+    return 0
+
+
+def _admin_command(commands: Any, name: str, help_text: str, run: Callable[[argparse.Namespace], int], *,
+                   email: bool = True) -> argparse.ArgumentParser:
+    """A console action from the command line: `--as` names the acting admin for the audit row."""
+    command: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+    command.add_argument("--as", dest="as_email", required=True, help="the acting admin's email")
+    if email:
+        command.add_argument("--email", required=True, help="the account acted on")
+    command.set_defaults(run=run)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dreampixel", description="Dream Pixel operations.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -365,12 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--email", required=True)
     grant.add_argument("--amount", required=True, type=int, help="credits to add; negative to remove")
     grant.add_argument("--reason", required=True, help="why, kept in the ledger and the audit log")
+    grant.add_argument("--as", dest="as_email", help="the acting admin's email, named in the audit row")
     grant.set_defaults(run=_grant_credits)
 
     tier = commands.add_parser("set-tier", help="change an account's plan and top its credits up to the plan's allowance")
     tier.add_argument("--email", required=True)
     tier.add_argument("--tier", required=True, choices=["FREE", "PRO", "ENTERPRISE"], type=str.upper)
     tier.add_argument("--no-grant", action="store_true", help="change the plan only, grant no credits")
+    tier.add_argument("--reason", default="", help="why, kept in the audit log")
+    tier.add_argument("--as", dest="as_email", help="the acting admin's email, named in the audit row")
     tier.set_defaults(run=_set_tier)
 
     commands.add_parser("seed-demo", help="create the demo admin, user and marketplace seeds once").set_defaults(
@@ -413,12 +505,25 @@ def build_parser() -> argparse.ArgumentParser:
     errors.add_argument("--level", choices=["warning", "error"])
     errors.add_argument("--limit", type=int, default=50)
     errors.set_defaults(run=_errors)
-    suspend = commands.add_parser("suspend", help="suspend an account (ends its sessions and API keys), audited")
-    suspend.add_argument("--as", dest="as_email", required=True, help="the acting admin's email")
-    suspend.add_argument("--email", required=True)
-    suspend.add_argument("--reason", default="")
+    suspend = _admin_command(commands, "suspend", "suspend an account (ends its sessions and API keys), audited",
+                             _suspend)
+    suspend.add_argument("--reason", default="", help="required to suspend")
     suspend.add_argument("--undo", action="store_true", help="unsuspend instead")
-    suspend.set_defaults(run=_suspend)
+    role = _admin_command(commands, "set-role", "give an account another role (USER, MODERATOR, ADMIN), audited",
+                          _set_role)
+    role.add_argument("--role", required=True, choices=["USER", "MODERATOR", "ADMIN"], type=str.upper)
+    role.add_argument("--reason", default="")
+    _admin_command(commands, "end-sessions", "sign an account out of every browser, audited", _end_sessions)
+    _admin_command(commands, "resend-verification", "send the email confirmation link again, audited",
+                   _resend_verification)
+    delete = _admin_command(commands, "delete-user", "delete an account and its files as its owner can, audited",
+                            _delete_user)
+    delete.add_argument("--reason", required=True)
+    generation = _admin_command(commands, "generation", "retry, cancel or delete one generation, audited",
+                                _generation_action, email=False)
+    generation.add_argument("action", choices=["retry", "cancel", "delete"])
+    generation.add_argument("generation_id")
+    generation.add_argument("--reason", default="", help="kept in the audit log (delete)")
     return parser
 
 

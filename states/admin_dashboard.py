@@ -4,22 +4,16 @@ generation moved, someone signed up), at most once per REFRESH_SECONDS; nothing 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 import reflex as rx
 
-from services.events import service as events
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminWatchMixin, admin_required, call_edge
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
-from states.session import current_viewer
 
 REFRESH_SECONDS = 2.0
-# Without any event for this long, the watcher ends; reloading the page starts it again.
-WATCH_IDLE_SECONDS = 1800.0
-WATCH_STALE_SECONDS = 60.0
 
 
 def _money(cents: int) -> str:
@@ -46,16 +40,13 @@ def _cards(data: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-class AdminDashboardState(AdminAccessMixin, rx.State):
+class AdminDashboardState(AdminWatchMixin, rx.State):
     cards: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     generations_per_day: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     signups_per_day: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     provider_share: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     provider_failure: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     updated: rx.Field[str] = rx.field("")
-
-    _watch_tick: float = 0.0
-    _watching: bool = False
 
     def _forget(self) -> None:
         self.cards, self.generations_per_day, self.signups_per_day = [], [], []
@@ -78,40 +69,10 @@ class AdminDashboardState(AdminAccessMixin, rx.State):
         self._watching = True
         return AdminDashboardState.watch
 
-    @rx.event
-    async def stop_watching(self) -> None:
-        self._watching = False
+    async def _on_change(self, viewer: Viewer) -> None:
+        await self._refresh(viewer)
 
     @rx.event(background=True)
     async def watch(self):
         """Re-read the counters when the admin channel reports activity, while the page is open."""
-        async with self:
-            if time.time() - self._watch_tick < WATCH_STALE_SECONDS or not self.allowed:
-                return
-            self._watch_tick = time.time()
-        last_event = last_refresh = time.time()
-        dirty = False
-        async with events.subscribe(events.ADMIN_CHANNEL) as stream:
-            iterator = aiter(stream)
-            pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
-            try:
-                while True:
-                    done, _ = await asyncio.wait({pending}, timeout=REFRESH_SECONDS)
-                    if done:
-                        pending = asyncio.ensure_future(anext(iterator))
-                        dirty, last_event = True, time.time()
-                    async with self:
-                        if not self._watching or time.time() - last_event > WATCH_IDLE_SECONDS:
-                            self._watch_tick = 0.0
-                            return
-                        self._watch_tick = time.time()
-                        if dirty and time.time() - last_refresh >= REFRESH_SECONDS:
-                            viewer = await current_viewer(self)
-                            if viewer is None or viewer.role != "ADMIN":
-                                self.allowed = False
-                                self._forget()
-                                return
-                            await self._refresh(viewer)
-                            dirty, last_refresh = False, time.time()
-            finally:
-                pending.cancel()
+        await self._follow(every=REFRESH_SECONDS)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
 
-from services.gallery import service as gallery
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminAccessMixin, AdminDetailMixin, admin_required, call_edge
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
 
@@ -74,7 +74,7 @@ class AdminGenerationsState(AdminAccessMixin, rx.State):
             await self._search(viewer)
 
 
-class AdminGenerationState(AdminAccessMixin, rx.State):
+class AdminGenerationState(AdminDetailMixin, rx.State):
     row: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     inputs: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     timings: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -82,45 +82,28 @@ class AdminGenerationState(AdminAccessMixin, rx.State):
     outputs: rx.Field[list[str]] = rx.field(default_factory=list)
     retryable: rx.Field[bool] = rx.field(False)
     cancelable: rx.Field[bool] = rx.field(False)
-    deleted: rx.Field[bool] = rx.field(False)
 
     def _forget(self) -> None:
         self.row, self.inputs, self.timings, self.attempts, self.outputs = {}, [], [], [], []
+        self.retryable = self.cancelable = False
 
-    def _generation_id(self) -> str:
-        return str(self.router.page.params.get("generation_id", ""))
+    def _parameter(self) -> str:
+        return "generation_id"
 
-    async def _refresh(self, viewer: Viewer) -> None:
-        ok, detail = await call_edge(self, edge.generation_detail, viewer, generation_id=self._generation_id())
-        if ok:
-            self.row, self.inputs, self.timings = detail["row"], detail["input"], detail["timings"]
-            self.attempts, self.outputs = detail["attempts"], detail["outputs"]
-            self.retryable, self.cancelable = detail["retryable"], detail["cancelable"]
-        else:
-            self._forget()
+    def _read(self) -> Callable[..., dict[str, Any]]:
+        return edge.generation_detail
+
+    def _show(self, detail: dict[str, Any]) -> None:
+        self.row, self.inputs, self.timings = detail["row"], detail["input"], detail["timings"]
+        self.attempts, self.outputs = detail["attempts"], detail["outputs"]
+        self.retryable, self.cancelable = detail["retryable"], detail["cancelable"]
 
     @rx.event
     @admin_required
     async def load(self, viewer: Viewer):
-        self.notice = self.problem = ""
-        self.deleted = False
-        await self._refresh(viewer)
+        await self._open(viewer)
 
     @rx.event
     @admin_required
     async def act(self, viewer: Viewer, action: str):
-        self.notice = self.problem = ""
-        ok, result = await call_edge(self, edge.generation_action, viewer, generation_id=self._generation_id(),
-                                     action=action)
-        if not ok:
-            return None
-        message, files = result
-        if files:
-            await gallery.delete_files(files)
-        self.notice = message
-        if action == "delete":
-            self._forget()
-            self.deleted = True
-        else:
-            await self._refresh(viewer)
-        return rx.toast.success(message)
+        return await self._act(viewer, edge.generation_action, action)

@@ -4,19 +4,15 @@ error log viewer, refreshed by push when a new error is captured.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import reflex as rx
 
 from dreampixel.core.logging import get_logger
 from services.admin import system
-from services.events import service as events
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminWatchMixin, admin_required, call_edge
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
-from states.session import current_viewer
 
 log = get_logger(__name__)
 
@@ -24,15 +20,13 @@ LEVELS = ["warning", "error"]
 STATES = ["open", "resolved", "ignored"]
 ANY = "any"
 REFRESH_SECONDS = 1.0
-WATCH_IDLE_SECONDS = 1800.0
-WATCH_STALE_SECONDS = 60.0
 
 
 def _ok(value: Any) -> str:
     return {True: "ok", False: "down", None: "not configured"}.get(value, "unknown")
 
 
-class AdminSystemState(AdminAccessMixin, rx.State):
+class AdminSystemState(AdminWatchMixin, rx.State):
     overall: rx.Field[str] = rx.field("")
     checks: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     providers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -43,9 +37,6 @@ class AdminSystemState(AdminAccessMixin, rx.State):
     error_state: rx.Field[str] = rx.field("open")
     since: rx.Field[str] = rx.field("")
     expanded: rx.Field[str] = rx.field("")
-
-    _watch_tick: float = 0.0
-    _watching: bool = False
 
     def _forget(self) -> None:
         self.checks, self.providers, self.workers, self.errors = [], [], [], []
@@ -143,42 +134,13 @@ class AdminSystemState(AdminAccessMixin, rx.State):
             log.exception("admin.test_error", user_id=viewer.user_id)
         self.notice = "Logged a test error."
 
-    @rx.event
-    async def stop_watching(self) -> None:
-        self._watching = False
+    def _wants(self, event: dict[str, Any]) -> bool:
+        return event.get("type") == "error.logged"
+
+    async def _on_change(self, viewer: Viewer) -> None:
+        await self._refresh_errors(viewer)
 
     @rx.event(background=True)
     async def watch(self):
         """Re-read the error list when an `error.logged` event arrives, while the page is open."""
-        async with self:
-            if time.time() - self._watch_tick < WATCH_STALE_SECONDS or not self.allowed:
-                return
-            self._watch_tick = time.time()
-        last_event = time.time()
-        dirty = False
-        async with events.subscribe(events.ADMIN_CHANNEL) as stream:
-            iterator = aiter(stream)
-            pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(iterator))
-            try:
-                while True:
-                    done, _ = await asyncio.wait({pending}, timeout=REFRESH_SECONDS)
-                    if done:
-                        event = pending.result()
-                        pending = asyncio.ensure_future(anext(iterator))
-                        if event.get("type") == "error.logged":
-                            dirty, last_event = True, time.time()
-                    async with self:
-                        if not self._watching or time.time() - last_event > WATCH_IDLE_SECONDS:
-                            self._watch_tick = 0.0
-                            return
-                        self._watch_tick = time.time()
-                        if dirty:
-                            viewer = await current_viewer(self)
-                            if viewer is None or viewer.role != "ADMIN":
-                                self.allowed = False
-                                self._forget()
-                                return
-                            await self._refresh_errors(viewer)
-                            dirty = False
-            finally:
-                pending.cancel()
+        await self._follow(every=REFRESH_SECONDS)

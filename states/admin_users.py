@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
 
-from services.accounts import deletion
-from states.admin_access import AdminAccessMixin, admin_required, call_edge
+from states.admin_access import AdminAccessMixin, AdminDetailMixin, admin_required, call_edge
 from states.edge import admin as edge
 from states.edge.accounts import Viewer
 
@@ -60,7 +60,7 @@ class AdminUsersState(AdminAccessMixin, rx.State):
         await self._search(viewer)
 
 
-class AdminUserState(AdminAccessMixin, rx.State):
+class AdminUserState(AdminDetailMixin, rx.State):
     user: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     generations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     ledger: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
@@ -68,49 +68,30 @@ class AdminUserState(AdminAccessMixin, rx.State):
     sessions: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     api_keys: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     history: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    deleted: rx.Field[bool] = rx.field(False)
 
     def _forget(self) -> None:
         self.user, self.generations, self.ledger, self.subscription = {}, [], [], ""
         self.sessions, self.api_keys, self.history = [], [], []
 
-    def _user_id(self) -> str:
-        return str(self.router.page.params.get("user_id", ""))
+    def _parameter(self) -> str:
+        return "user_id"
 
-    async def _refresh(self, viewer: Viewer) -> None:
-        ok, detail = await call_edge(self, edge.user_detail, viewer, user_id=self._user_id())
-        if ok:
-            self.user, self.generations, self.ledger = detail["user"], detail["generations"], detail["ledger"]
-            self.subscription, self.sessions = detail["subscription"], detail["sessions"]
-            self.api_keys, self.history = detail["api_keys"], detail["audit"]
-        else:
-            self._forget()
+    def _read(self) -> Callable[..., dict[str, Any]]:
+        return edge.user_detail
+
+    def _show(self, detail: dict[str, Any]) -> None:
+        self.user, self.generations, self.ledger = detail["user"], detail["generations"], detail["ledger"]
+        self.subscription, self.sessions = detail["subscription"], detail["sessions"]
+        self.api_keys, self.history = detail["api_keys"], detail["audit"]
 
     @rx.event
     @admin_required
     async def load(self, viewer: Viewer):
-        self.notice = self.problem = ""
-        self.deleted = False
-        await self._refresh(viewer)
+        await self._open(viewer)
 
     @rx.event
     @admin_required
     async def act(self, viewer: Viewer, form: dict[str, Any]):
         """One form per action: `action`, and `value` / `reason` where the action takes them."""
-        self.notice = self.problem = ""
-        action = str(form.get("action", ""))
-        ok, result = await call_edge(self, edge.user_action, viewer, user_id=self._user_id(), action=action,
-                                     value=str(form.get("value", "")), reason=str(form.get("reason", "")))
-        if not ok:
-            return None
-        message, files = result
-        if files:
-            await deletion.delete_files(files)
-        if action == "delete":
-            self._forget()
-            self.deleted = True
-            self.notice = message
-            return rx.toast.success(message)
-        self.notice = message
-        await self._refresh(viewer)
-        return rx.toast.success(message)
+        return await self._act(viewer, edge.user_action, str(form.get("action", "")),
+                               value=str(form.get("value", "")), reason=str(form.get("reason", "")))

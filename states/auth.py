@@ -80,6 +80,8 @@ class AuthState(rx.State):
         self.oauth_provider = query.get("provider", "")
         if query.get("expired"):
             self.form_error = "That sign-in took too long. Please sign in again."
+        if query.get("ended"):
+            self.form_error = "Your session has ended. Sign in again to continue."
         if self.router.url.path in ("/login", "/signup") and await current_viewer(self) is not None:
             return rx.redirect(self._next())
         return None

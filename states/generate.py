@@ -30,6 +30,8 @@ AUTOMATIC = "automatic"
 # restarts it. Long, since a credit change (an admin grant) may come at any time while the page is open.
 WATCH_IDLE_SECONDS = 1800.0
 WATCH_TICK_SECONDS = 5.0
+# Where an open page goes when its session ends while it is open; /login says why.
+SESSION_ENDED_URL = "/login?ended=1&next=%2Fgenerate"
 # A watcher that has not ticked for this long is gone (the process restarted): start another.
 WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
 # Which app process runs a watcher: after a restart (or on another process) the state still says
@@ -512,6 +514,8 @@ class GenerateState(rx.State):
                         # Signed out, or someone else signed in: a watcher for them takes over.
                         if handover:
                             yield GenerateState.watch
+                        elif now is None:  # the session ended (staff publish session.ended, which wakes this)
+                            yield rx.redirect(SESSION_ENDED_URL)
                         return
                     if done:
                         event, pending = pending.result(), asyncio.ensure_future(anext(iterator))

@@ -18,10 +18,11 @@ from dreampixel.api.deps import SessionCaller, WebCaller
 from dreampixel.core.db import uow
 from dreampixel.core.models import Role, Tier, User
 from dreampixel.core.schemas import Page
-from services.accounts import admin
+from services.accounts import admin, deletion
 from services.accounts.schemas import UserStanding
 from services.admin import audit, error_log, repository, service, stats, system
 from services.admin.schemas import (
+    AdminDeleted,
     AdminGeneration,
     AdminStats,
     AdminUser,
@@ -29,9 +30,12 @@ from services.admin.schemas import (
     AuditEntry,
     ErrorEntry,
     ReapResult,
+    SessionsEnded,
     SystemReport,
+    VerificationResent,
 )
 from services.admin.service import ADMINS, MODERATORS
+from services.gallery import service as gallery
 from services.seeds import moderation
 from services.seeds.schemas import SeedModeration
 
@@ -39,6 +43,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=200)]
+Reason = Annotated[str, Query(max_length=admin.REASON_MAX_LENGTH)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
 
 
@@ -211,12 +216,33 @@ def adjust_credits(user_id: str, body: CreditsInput, request: Request, caller: S
 
 
 @router.post("/users/{user_id}/sessions/end")
-def end_sessions(user_id: str, request: Request, caller: SessionCaller) -> UserStanding:
+def end_sessions(user_id: str, request: Request, caller: SessionCaller) -> SessionsEnded:
+    """Sign the account out of every browser (its API keys keep working)."""
     with uow() as session:
-        service.end_sessions(session, actor=_staff(session, caller), user_id=user_id, ip=_client_ip(request))
-        user = session.get(User, user_id)
-        assert user is not None  # end_sessions found it
-        return UserStanding.of(user)
+        ended = service.end_sessions(session, actor=_staff(session, caller), user_id=user_id, ip=_client_ip(request))
+        return SessionsEnded(user_id=user_id, ended=ended)
+
+
+@router.post("/users/{user_id}/verification")
+def resend_verification(user_id: str, request: Request, caller: SessionCaller) -> VerificationResent:
+    """Send the email confirmation link again; `sent` is false when the address is confirmed already."""
+    with uow() as session:
+        sent = service.resend_verification(session, actor=_staff(session, caller), user_id=user_id,
+                                           ip=_client_ip(request))
+        return VerificationResent(user_id=user_id, sent=sent)
+
+
+@router.delete("/users/{user_id}")
+async def delete_user(user_id: str, request: Request, caller: SessionCaller, reason: Reason = "") -> AdminDeleted:
+    """Delete the account as its owner can (`?reason=` required): its rows now, its files after the commit."""
+
+    def erase() -> list[str]:
+        with uow() as session:
+            return service.delete_user(session, actor=_staff(session, caller), user_id=user_id, reason=reason,
+                                       ip=_client_ip(request))
+
+    keys = await asyncio.to_thread(erase)
+    return AdminDeleted(id=user_id, target_type="user", files_removed=await deletion.delete_files(keys))
 
 
 @router.post("/generations/{generation_id}/retry")
@@ -233,6 +259,20 @@ def cancel_generation(generation_id: str, request: Request, caller: SessionCalle
         canceled = service.cancel_generation(session, actor=_staff(session, caller), generation_id=generation_id,
                                              ip=_client_ip(request))
         return AdminGeneration.of(canceled)
+
+
+@router.delete("/generations/{generation_id}")
+async def delete_generation(generation_id: str, request: Request, caller: SessionCaller,
+                            reason: Reason = "") -> AdminDeleted:
+    """Delete a generation and its images (a running one is canceled first, its credits released)."""
+
+    def delete_rows() -> list[str]:
+        with uow() as session:
+            return service.delete_generation(session, actor=_staff(session, caller), generation_id=generation_id,
+                                             reason=reason, ip=_client_ip(request))
+
+    keys = await asyncio.to_thread(delete_rows)
+    return AdminDeleted(id=generation_id, target_type="generation", files_removed=await gallery.delete_files(keys))
 
 
 @router.post("/reap")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from components.notice import notice
-from dreampixel.pages.shell import page
+from dreampixel.pages.shell import NOT_FOUND_TITLE, page
 
 
-@page(route="404", title="Page not found · Dream Pixel")
+@page(route="404", title=NOT_FOUND_TITLE)
 def not_found() -> rx.Component:
     return notice(
         icon="map-pin-off",

@@ -21,11 +21,16 @@ from states.session import SessionState
 
 Content = Callable[[], rx.Component]
 
+NOT_FOUND_TITLE = "Page not found · Dream Pixel"
+CONSOLE_PREFIX = "/admin"
+# Console routes a moderator may open too; every other console route is for admins only.
+MODERATOR_ROUTES = ("/admin/moderation",)
+
 
 @dataclass(frozen=True)
 class Page:
     route: str
-    title: str
+    title: str | rx.Var[str]
     render: Content  # the framed page
     description: str | None = None
     on_load: Any = None  # an event handler, or a list of them
@@ -40,6 +45,24 @@ def nav_links() -> list[tuple[str, str]]:
     """(label, route) of every page in the navigation bar, in order."""
     shown = sorted((p for p in PAGES if p.nav), key=lambda p: p.nav_order)
     return [(p.nav, p.route) for p in shown]
+
+
+def is_console(route: str) -> bool:
+    """Whether `route` is a page of the admin console."""
+    return route == CONSOLE_PREFIX or route.startswith(CONSOLE_PREFIX + "/")
+
+
+def console_roles(route: str) -> list[str]:
+    """The roles that may open the console page at `route`."""
+    moderated = any(route == r or route.startswith(r + "/") for r in MODERATOR_ROUTES)
+    return ["ADMIN", "MODERATOR"] if moderated else ["ADMIN"]
+
+
+def console_title(route: str, title: str) -> rx.Var[str]:
+    """A console page's tab title: its own for staff who may open it, the not-found page's for anyone
+    else (the page shows the not-found content too), a neutral one while the visitor is looked up."""
+    permitted = rx.Var.create(console_roles(route)).contains(SessionState.role)
+    return rx.cond(permitted, title, rx.cond(SessionState.role != "", NOT_FOUND_TITLE, "Dream Pixel"))
 
 
 def frame(*children: rx.Component) -> rx.Component:
@@ -64,7 +87,8 @@ def page(*, route: str, title: str, description: str | None = None, on_load: Any
         def framed() -> rx.Component:
             return frame(content())
 
-        PAGES.append(Page(route=route, title=title, render=framed, description=description, on_load=on_load,
+        shown = console_title(route, title) if is_console(route) else title
+        PAGES.append(Page(route=route, title=shown, render=framed, description=description, on_load=on_load,
                           nav=nav, nav_order=nav_order))
         return framed
 

@@ -166,6 +166,32 @@ class AdminStats(BaseModel):
     provider_failure_rate: dict[str, float]
 
 
+class AdminDeleted(BaseModel):
+    """The answer to deleting an account or a generation from the console."""
+
+    object: Literal["admin.deleted"] = "admin.deleted"
+    id: str
+    target_type: Literal["user", "generation"]
+    deleted: Literal[True] = True
+    files_removed: int
+
+
+class VerificationResent(BaseModel):
+    """Whether a confirmation link went out (False: the address was confirmed already)."""
+
+    object: Literal["admin.verification"] = "admin.verification"
+    user_id: str
+    sent: bool
+
+
+class SessionsEnded(BaseModel):
+    """How many browser sessions of the account an admin ended."""
+
+    object: Literal["admin.sessions_ended"] = "admin.sessions_ended"
+    user_id: str
+    ended: int
+
+
 class ReapResult(BaseModel):
     """What one sweep of the reaper did."""
 

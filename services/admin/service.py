@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from dreampixel.core.errors import NotFound, ValidationFailed
-from dreampixel.core.models import Generation, LedgerReason, Role, Tier, User, UserStatus, utcnow
+from dreampixel.core.models import Generation, Role, Tier, User, UserStatus, utcnow
 from dreampixel.core.settings import settings
 from services.accounts import admin as accounts_admin
 from services.accounts import deletion, sessions, verification
 from services.admin import audit, repository
 from services.admin.schemas import AdminGeneration, AdminUser, AdminUserDetail
-from services.credits import service as credits
+from services.billing import service as billing
 from services.events import service as events
 from services.gallery import service as gallery
 from services.generation import reaper
@@ -25,9 +25,11 @@ from services.generation import service as generation_service
 
 ADMINS = frozenset({Role.ADMIN})
 MODERATORS = frozenset({Role.ADMIN, Role.MODERATOR})
-CREDIT_ADJUSTMENT_LIMIT = 1_000_000
+CREDIT_ADJUSTMENT_LIMIT = billing.CREDIT_CHANGE_LIMIT
 # A queued generation waiting longer than this is shown as stuck (a lost job, no worker running).
 QUEUED_TOO_LONG_SECONDS = 300
+# The event an account's open pages hear when staff end its sessions, suspend or delete it.
+SESSION_ENDED = "session.ended"
 
 
 class NoSuchPage(NotFound):
@@ -92,39 +94,22 @@ def user_detail(session: Session, *, actor: User, user_id: str) -> AdminUserDeta
 
 def set_tier(session: Session, *, actor: User, user_id: str, tier: Tier, reason: str | None = None,
              ip: str | None = None) -> User:
-    """ADMIN only: put `user_id` on another plan tier (billing may change it again)."""
+    """ADMIN only: put `user_id` on another tier and grant its allowance for the month, as billing does."""
     staff(session, user_id=actor.id)
-    user = _user(session, user_id)
-    before = user.tier
-    user.tier = tier
-    session.add(user)
-    audit.record(session, actor=actor, action="user.tier_changed", target_type="user", target_id=user.id,
-                 reason=accounts_admin.clean_reason(reason, required=False), before=before.value, after=tier.value,
-                 ip=ip)
-    session.flush()
-    return user
+    billing.set_tier(session, user_id=_user(session, user_id).id, tier=tier, actor=actor.id, grant=True,
+                     reason=accounts_admin.clean_reason(reason, required=False), ip=ip)
+    return _user(session, user_id)
 
 
 def adjust_credits(session: Session, *, actor: User, user_id: str, amount: int, reason: str,
                    ip: str | None = None) -> User:
-    """ADMIN only: grant (positive) or remove (negative) credits, as one ledger row with the reason."""
+    """ADMIN only: grant (positive) or remove (negative) credits with billing's rules: one ledger row,
+    a removal past the balance refused, an audit row with the reason and the balance before and after."""
     staff(session, user_id=actor.id)
-    why = accounts_admin.clean_reason(reason, required=True)
-    if amount == 0 or abs(amount) > CREDIT_ADJUSTMENT_LIMIT:
-        raise ValidationFailed("Give a non-zero amount.", errors=[{"field": "amount", "message": "Not zero."}])
+    billing.grant_credits(session, user_id=_user(session, user_id).id, amount=amount, reason=reason, actor=actor.id,
+                          ip=ip)
     user = _user(session, user_id)
-    before = user.credit_balance
-    reference = f"admin:{actor.id}"
-    if amount > 0:
-        entry = credits.grant(session, user_id=user.id, amount=amount, reason=LedgerReason.GRANT, reference=reference)
-    else:
-        entry = credits.debit(session, user_id=user.id, amount=-amount, reason=LedgerReason.ADJUSTMENT,
-                              reference=reference)
-    session.refresh(user)
-    audit.record(session, actor=actor, action="user.credits_granted" if amount > 0 else "user.credits_removed",
-                 target_type="user", target_id=user.id, reason=why, before=before, after=entry.balance_after, ip=ip,
-                 amount=amount)
-    events.publish_after_commit(session, user.id, {"type": "credits.changed", "balance": entry.balance_after})
+    session.refresh(user, ["credit_balance"])
     return user
 
 
@@ -134,9 +119,16 @@ def set_role(session: Session, *, actor: User, user_id: str, role: Role, reason:
     return accounts_admin.set_role(session, actor=actor, user_id=user_id, role=role, reason=reason, ip=ip)
 
 
+def _sessions_ended(session: Session, user_id: str, why: str) -> None:
+    """Tell the account's open pages, after the commit, that their session is over (they go to sign-in)."""
+    events.publish_after_commit(session, user_id, {"type": SESSION_ENDED, "reason": why})
+
+
 def suspend(session: Session, *, actor: User, user_id: str, reason: str, ip: str | None = None) -> User:
     staff(session, user_id=actor.id)
-    return accounts_admin.suspend(session, actor=actor, user_id=user_id, reason=reason, ip=ip)
+    user = accounts_admin.suspend(session, actor=actor, user_id=user_id, reason=reason, ip=ip)
+    _sessions_ended(session, user.id, "suspended")
+    return user
 
 
 def unsuspend(session: Session, *, actor: User, user_id: str, reason: str | None = None,
@@ -155,6 +147,7 @@ def delete_user(session: Session, *, actor: User, user_id: str, reason: str, ip:
     email = user.email
     audit.record(session, actor=actor, action="user.deleted", target_type="user", target_id=user.id, reason=why,
                  before={"email": email, "role": user.role.value, "tier": user.tier.value}, after=None, ip=ip)
+    _sessions_ended(session, user_id, "deleted")
     # The same erasure the user's own deletion ends with, without asking the owner to confirm.
     return deletion.erase_account(session, user_id=user_id)
 
@@ -176,6 +169,7 @@ def end_sessions(session: Session, *, actor: User, user_id: str, ip: str | None 
     ended = sessions.revoke_all(session, user_id=user.id)
     audit.record(session, actor=actor, action="user.sessions_ended", target_type="user", target_id=user.id,
                  before=ended, after=0, ip=ip)
+    _sessions_ended(session, user.id, "ended")
     return ended
 
 

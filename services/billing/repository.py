@@ -68,5 +68,7 @@ def record_notice(session: Session, *, user_id: str, kind: str, period: str) -> 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def audit(session: Session, *, actor_id: str | None, action: str, user_id: str, details: dict[str, Any]) -> None:
-    session.add(AuditLog(actor_id=actor_id, action=action, target_type="user", target_id=user_id, details=details))
+def audit(session: Session, *, actor_id: str | None, action: str, user_id: str, details: dict[str, Any],
+          ip: str | None = None) -> None:
+    session.add(AuditLog(actor_id=actor_id, action=action, target_type="user", target_id=user_id,
+                         ip=(ip or "")[:64] or None, details=details))

@@ -28,7 +28,7 @@ class RenewalReport(BaseModel):
 
 
 class CreditChange(BaseModel):
-    """Credits added or removed by hand; `amount` is what was applied (removal stops at 0)."""
+    """Credits added or removed by hand; `amount` is the change applied (a removal past the balance is refused)."""
 
     user_id: str
     email: str

@@ -20,12 +20,15 @@ from dreampixel.core.settings import settings
 from services.billing import repository
 from services.billing.schemas import AllowanceGrant, CreditChange, RenewalReport, TierChange
 from services.credits import service as credits
+from services.events import service as events
 
 log = get_logger(__name__)
 
 ALLOWANCE_REASON = LedgerReason.SUBSCRIPTION
 RENEWAL_BATCH = 500
 REASON_MAX_LENGTH = 255
+# The most one operator change may add or remove at once (a typo guard, not a policy).
+CREDIT_CHANGE_LIMIT = 1_000_000
 
 
 def month_period(at: datetime | None = None) -> str:
@@ -97,31 +100,50 @@ def _user(session: Session, user_id: str) -> User:
     return user
 
 
-def grant_credits(session: Session, *, user_id: str, amount: int, reason: str, actor: str | None) -> CreditChange:
-    """Add credits by hand, or remove them with a negative amount (never below 0), with an audit row.
+def grant_credits(session: Session, *, user_id: str, amount: int, reason: str, actor: str | None,
+                  ip: str | None = None) -> CreditChange:
+    """Add credits by hand, or remove them with a negative amount, as one ledger row and one audit row.
 
-    `actor` is the staff member's user id; None for the operator's command line.
+    Removing more than the balance holds is refused (nothing changes). `actor` is the staff
+    member's user id; None for the operator's command line. The owner's open pages hear the
+    new balance after the commit.
     """
     cleaned = reason.strip()[:REASON_MAX_LENGTH]
     if not cleaned:
         raise ValidationFailed("Give a reason.", errors=[{"field": "reason", "message": "Required."}])
-    if amount == 0:
-        raise ValidationFailed("Give an amount other than 0.", errors=[{"field": "amount", "message": "Not 0."}])
+    if amount == 0 or abs(amount) > CREDIT_CHANGE_LIMIT:
+        message = f"Give an amount other than 0, at most {CREDIT_CHANGE_LIMIT:,} either way."
+        raise ValidationFailed(message, errors=[{"field": "amount", "message": message}])
     user = _user(session, user_id)
-    entry = credits.adjust(session, user_id=user.id, amount=amount, reference=cleaned)
-    repository.audit(session, actor_id=actor, action="credits.granted", user_id=user.id,
-                     details={"requested": amount, "applied": entry.delta, "reason": cleaned})
+    if amount > 0:
+        entry = credits.grant(session, user_id=user.id, amount=amount, reason=LedgerReason.GRANT, reference=cleaned)
+    else:
+        try:
+            entry = credits.debit(session, user_id=user.id, amount=-amount, reason=LedgerReason.ADJUSTMENT,
+                                  reference=cleaned)
+        except credits.InsufficientCredits:
+            session.refresh(user, ["credit_balance"])
+            message = (f"Cannot remove {-amount:,} credits: the balance is {user.credit_balance:,}. "
+                       "Remove at most the balance.")
+            raise ValidationFailed(message, code="balance_too_low",
+                                   errors=[{"field": "amount", "message": message}]) from None
+    before = entry.balance_after - entry.delta
+    repository.audit(session, actor_id=actor, action="user.credits_granted" if amount > 0 else "user.credits_removed",
+                     user_id=user.id, ip=ip,
+                     details={"reason": cleaned, "before": before, "after": entry.balance_after, "amount": amount})
+    events.publish_after_commit(session, user.id, {"type": "credits.changed", "balance": entry.balance_after})
     log.info("billing.credits_granted", user_id=user.id, actor_id=actor, credits=entry.delta)
     return CreditChange(user_id=user.id, email=user.email, amount=entry.delta, balance=entry.balance_after,
                         reason=cleaned)
 
 
 def set_tier(session: Session, *, user_id: str, tier: Tier, actor: str | None, grant: bool = True,
-             now: datetime | None = None) -> TierChange:
+             reason: str | None = None, ip: str | None = None, now: datetime | None = None) -> TierChange:
     """Put the user on `tier` (the daily limit follows at once), with an audit row.
 
     With `grant`, the balance is topped up to the new tier's allowance for this month, as for a
-    plan set by hand; Stripe's handlers pass `grant=False` and grant on `invoice.paid`.
+    plan set by hand (an operator's change always grants); Stripe's handlers pass `grant=False`
+    and grant on `invoice.paid`.
     """
     user = _user(session, user_id)
     previous = user.tier
@@ -131,8 +153,12 @@ def set_tier(session: Session, *, user_id: str, tier: Tier, actor: str | None, g
     granted = grant_allowance(session, user_id=user.id, tier=tier, period=month_period(now), top_up=True) \
         if grant else None
     session.refresh(user, ["credit_balance"])
-    repository.audit(session, actor_id=actor, action="tier.set", user_id=user.id,
-                     details={"from": previous.value, "to": tier.value, "granted": granted.amount if granted else 0})
+    repository.audit(session, actor_id=actor, action="user.tier_changed", user_id=user.id, ip=ip,
+                     details={"reason": (reason or "").strip()[:REASON_MAX_LENGTH] or None,
+                              "before": previous.value, "after": tier.value,
+                              "granted": granted.amount if granted else 0})
+    if granted is not None and granted.amount:
+        events.publish_after_commit(session, user.id, {"type": "credits.changed", "balance": user.credit_balance})
     log.info("billing.tier_set", user_id=user.id, actor_id=actor, tier=tier.value, previous=previous.value)
     return TierChange(user_id=user.id, email=user.email, tier=tier, previous=previous,
                       granted=granted.amount if granted else 0, balance=user.credit_balance)

@@ -7,14 +7,16 @@ import asyncio
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
+from sqlmodel import select
 
+from dreampixel.api.admin import router
 from dreampixel.api.csrf import CSRF_COOKIE
 from dreampixel.core.db import uow
 from dreampixel.core.migrations import alembic_config
-from dreampixel.core.models import ErrorLog, Role, User
+from dreampixel.core.models import AuditLog, ErrorLog, Generation, GenerationStatus, ModerationStatus, Role, Seed, User
 from dreampixel.core.settings import settings
 from services.accounts import sessions
-from tests.factories import create_generation, create_user
+from tests.factories import create_generation, create_seed, create_user
 
 TOKEN = "csrf-token-for-admin-tests"
 READS = ["/api/admin/stats", "/api/admin/users", "/api/admin/generations", "/api/admin/generations?stuck=true",
@@ -133,3 +135,126 @@ async def test_an_admin_resolves_a_captured_error_and_the_audit_log_says_so(api:
     trail = (await api.get("/api/admin/audit", params={"target": error_id}, headers=browser(cookie))).json()
     assert [(e["action"], e["actor_id"], e["before"], e["after"]) for e in trail["data"]] == [
         ("error.resolved", admin_id, "open", "resolved")]
+
+
+# The body each action takes, by the last segment of its path; an action added without one here
+# answers 422 below and the walk fails until it is listed.
+BODIES: dict[str, dict[str, object]] = {
+    "credits": {"amount": 1000, "reason": "crafted"}, "tier": {"tier": "ENTERPRISE"}, "role": {"role": "ADMIN"},
+    "suspend": {"reason": "crafted"}, "unsuspend": {}, "state": {"state": "resolved"},
+    "moderate": {"approve": True, "reason": "crafted"},
+}
+
+
+def action_routes() -> list[tuple[str, str]]:
+    """(method, path template) of every state-changing /api/admin route, read from the router."""
+    found = [(method, str(route.path)) for route in router.routes for method in getattr(route, "methods", ())
+             if method in ("POST", "PUT", "PATCH", "DELETE")]
+    assert len(found) >= 12
+    return found
+
+
+def world() -> dict[str, str]:
+    with uow() as session:
+        target = create_user(session, credit_balance=5, email="target@example.test")
+        queued = create_generation(session, target, credits_held=2)
+        failed = create_generation(session, target, status=GenerationStatus.FAILED)
+        seed = create_seed(session, target, moderation_status=ModerationStatus.PENDING, published_at=None)
+        error = ErrorLog(source="services", message="boom", fingerprint="d" * 40, logger="services.x")
+        session.add(error)
+        return {"user_id": target.id, "generation_id": queued.id, "failed": failed.id, "seed_id": seed.id,
+                "error_id": error.id}
+
+
+def everything(ids: dict[str, str]) -> tuple[object, ...]:
+    with uow() as session:
+        target = session.get(User, ids["user_id"])
+        seed = session.get(Seed, ids["seed_id"])
+        error = session.get(ErrorLog, ids["error_id"])
+        assert target is not None and seed is not None and error is not None
+        generations = sorted((g.id, g.status) for g in session.exec(select(Generation)).all())
+        audit_rows = len(session.exec(select(AuditLog)).all())
+        return (target.credit_balance, target.tier, target.role, target.status, seed.moderation_status, error.state,
+                generations, audit_rows)
+
+
+@pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR, None], ids=["user", "moderator", "signed-out"])
+async def test_every_admin_action_refuses_anyone_but_staff_and_changes_nothing(
+    api: httpx.AsyncClient, role: Role | None
+) -> None:
+    ids = await asyncio.to_thread(world)
+    headers = browser((await asyncio.to_thread(signed_in, role))[1]) if role else {
+        "cookie": f"{CSRF_COOKIE}={TOKEN}", "origin": settings.base_url, "x-csrf-token": TOKEN}
+    before = await asyncio.to_thread(everything, ids)
+    for method, template in action_routes():
+        if role is Role.MODERATOR and template.endswith("/moderate"):
+            continue  # moderators may moderate (tests/services/test_roles.py)
+        path = "/api" + router.prefix.removeprefix("/api") + template.removeprefix(router.prefix)
+        answer = await api.request(method, path.format(**ids), headers=headers,
+                                   json=BODIES.get(template.rsplit("/", 1)[-1]) if method != "DELETE" else None,
+                                   params={"reason": "crafted"} if method == "DELETE" else None)
+        assert answer.status_code == (401 if role is None else 404), f"{method} {template}: {answer.text}"
+    assert await asyncio.to_thread(everything, ids) == before
+
+
+async def test_removing_more_credits_than_the_balance_is_refused_with_the_balance(api: httpx.AsyncClient) -> None:
+    _admin, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+    target_id, _ = await asyncio.to_thread(signed_in, Role.USER, credit_balance=12)
+    answer = await api.post(f"/api/admin/users/{target_id}/credits", headers=browser(cookie),
+                            json={"amount": -50, "reason": "clawback"})
+    assert answer.status_code == 422 and answer.json()["code"] == "balance_too_low"
+    assert answer.json()["detail"].startswith("Cannot remove 50 credits: the balance is 12.")
+    assert await asyncio.to_thread(balance, target_id) == 12
+
+
+async def test_an_admin_deletes_an_account_and_the_audit_row_keeps_who_it_was(api: httpx.AsyncClient) -> None:
+    admin_id, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+    target_id, target_cookie = await asyncio.to_thread(signed_in, Role.USER, email="leaving@example.test")
+    without_reason = await api.delete(f"/api/admin/users/{target_id}", headers=browser(cookie))
+    assert without_reason.status_code == 422
+    answer = await api.delete(f"/api/admin/users/{target_id}", params={"reason": "asked by email"},
+                              headers=browser(cookie))
+    assert answer.status_code == 200 and answer.json() | {"files_removed": 0} == {
+        "object": "admin.deleted", "id": target_id, "target_type": "user", "deleted": True, "files_removed": 0}
+    assert (await api.get(f"/api/admin/users/{target_id}", headers=browser(cookie))).status_code == 404
+    assert (await api.get("/api/v1/account", headers=browser(target_cookie))).status_code == 401
+    trail = (await api.get("/api/admin/audit", params={"target": target_id}, headers=browser(cookie))).json()["data"]
+    assert [(e["action"], e["actor_id"], e["reason"], e["before"]["email"]) for e in trail] == [
+        ("user.deleted", admin_id, "asked by email", "leaving@example.test")]
+
+
+async def test_an_admin_deletes_a_generation_and_its_held_credits_go_back(api: httpx.AsyncClient) -> None:
+    _admin, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+
+    def arrange() -> tuple[str, str]:
+        with uow() as session:
+            owner = create_user(session)
+            return owner.id, create_generation(session, owner, credits_held=3).id
+
+    owner_id, generation_id = await asyncio.to_thread(arrange)
+    answer = await api.delete(f"/api/admin/generations/{generation_id}", params={"reason": "abuse report"},
+                              headers=browser(cookie))
+    assert answer.status_code == 200 and answer.json()["target_type"] == "generation"
+    assert (await api.get(f"/api/admin/generations/{generation_id}", headers=browser(cookie))).status_code == 404
+    assert await asyncio.to_thread(balance, owner_id) == 3
+    trail = (await api.get("/api/admin/audit", params={"target": generation_id}, headers=browser(cookie))).json()
+    assert [(e["action"], e["reason"]) for e in trail["data"]] == [("generation.deleted", "abuse report")]
+
+
+async def test_an_admin_resends_the_verification_link_to_an_unconfirmed_address(api: httpx.AsyncClient) -> None:
+    _admin, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+    unconfirmed, _ = await asyncio.to_thread(signed_in, Role.USER, email_verified_at=None)
+    confirmed, _ = await asyncio.to_thread(signed_in, Role.USER)
+    sent = await api.post(f"/api/admin/users/{unconfirmed}/verification", headers=browser(cookie))
+    again = await api.post(f"/api/admin/users/{confirmed}/verification", headers=browser(cookie))
+    assert (sent.status_code, sent.json()["sent"], again.json()["sent"]) == (200, True, False)
+    trail = (await api.get("/api/admin/audit", params={"action": "user.verification"}, headers=browser(cookie)))
+    assert {e["target_id"] for e in trail.json()["data"]} == {unconfirmed, confirmed}
+
+
+async def test_ending_sessions_signs_the_account_out_and_says_how_many(api: httpx.AsyncClient) -> None:
+    _admin, cookie = await asyncio.to_thread(signed_in, Role.ADMIN)
+    target_id, target_cookie = await asyncio.to_thread(signed_in, Role.USER)
+    answer = await api.post(f"/api/admin/users/{target_id}/sessions/end", headers=browser(cookie))
+    assert answer.json() == {"object": "admin.sessions_ended", "user_id": target_id, "ended": 1}
+    assert (await api.get("/api/v1/account", headers=browser(target_cookie))).status_code == 401

@@ -16,18 +16,22 @@ def ledger_total(cli_env: dict[str, str], email: str) -> tuple[int, int]:  # noq
     return balance, total
 
 
-def test_grant_credits_adds_and_removes_but_never_below_zero(cli: Cli, cli_env: dict[str, str]) -> None:  # noqa: F811
+def test_grant_credits_adds_and_removes_but_refuses_to_go_below_zero(cli: Cli, cli_env: dict[str, str]) -> None:  # noqa: F811
     assert cli("migrate").returncode == 0
     assert cli("create-user", "--email", "ada@example.com", "--password", "long enough pw").returncode == 0
     added = cli("grant-credits", "--email", "ada@example.com", "--amount", "40", "--reason", "support ticket 7")
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout) | {"user_id": None} == {
         "user_id": None, "email": "ada@example.com", "amount": 40, "balance": 40, "reason": "support ticket 7"}
-    removed = cli("grant-credits", "--email", "ada@example.com", "--amount", "-100", "--reason", "chargeback")
+    refused = cli("grant-credits", "--email", "ada@example.com", "--amount", "-100", "--reason", "chargeback")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().startswith("error: Cannot remove 100 credits: the balance is 40.")
+    removed = cli("grant-credits", "--email", "ada@example.com", "--amount", "-40", "--reason", "chargeback")
     assert removed.returncode == 0, removed.stderr
     assert (json.loads(removed.stdout)["amount"], json.loads(removed.stdout)["balance"]) == (-40, 0)
     assert ledger_total(cli_env, "ada@example.com") == (0, 0)
-    assert query(cli_env, "SELECT action, details FROM audit_logs ORDER BY created_at")[0][0] == "credits.granted"
+    assert [row[0] for row in query(cli_env, "SELECT action FROM audit_logs ORDER BY created_at")] == [
+        "user.credits_granted", "user.credits_removed"]
 
 
 def test_grant_credits_to_an_unknown_email_fails_with_a_clear_message(cli: Cli) -> None:  # noqa: F811

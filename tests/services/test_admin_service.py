@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from dreampixel.core.db import uow
 from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import (
     AuditLog,
@@ -20,9 +22,10 @@ from dreampixel.core.models import (
     UserStatus,
     utcnow,
 )
+from dreampixel.core.settings import settings
 from services.accounts import sessions
 from services.admin import audit, repository, service
-from services.credits.service import InsufficientCredits
+from services.events import service as events
 from tests.factories import create_generation, create_user
 
 
@@ -60,17 +63,33 @@ def test_granting_credits_writes_a_ledger_row_and_an_audit_row_with_before_and_a
     session.refresh(target)
     assert target.credit_balance == 40
     ledger = session.exec(select(CreditLedger).where(CreditLedger.user_id == target.id)).one()
-    assert (ledger.delta, ledger.reason, ledger.balance_after) == (40, LedgerReason.GRANT, 40)
+    assert (ledger.delta, ledger.reason, ledger.reference, ledger.balance_after) == (
+        40, LedgerReason.GRANT, "make-good for an outage", 40)
     [row] = audit_rows(session, target.id)
     assert row.actor_id == admin_user.id and row.action == "user.credits_granted"
     assert row.details["reason"] == "make-good for an outage"
     assert (row.details["before"], row.details["after"]) == (0, 40)
 
 
-def test_removing_credits_below_zero_is_refused(session: Session, admin_user: User) -> None:
-    target = create_user(session)
-    with pytest.raises(InsufficientCredits):
-        service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-5, reason="clawback")
+def test_removing_more_credits_than_the_balance_is_refused_and_changes_nothing(
+    session: Session, admin_user: User
+) -> None:
+    target = create_user(session, credit_balance=12)
+    with pytest.raises(ValidationFailed) as refused:
+        service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-50, reason="clawback")
+    assert refused.value.code == "balance_too_low"
+    assert refused.value.message.startswith("Cannot remove 50 credits: the balance is 12.")
+    session.refresh(target)
+    assert target.credit_balance == 12 and audit_rows(session, target.id) == []
+
+
+def test_removing_credits_the_balance_covers_is_audited_as_a_removal(session: Session, admin_user: User) -> None:
+    target = create_user(session, credit_balance=12)
+    service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=-12, reason="duplicate grant")
+    session.refresh(target)
+    [row] = audit_rows(session, target.id)
+    assert target.credit_balance == 0
+    assert (row.action, row.details["before"], row.details["after"]) == ("user.credits_removed", 12, 0)
 
 
 def test_a_credit_change_needs_a_reason(session: Session, admin_user: User) -> None:
@@ -79,13 +98,17 @@ def test_a_credit_change_needs_a_reason(session: Session, admin_user: User) -> N
         service.adjust_credits(session, actor=admin_user, user_id=target.id, amount=5, reason="  ")
 
 
-def test_changing_the_tier_is_audited(session: Session, admin_user: User) -> None:
-    target = create_user(session)
+def test_changing_the_tier_grants_its_allowance_as_billing_does_and_is_audited(
+    session: Session, admin_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "credits_enterprise_monthly", 5000)
+    target = create_user(session, credit_balance=7)
     service.set_tier(session, actor=admin_user, user_id=target.id, tier=Tier.ENTERPRISE, reason="contract")
     session.refresh(target)
-    assert target.tier is Tier.ENTERPRISE
+    assert (target.tier, target.credit_balance) == (Tier.ENTERPRISE, 5000)
     [row] = audit_rows(session, target.id)
-    assert (row.action, row.details["before"], row.details["after"]) == ("user.tier_changed", "FREE", "ENTERPRISE")
+    assert (row.action, row.actor_id, row.details["reason"]) == ("user.tier_changed", admin_user.id, "contract")
+    assert (row.details["before"], row.details["after"], row.details["granted"]) == ("FREE", "ENTERPRISE", 4993)
 
 
 def test_ending_sessions_signs_the_user_out_everywhere(session: Session, admin_user: User) -> None:
@@ -166,3 +189,24 @@ def test_retrying_a_failed_generation_submits_it_again_for_its_owner(session: Se
     assert retried.user_id == owner.id and retried.retry_of_id == failed.id
     assert session.get(Generation, retried.id) is not None
     assert audit_rows(session, failed.id)[0].details["after"] == retried.id
+
+
+def test_staff_ending_an_accounts_sessions_tells_its_open_pages_after_the_commit(
+    live_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(events, "publish", lambda channel, event: published.append((channel, event)))
+    with uow() as session:
+        admin, target = create_user(session, role=Role.ADMIN), create_user(session, credit_balance=3)
+        admin_id, target_id = admin.id, target.id
+    with uow() as session:
+        actor = service.staff(session, user_id=admin_id)
+        service.adjust_credits(session, actor=actor, user_id=target_id, amount=5, reason="make-good")
+        service.suspend(session, actor=actor, user_id=target_id, reason="fraud")
+        assert published == [], "nothing is told before the commit"
+    mine = [event for channel, event in published if channel == target_id]
+    assert mine == [{"type": "credits.changed", "balance": 8}, {"type": "session.ended", "reason": "suspended"}]
+    with pytest.raises(ValidationFailed), uow() as session:
+        service.end_sessions(session, actor=service.staff(session, user_id=admin_id), user_id=target_id)
+        raise ValidationFailed("rolled back")
+    assert len([e for c, e in published if c == target_id]) == 2, "a rolled-back action tells nobody"

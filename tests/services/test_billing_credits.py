@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dreampixel.core.db import uow
+from dreampixel.core.errors import ValidationFailed
 from dreampixel.core.models import (
     AuditLog,
     CreditLedger,
@@ -152,14 +153,18 @@ def test_renewal_works_through_many_accounts_in_batches(session: Session) -> Non
 
 
 @BOTH
-def test_an_operator_grant_removes_credits_but_never_below_zero(session: Session) -> None:
+def test_an_operator_grant_adds_and_removes_but_a_removal_past_the_balance_is_refused(session: Session) -> None:
     user = create_user(session)
     added = billing.grant_credits(session, user_id=user.id, amount=8, reason="support ticket 42", actor=None)
-    removed = billing.grant_credits(session, user_id=user.id, amount=-50, reason="refund reversed", actor=None)
+    with pytest.raises(ValidationFailed, match="Cannot remove 50 credits: the balance is 8"):
+        billing.grant_credits(session, user_id=user.id, amount=-50, reason="refund reversed", actor=None)
+    removed = billing.grant_credits(session, user_id=user.id, amount=-8, reason="refund reversed", actor=None)
     assert (added.balance, removed.amount, removed.balance) == (8, -8, 0)
     assert balance(session, user.id) == 0
-    audit = session.exec(select(AuditLog).where(col(AuditLog.target_id) == user.id)).all()
-    assert [row.details["reason"] for row in audit] == ["support ticket 42", "refund reversed"]
+    audit = session.exec(select(AuditLog).where(col(AuditLog.target_id) == user.id)
+                         .order_by(col(AuditLog.created_at))).all()
+    assert [(row.action, row.details["reason"], row.details["before"], row.details["after"]) for row in audit] == [
+        ("user.credits_granted", "support ticket 42", 0, 8), ("user.credits_removed", "refund reversed", 8, 0)]
 
 
 @BOTH

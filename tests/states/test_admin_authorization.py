@@ -1,8 +1,14 @@
-"""Every admin console handler, called directly as a crafted client would, by a USER and a MODERATOR:
-nothing changes, nothing is shown, and the page answers as an unknown route does."""
+"""Every admin console handler, found by walking the console's states and called directly as a crafted
+websocket event would call it, by a USER, a MODERATOR and a signed-out client: nothing changes in the
+database, nothing is shown or pushed, live watchers subscribe to nothing, and the page answers as an
+unknown route does."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import inspect
+import pkgutil
 from typing import Any
 
 import pytest
@@ -23,12 +29,10 @@ from dreampixel.core.models import (
     User,
 )
 from services.accounts import sessions
-from states.admin_audit import AdminAuditState
-from states.admin_dashboard import AdminDashboardState
-from states.admin_generations import AdminGenerationsState, AdminGenerationState
+from services.events import service as events
+from states.admin_access import AdminAccessMixin
 from states.admin_moderation import AdminModerationState
-from states.admin_system import AdminSystemState
-from states.admin_users import AdminUsersState, AdminUserState
+from states.admin_users import AdminUserState
 from tests.factories import create_generation, create_seed, create_user
 
 
@@ -85,59 +89,153 @@ def snapshot(ids: dict[str, str]) -> dict[str, Any]:
             "seed": seed.moderation_status,
             "error": error.state,
             "audit": len(session.exec(select(AuditLog)).all()),
+            "errors": sorted((e.id, e.state, e.count) for e in session.exec(select(ErrorLog)).all()),
         }
 
 
+def admin_states() -> list[type[rx.State]]:
+    """Every state of the console, found by importing each states/admin_*.py module: a new one is walked too."""
+    import states
+
+    found: list[type[rx.State]] = []
+    for module in pkgutil.iter_modules(states.__path__):
+        if module.name.startswith("admin_") and module.name != "admin_access":
+            loaded = importlib.import_module(f"states.{module.name}")
+            found += [value for value in vars(loaded).values() if isinstance(value, type)
+                      and issubclass(value, AdminAccessMixin) and issubclass(value, rx.State)
+                      and value.__module__ == loaded.__name__]
+    return found
+
+
+# Handlers every state has from Reflex itself: `setvar` sets one of the caller's own display vars
+# (never data: every handler reads the role again before it reads or changes anything).
+BUILTIN = {"setvar"}
+
+
+def crafted_form(ids: dict[str, str]) -> dict[str, Any]:
+    """What a crafted client sends to a handler taking a form: every field, aimed at real rows."""
+    return {"action": "delete", "value": "1000", "reason": "crafted", "q": "target", "seed_id": ids["seed"],
+            "decision": "approve", "approve": "true", "logger": "services", "actor": "", "target": "", "since": "",
+            "until": "", "provider": "", "user": "", "category": "OTHER", "featured": "true", "rule_id": "",
+            "phrase": "crafted", "word": "crafted", "prompt": "crafted", "id": ids["target"]}
+
+
+def crafted_args(handler: Any, ids: dict[str, str]) -> tuple[Any, ...]:
+    """Arguments a crafted event would carry, from the handler's signature (its `viewer` is not sent)."""
+    args: list[Any] = []
+    for parameter in list(inspect.signature(handler.fn).parameters.values())[1:]:
+        hint = str(parameter.annotation)
+        if "dict" in hint:
+            args.append(crafted_form(ids))
+        elif "bool" in hint:
+            args.append(True)
+        elif "int" in hint:
+            args.append(1000)
+        elif "id" in parameter.name:
+            args.append(ids["error"] if "error" in parameter.name else ids["seed"])
+        else:
+            args.append("resolved" if parameter.name == "state" else "crafted")
+    return tuple(args)
+
+
+def route_params(ids: dict[str, str]) -> list[dict[str, str]]:
+    """The URL parameters a detail page may be opened with, aimed at rows a crafted event would hit."""
+    return [{}, {"user_id": ids["target"], "generation_id": ids["queued"]}, {"generation_id": ids["failed"]}]
+
+
+# Variants worth calling beyond what the signature gives: each action of the multi-action handlers.
+VARIANTS: dict[tuple[str, str], list[tuple[Any, ...]]] = {
+    ("AdminUserState", "act"): [({"action": action, "value": value, "reason": "crafted"},)
+                                for action, value in (("credits", "1000"), ("credits", "-5"), ("tier", "ENTERPRISE"),
+                                                      ("role", "ADMIN"), ("suspend", ""), ("unsuspend", ""),
+                                                      ("end_sessions", ""), ("resend", ""), ("delete", ""))],
+    ("AdminGenerationState", "act"): [("cancel",), ("delete",), ("retry",)],
+    ("AdminUsersState", "set_filter"): [("role", "USER")],
+    ("AdminSystemState", "set_filter"): [("level", "error")],
+}
+
+
 def calls(ids: dict[str, str]) -> list[tuple[type[rx.State], str, tuple[Any, ...], dict[str, str]]]:
-    """(state, handler, arguments, URL params) for every handler of the admin console."""
-    user = {"user_id": ids["target"]}
-    generation = {"generation_id": ids["queued"]}
-    failed = {"generation_id": ids["failed"]}
-    return [
-        (AdminDashboardState, "load", (), {}),
-        (AdminUsersState, "load", (), {}),
-        (AdminUsersState, "search", ({"q": "target"},), {}),
-        (AdminUsersState, "set_filter", ("role", "USER"), {}),
-        (AdminUserState, "load", (), user),
-        *[(AdminUserState, "act", ({"action": action, "value": value, "reason": "crafted"},), user)
-          for action, value in (("credits", "1000"), ("tier", "ENTERPRISE"), ("role", "ADMIN"), ("suspend", ""),
-                                ("end_sessions", ""), ("resend", ""), ("delete", ""))],
-        (AdminGenerationsState, "load", (), {}),
-        (AdminGenerationsState, "search", ({"q": "lighthouse"},), {}),
-        (AdminGenerationsState, "set_status", ("queued",), {}),
-        (AdminGenerationsState, "show_stuck", (True,), {}),
-        (AdminGenerationsState, "reap", (), {}),
-        (AdminGenerationState, "load", (), generation),
-        (AdminGenerationState, "act", ("cancel",), generation),
-        (AdminGenerationState, "act", ("delete",), generation),
-        (AdminGenerationState, "act", ("retry",), failed),
-        (AdminSystemState, "load", (), {}),
-        (AdminSystemState, "refresh_health", (), {}),
-        (AdminSystemState, "filter_errors", ({"logger": "services"},), {}),
-        (AdminSystemState, "set_filter", ("level", "error"), {}),
-        (AdminSystemState, "set_error_state", (ids["error"], "resolved"), {}),
-        (AdminSystemState, "toggle", (ids["error"],), {}),
-        (AdminSystemState, "log_test_error", (), {}),
-        (AdminAuditState, "load", (), {}),
-        (AdminAuditState, "search", ({"actor": ""},), {}),
-    ]
+    """(state, handler, arguments, URL parameters) for every handler of every console state."""
+    walked = []
+    for cls in admin_states():
+        for name, handler in cls.event_handlers.items():
+            if name in BUILTIN:
+                continue
+            variants = [*VARIANTS.get((cls.__name__, name), []), crafted_args(handler, ids)]
+            if (cls.__name__, name) == ("AdminSystemState", "set_error_state"):
+                variants = [(ids["error"], "resolved"), (ids["error"], "ignored")]
+            walked += [(cls, name, args, params) for args in variants for params in route_params(ids)]
+    return walked
+
+
+def allows(cls: type[rx.State], name: str, role: Role) -> bool:
+    """Whether the handler's guard lets `role` in (the moderation queue lets moderators in)."""
+    return role in getattr(getattr(cls, name).fn, "admin_roles", frozenset())
 
 
 LISTS = ("rows", "cards", "generations", "ledger", "sessions", "api_keys", "history", "checks", "errors", "workers",
-         "providers", "seeds")
+         "providers", "seeds", "generations_per_day", "signups_per_day", "provider_share", "provider_failure",
+         "inputs", "timings", "attempts", "outputs")
 
 
-@pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR])
-async def test_every_admin_handler_refuses_a_non_admin_and_changes_nothing(world: dict[str, str], role: Role) -> None:
+def shows_nothing(state: Any) -> bool:
+    lists = [getattr(state, field) for field in LISTS if hasattr(state, field)]
+    return not any(lists) and not getattr(state, "user", {}) and not getattr(state, "row", {})
+
+
+def test_the_walk_finds_every_console_state_and_their_live_watchers() -> None:
+    names = {cls.__name__ for cls in admin_states()}
+    assert {"AdminDashboardState", "AdminUsersState", "AdminUserState", "AdminGenerationsState",
+            "AdminGenerationState", "AdminSystemState", "AdminAuditState", "AdminModerationState"} <= names
+    background = {(cls.__name__, name) for cls in admin_states() for name, handler in cls.event_handlers.items()
+                  if handler.is_background}
+    assert {("AdminDashboardState", "watch"), ("AdminSystemState", "watch")} <= background
+
+
+@pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR, None], ids=["user", "moderator", "signed-out"])
+async def test_every_admin_handler_refuses_anyone_else_and_changes_nothing(world: dict[str, str],
+                                                                          role: Role | None) -> None:
     before = snapshot(world)
+    walked = 0
     for cls, name, args, params in calls(world):
-        state = state_for(cls, world[role.value], params)
-        await call(getattr(cls, name), state, *args)
-        assert state.checked and not state.allowed, f"{cls.__name__}.{name}"
-        shown = [getattr(state, field) for field in LISTS if hasattr(state, field)]
-        assert all(not value for value in shown), f"{cls.__name__}.{name} showed data"
-        assert not getattr(state, "user", {}), f"{cls.__name__}.{name} showed the account"
+        if role is not None and allows(cls, name, role):
+            continue
+        state = state_for(cls, world[role.value] if role else "", params)
+        handler = getattr(cls, name)
+        # A live watcher would run for as long as the page is open: refused, it returns at once.
+        result = await asyncio.wait_for(call(handler, state, *args), timeout=10)
+        label = f"{cls.__name__}.{name}{args}"
+        updates = [u for u in (result if isinstance(result, list) else [result]) if u is not None]
+        assert all("redirect" in str(u) or "login" in str(u) for u in updates), f"{label} pushed {updates}"
+        assert not state.allowed and shows_nothing(state), f"{label} showed data"
+        if not handler.is_background and name != "stop_watching":
+            assert state.checked, label
+        walked += 1
+    assert walked > 40
     assert snapshot(world) == before
+
+
+async def test_a_refused_watcher_subscribes_to_nothing(world: dict[str, str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    subscribed: list[str] = []
+
+    def spy(channel: str) -> Any:
+        subscribed.append(channel)
+        raise AssertionError("a refused watcher subscribed")
+
+    monkeypatch.setattr(events, "subscribe", spy)
+    watchers = 0
+    for cls in admin_states():
+        for _name, handler in cls.event_handlers.items():
+            if not handler.is_background:
+                continue
+            for token in (world[Role.USER.value], world[Role.MODERATOR.value], ""):
+                state = state_for(cls, token, {})
+                state.allowed = True  # what a crafted `setvar` could claim
+                await asyncio.wait_for(call(handler, state), timeout=10)
+                watchers += 1
+    assert watchers >= 6 and subscribed == []
 
 
 async def test_the_moderation_queue_refuses_a_user(world: dict[str, str]) -> None:
@@ -166,3 +264,26 @@ async def test_an_admin_opens_the_user_page_and_grants_credits(world: dict[str, 
     assert state.allowed and state.user["email"] == "target@example.test"
     await call(AdminUserState.act, state, {"action": "credits", "value": "30", "reason": "welcome back"})
     assert state.user["credits"] == "30" and state.history[0]["action"] == "user.credits_granted"
+
+
+async def test_an_admins_open_error_log_shows_a_new_error_when_the_channel_says_so(world: dict[str, str]) -> None:
+    from states.admin_system import AdminSystemState
+
+    with uow() as session:
+        admin = create_user(session, role=Role.ADMIN)
+        token = sessions.create(session, user_id=admin.id, ip=None, user_agent=None)
+    state = state_for(AdminSystemState, token, {})
+    await call(AdminSystemState.load, state)
+    assert [e["message"] for e in state.errors] == ["boom"]
+    watcher = asyncio.create_task(call(AdminSystemState.watch, state))
+    with uow() as session:
+        session.add(ErrorLog(source="services", message="disk full", fingerprint="9" * 40, logger="services.y"))
+    try:
+        async with asyncio.timeout(10):
+            while len(state.errors) < 2:  # published until the watcher, subscribing meanwhile, hears one
+                events.publish(events.ADMIN_CHANNEL, {"type": "error.logged"})
+                await asyncio.sleep(0.1)
+    finally:
+        state._watching = False
+        await asyncio.wait_for(watcher, timeout=5)
+    assert {e["message"] for e in state.errors} == {"boom", "disk full"}

@@ -26,7 +26,8 @@ def audit() -> rx.Component:
             width="100%",
             aria_label="Filter the audit log",
         ),
-        data_table(A.rows, [("When", "at"), ("Actor", "actor"), ("Action", "action"), ("Target", "target"),
+        # What happened first: on a phone the first columns are what shows, the rest scrolls.
+        data_table(A.rows, [("Action", "action"), ("When", "at"), ("Actor", "actor"), ("Target", "target"),
                             ("Reason", "reason"), ("Before", "before"), ("After", "after")],
                    label="Audit log", empty="No staff action matches."),
         title="Audit log",

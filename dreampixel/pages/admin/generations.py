@@ -15,8 +15,9 @@ G = AdminGenerationsState
 D = AdminGenerationState
 ROW: Any = D.row
 
-COLUMNS = [("Id", "id"), ("Status", "status"), ("Prompt", "prompt"), ("Provider", "provider"), ("User", "user_id"),
-           ("Created", "created"), ("Time", "time"), ("Error", "error")]
+# The prompt links to the generation and comes early: on a phone the first columns are what shows.
+COLUMNS = [("Status", "status"), ("Prompt", "prompt"), ("Provider", "provider"), ("Created", "created"),
+           ("Time", "time"), ("Error", "error"), ("User", "user_id"), ("Id", "id")]
 
 
 @page(route="/admin/generations", title="Generations · Admin · Dream Pixel", on_load=G.load)
@@ -54,7 +55,7 @@ def generations() -> rx.Component:
                 width="100%",
             ),
         ),
-        data_table(G.rows, COLUMNS, label="Generations", link=("id", "/admin/generations/"),
+        data_table(G.rows, COLUMNS, label="Generations", link=("id", "/admin/generations/"), link_on="prompt",
                    empty=rx.cond(G.stuck, "Nothing is stuck.", "No generation matches.")),
         title="Generations",
         active="Generations",

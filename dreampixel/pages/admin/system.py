@@ -77,17 +77,15 @@ def system() -> rx.Component:
             rx.form(
                 filter_row(
                     text_filter("Logger", "logger", S.logger, placeholder="services.generation"),
-                    text_filter("Since", "since", S.since, type="date"),
+                    text_filter("Since", "since", S.since, type="date", max_width="12rem"),
+                    choice("Level", S.level, [ANY, *LEVELS], lambda v: S.set_filter("level", v)),
+                    choice("State", S.error_state, [ANY, *STATES], lambda v: S.set_filter("error_state", v)),
                     rx.button("Filter", type="submit", size="2"),
                 ),
                 on_submit=S.filter_errors,
                 reset_on_submit=False,
                 width="100%",
                 aria_label="Filter errors",
-            ),
-            filter_row(
-                choice("Level", S.level, [ANY, *LEVELS], lambda v: S.set_filter("level", v)),
-                choice("State", S.error_state, [ANY, *STATES], lambda v: S.set_filter("error_state", v)),
             ),
             rx.cond(S.errors.length() > 0,
                     rx.box(rx.foreach(S.errors, _error), role="list", aria_label="Errors", width="100%",

@@ -41,7 +41,8 @@ def users() -> rx.Component:
             choice("Verified", U.verified, [ANY, "yes", "no"], lambda v: U.set_filter("verified", v)),
             choice("Sort", U.sort, SORTS, lambda v: U.set_filter("sort", v)),
         ),
-        data_table(U.rows, USER_COLUMNS, label="Users", link=("id", "/admin/users/"), empty="No user matches."),
+        data_table(U.rows, USER_COLUMNS, label="Users", link=("id", "/admin/users/"), link_on="email",
+                   empty="No user matches."),
         title="Users",
         active="Users",
         checked=U.checked,
@@ -75,8 +76,10 @@ def _reason(required: bool = False) -> rx.Component:
                     aria_label="Reason", required=required, flex="1", min_width="10rem")
 
 
-def _select(name: str, options: list[str], label: str) -> rx.Component:
+def _select(name: str, options: list[str], label: str, current: Any) -> rx.Component:
+    # Keyed by the current value, so the select shows it again after the account changes.
     return rx.el.select(*[rx.el.option(o, value=o) for o in options], name=name, aria_label=label,
+                        default_value=current, key=current,
                         style={"padding": "0.35rem", "borderRadius": "var(--radius-2)",
                                "border": f"1px solid {theme.BORDER}", "background": theme.SURFACE,
                                "color": theme.TEXT})
@@ -90,8 +93,8 @@ def _actions() -> rx.Component:
                          rx.input(name="value", type="number", placeholder="+100 or -50", size="2",
                                   aria_label="Credits", required=True, width="8rem"),
                          _reason(required=True)),
-            _action_form("Change tier", "tier", _select("value", TIERS, "Tier"), _reason()),
-            _action_form("Change role", "role", _select("value", ROLES, "Role"), _reason()),
+            _action_form("Change tier", "tier", _select("value", TIERS, "Tier", USER["tier"]), _reason()),
+            _action_form("Change role", "role", _select("value", ROLES, "Role", USER["role"]), _reason()),
             rx.cond(USER["status"] == "SUSPENDED",
                     _action_form("Unsuspend", "unsuspend", _reason()),
                     _action_form("Suspend", "suspend", _reason(required=True), colour="red")),
@@ -134,11 +137,11 @@ def user_detail() -> rx.Component:
                     rx.text(USER["id"], " · joined ", USER["created"], " · last sign-in ", USER["last_login"],
                             size="1", color=theme.TEXT_MUTED),
                     _actions(),
-                    panel("Generations", data_table(D.generations, [("Id", "id"), ("Status", "status"),
-                                                                    ("Prompt", "prompt"), ("Provider", "provider"),
-                                                                    ("Created", "created")],
+                    panel("Generations", data_table(D.generations, [("Status", "status"), ("Prompt", "prompt"),
+                                                                    ("Provider", "provider"), ("Created", "created"),
+                                                                    ("Id", "id")],
                                                     label="Generations", link=("id", "/admin/generations/"),
-                                                    empty="No generations.")),
+                                                    link_on="prompt", empty="No generations.")),
                     panel("Credit ledger", data_table(D.ledger, [("When", "at"), ("Change", "delta"),
                                                                  ("Reason", "reason"), ("Reference", "reference"),
                                                                  ("Balance", "balance_after")],
@@ -149,8 +152,8 @@ def user_detail() -> rx.Component:
                     panel("API keys", data_table(D.api_keys, [("Name", "name"), ("Prefix", "prefix"),
                                                               ("State", "state"), ("Last used", "last_used")],
                                                  label="API keys", empty="No API keys.")),
-                    panel("Audit history", data_table(D.history, [("When", "at"), ("Actor", "actor"),
-                                                                  ("Action", "action"), ("Reason", "reason"),
+                    panel("Audit history", data_table(D.history, [("Action", "action"), ("When", "at"),
+                                                                  ("Actor", "actor"), ("Reason", "reason"),
                                                                   ("Before", "before"), ("After", "after")],
                                                       label="Audit history", empty="No staff actions yet.")),
                     spacing="4",
