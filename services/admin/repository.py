@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Date, case, cast, delete, func, insert, or_, union
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dreampixel.core.models import (
@@ -14,12 +16,17 @@ from dreampixel.core.models import (
     CreditLedger,
     Generation,
     GenerationStatus,
+    Invoice,
+    LedgerReason,
     ModerationStatus,
+    ProviderDailyStat,
     Role,
     Seed,
     Subscription,
     Tier,
     User,
+    UserActiveWeek,
+    UserActivity,
     UserStatus,
 )
 
@@ -129,3 +136,143 @@ def pending_seeds(session: Session, *, limit: int = 50) -> list[tuple[Seed, str 
              .where(col(Seed.moderation_status) == ModerationStatus.PENDING)
              .order_by(col(Seed.created_at)).limit(limit))
     return [(seed, email) for seed, email in session.exec(query).all()]
+
+
+# ---- analytics ----------------------------------------------------------------------------------------
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def week_of(session: Session, column: Any) -> Any:
+    """SQL for the Monday (UTC) of the week `column` falls in."""
+    if _dialect(session) == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
+    return func.date(column, "-6 days", "weekday 1")
+
+
+def as_date(value: date | datetime | str) -> date:
+    """A date as either database returns it (SQLite's date() answers text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def _insert(session: Session, table: Any) -> Any:
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
+
+
+def record_submission(session: Session, *, user_id: str, signed_up_week: date, week: date, at: datetime) -> None:
+    """Count one submitted generation into the account's milestones and active weeks.
+
+    The submit holds the account's row locked (the credit hold), so one account's submits are
+    counted one after another and the fifth is the fifth.
+    """
+    activity = UserActivity.__table__  # type: ignore[attr-defined]
+    upsert = _insert(session, activity).values(user_id=user_id, generations=1, first_generation_at=at,
+                                                fifth_generation_at=None)
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"generations": activity.c.generations + 1,
+              "fifth_generation_at": case((activity.c.generations == 4, upsert.excluded.first_generation_at),
+                                          else_=activity.c.fifth_generation_at)},
+    ))
+    weeks = UserActiveWeek.__table__  # type: ignore[attr-defined]
+    session.execute(_insert(session, weeks).values(user_id=user_id, week=week, cohort_week=signed_up_week)
+                    .on_conflict_do_nothing(index_elements=["user_id", "week"]))
+
+
+def rebuild_activity(session: Session) -> None:
+    """Recount `user_activity` and `user_active_weeks` from every generation (after a bulk load)."""
+    session.execute(delete(UserActiveWeek))
+    session.execute(delete(UserActivity))
+    numbered = select(
+        col(Generation.user_id).label("user_id"), col(Generation.created_at).label("created_at"),
+        func.row_number().over(partition_by=col(Generation.user_id),
+                               order_by=(col(Generation.created_at), col(Generation.id))).label("n"),
+    ).subquery()
+    session.execute(insert(UserActivity).from_select(
+        ["user_id", "generations", "first_generation_at", "fifth_generation_at"],
+        select(numbered.c.user_id, func.count(), func.min(numbered.c.created_at),
+               func.min(case((numbered.c.n == 5, numbered.c.created_at)))).group_by(numbered.c.user_id),
+    ))
+    session.execute(insert(UserActiveWeek).from_select(
+        ["user_id", "week", "cohort_week"],
+        select(col(Generation.user_id), week_of(session, col(Generation.created_at)),
+               week_of(session, col(User.created_at)))
+        .join(User, col(User.id) == col(Generation.user_id)).distinct(),
+    ))
+
+
+def signups_by_week(session: Session, *, since: datetime) -> dict[date, int]:
+    week = week_of(session, col(User.created_at))
+    rows = session.exec(select(week, func.count()).where(col(User.created_at) >= since).group_by(week)).all()
+    return {as_date(w): int(n) for w, n in rows}
+
+
+def active_by_cohort_week(session: Session, *, first_cohort: date) -> dict[tuple[date, date], int]:
+    """(sign-up week, active week) -> accounts that submitted a generation in that week."""
+    rows = session.exec(
+        select(col(UserActiveWeek.cohort_week), col(UserActiveWeek.week), func.count())
+        .where(col(UserActiveWeek.cohort_week) >= first_cohort)
+        .group_by(col(UserActiveWeek.cohort_week), col(UserActiveWeek.week))
+    ).all()
+    return {(as_date(c), as_date(w)): int(n) for c, w, n in rows}
+
+
+def funnel_by_week(session: Session, *, since: datetime) -> dict[date, tuple[int, int, int, int, int]]:
+    """Sign-up week -> accounts signed up, verified, with a first and a fifth generation, and paying.
+
+    Each step counts only accounts that reached every step before it. Paying: a paid invoice,
+    or a credit pack bought.
+    """
+    paid = union(
+        select(col(Invoice.user_id).label("user_id"))
+        .where(col(Invoice.status) == "paid", col(Invoice.amount_paid) > 0, col(Invoice.user_id).is_not(None)),
+        select(col(CreditLedger.user_id).label("user_id"))
+        .where(col(CreditLedger.reason) == LedgerReason.PURCHASE, col(CreditLedger.user_id).is_not(None)),
+    ).subquery()
+    week = week_of(session, col(User.created_at))
+    verified = col(User.email_verified_at).is_not(None)
+    first = verified & col(UserActivity.user_id).is_not(None)
+    fifth = first & col(UserActivity.fifth_generation_at).is_not(None)
+    paying = fifth & paid.c.user_id.is_not(None)
+
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = session.execute(
+        sa_select(week, func.count(), total(verified), total(first), total(fifth), total(paying))
+        .select_from(User)
+        .join(UserActivity, col(UserActivity.user_id) == col(User.id), isouter=True)
+        .join(paid, paid.c.user_id == col(User.id), isouter=True)
+        .where(col(User.created_at) >= since)
+        .group_by(week)
+    ).all()
+    return {as_date(w): (int(a), int(b), int(c), int(d), int(e)) for w, a, b, c, d, e in rows}
+
+
+def ended_generations(session: Session, *, start: datetime, end: datetime) -> list[tuple[datetime, str | None,
+                                                                                          list[dict[str, Any]]]]:
+    """(completed_at, provider_used, attempts) of the generations that ended in [start, end)."""
+    rows = session.exec(
+        select(col(Generation.completed_at), col(Generation.provider_used), col(Generation.attempts))
+        .where(col(Generation.completed_at) >= start, col(Generation.completed_at) < end)
+    ).all()
+    return [(at, provider, list(attempts or [])) for at, provider, attempts in rows if at is not None]
+
+
+def provider_days(session: Session, *, first: date, last: date) -> list[ProviderDailyStat]:
+    """The rolled-up provider rows of [first, last], the day markers (provider "") included."""
+    return list(session.exec(select(ProviderDailyStat).where(col(ProviderDailyStat.day) >= first,
+                                                             col(ProviderDailyStat.day) <= last)).all())
+
+
+def insert_provider_days(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert rolled-up provider rows; a day another request rolled up meanwhile is left as it is."""
+    if rows:
+        table = ProviderDailyStat.__table__  # type: ignore[attr-defined]
+        session.execute(_insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["day", "provider"]))
