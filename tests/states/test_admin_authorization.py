@@ -23,6 +23,7 @@ from dreampixel.core.models import (
     User,
 )
 from services.accounts import sessions
+from states.admin_analytics import AdminAnalyticsState
 from states.admin_audit import AdminAuditState
 from states.admin_dashboard import AdminDashboardState
 from states.admin_generations import AdminGenerationsState, AdminGenerationState
@@ -120,11 +121,13 @@ def calls(ids: dict[str, str]) -> list[tuple[type[rx.State], str, tuple[Any, ...
         (AdminSystemState, "log_test_error", (), {}),
         (AdminAuditState, "load", (), {}),
         (AdminAuditState, "search", ({"actor": ""},), {}),
+        (AdminAnalyticsState, "load", (), {}),
+        (AdminAnalyticsState, "set_period", ("26",), {}),
     ]
 
 
 LISTS = ("rows", "cards", "generations", "ledger", "sessions", "api_keys", "history", "checks", "errors", "workers",
-         "providers", "seeds")
+         "providers", "seeds", "cohort_headings", "cohort_rows", "funnel_rows", "provider_rows")
 
 
 @pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR])
@@ -166,3 +169,19 @@ async def test_an_admin_opens_the_user_page_and_grants_credits(world: dict[str, 
     assert state.allowed and state.user["email"] == "target@example.test"
     await call(AdminUserState.act, state, {"action": "credits", "value": "30", "reason": "welcome back"})
     assert state.user["credits"] == "30" and state.history[0]["action"] == "user.credits_granted"
+
+
+async def test_an_admin_reads_the_analytics_and_changes_the_period(world: dict[str, str]) -> None:
+    with uow() as session:
+        admin = create_user(session, role=Role.ADMIN)
+        token = sessions.create(session, user_id=admin.id, ip=None, user_agent=None)
+    state = state_for(AdminAnalyticsState, token, {})
+    await call(AdminAnalyticsState.load, state)
+    assert state.allowed and len(state.cohort_rows) == 8 and len(state.funnel_rows) == 8
+    assert state.cohort_headings[:3] == ["Sign-up week", "Accounts", "Week 0"]
+    # This week's cohort: the walk's accounts, signed up just now.
+    assert state.cohort_rows[-1]["users"] == state.funnel_rows[-1]["signed_up"] != "0"
+    await call(AdminAnalyticsState.set_period, state, "26")
+    assert state.weeks == "26" and len(state.cohort_rows) == 26
+    await call(AdminAnalyticsState.set_period, state, "1000")
+    assert state.weeks == "26"
