@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "user_activity",
         sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("cohort_week", sa.Date(), nullable=False),
         sa.Column("generations", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("first_generation_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fifth_generation_at", sa.DateTime(timezone=True), nullable=True),
@@ -41,6 +42,7 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_user_activity")),
     )
+    op.create_index("ix_user_activity_cohort_week", "user_activity", ["cohort_week"])
     op.create_table(
         "user_active_weeks",
         sa.Column("user_id", sa.String(length=32), nullable=False),
@@ -66,12 +68,14 @@ def upgrade() -> None:
     op.create_index("ix_generations_completed_at", "generations", ["completed_at"])
 
     # What the submits before this revision would have recorded.
-    op.execute(
-        "INSERT INTO user_activity (user_id, generations, first_generation_at, fifth_generation_at) "
-        "SELECT user_id, count(*), min(created_at), min(CASE WHEN n = 5 THEN created_at END) FROM "
-        "(SELECT user_id, created_at, row_number() OVER (PARTITION BY user_id ORDER BY created_at, id) AS n "
-        "FROM generations) AS numbered GROUP BY user_id"
+    activity = (
+        "SELECT g.user_id, min(g.signed_up), count(*), min(g.created_at), min(CASE WHEN g.n = 5 THEN g.created_at END) "
+        f"FROM (SELECT generations.user_id, generations.created_at, {_week('users.created_at')} AS signed_up, "
+        "row_number() OVER (PARTITION BY generations.user_id ORDER BY generations.created_at, generations.id) AS n "
+        "FROM generations JOIN users ON users.id = generations.user_id) AS g GROUP BY g.user_id"
     )
+    op.execute("INSERT INTO user_activity (user_id, cohort_week, generations, first_generation_at, "
+               "fifth_generation_at) " + activity)
     weeks = f"SELECT DISTINCT g.user_id, {_week('g.created_at')}, {_week('u.created_at')} "
     op.execute("INSERT INTO user_active_weeks (user_id, week, cohort_week) " + weeks
                + "FROM generations AS g JOIN users AS u ON u.id = g.user_id")
@@ -85,4 +89,5 @@ def downgrade() -> None:
     op.drop_table("provider_daily_stats")
     op.drop_index("ix_user_active_weeks_cohort_week_week", table_name="user_active_weeks")
     op.drop_table("user_active_weeks")
+    op.drop_index("ix_user_activity_cohort_week", table_name="user_activity")
     op.drop_table("user_activity")

@@ -179,6 +179,36 @@ def _tally(ended: Iterable[tuple[str | None, Sequence[dict[str, Any]]]]) -> dict
     return tallies
 
 
+def _tallies_by_day(session: Session, *, start: datetime, end: datetime) -> dict[date, dict[str, _Tally]]:
+    """Per UTC day and provider, the calls of the generations that ended in [start, end)."""
+    by_day: dict[date, dict[str, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
+    counted = repository.provider_calls(session, start=start, end=end, growth=BUCKET_GROWTH)
+    if counted is None:
+        ended: dict[date, list[tuple[str | None, list[dict[str, Any]]]]] = defaultdict(list)
+        for at, used, attempts in repository.ended_generations(session, start=start, end=end):
+            ended[at.astimezone(UTC).date()].append((used, attempts))
+        for day, rows in ended.items():
+            by_day[day].update(_tally(rows))
+        return by_day
+    calls, deliveries = counted
+    for day, name, outcome, bucket, count in calls:
+        tally = by_day[day][name or "unknown"]
+        if outcome == "skipped":
+            tally.skipped += count
+            continue
+        if outcome == "succeeded":
+            tally.succeeded += count
+        else:
+            tally.failed += count
+        tally.latency[bucket] += count
+    for day, used, first, count in deliveries:
+        by_day[day][used].delivered += count
+        if first and first != used:
+            by_day[day][first].failovers_out += count
+            by_day[day][used].failovers_in += count
+    return by_day
+
+
 def _settled_through(now: datetime) -> date:
     """The last day whose generations can no longer change."""
     return (now - SETTLE).date() - timedelta(days=1)
@@ -194,14 +224,11 @@ def ensure_provider_rollups(session: Session, *, first: date, now: datetime | No
     missing = [day for day in missing if day not in done]
     if not missing:
         return 0
-    by_day: dict[date, list[tuple[str | None, list[dict[str, Any]]]]] = defaultdict(list)
-    for at, used, attempts in repository.ended_generations(session, start=_midnight(missing[0]),
-                                                           end=_midnight(missing[-1] + timedelta(days=1))):
-        by_day[at.astimezone(UTC).date()].append((used, attempts))
+    by_day = _tallies_by_day(session, start=_midnight(missing[0]), end=_midnight(missing[-1] + timedelta(days=1)))
     rows: list[dict[str, Any]] = []
     for day in missing:
         rows.append({"day": day, "provider": DAY_MARKER, "latency": {}})
-        for name, tally in _tally(by_day.get(day, [])).items():
+        for name, tally in by_day.get(day, {}).items():
             rows.append({"day": day, "provider": name[:32], "calls": tally.succeeded + tally.failed,
                          "succeeded": tally.succeeded, "failed": tally.failed, "skipped": tally.skipped,
                          "delivered": tally.delivered, "failovers_out": tally.failovers_out,
@@ -228,9 +255,9 @@ def providers(session: Session, *, weeks: int = 8, now: datetime | None = None) 
                                         failovers_in=row.failovers_in,
                                         latency={int(b): int(c) for b, c in row.latency.items()}))
     live_from = _midnight(max(first, last + timedelta(days=1)))
-    ended = repository.ended_generations(session, start=live_from, end=now + timedelta(seconds=1))
-    for name, tally in _tally((used, attempts) for _at, used, attempts in ended).items():
-        totals[name].add(tally)
+    for day_tallies in _tallies_by_day(session, start=live_from, end=now + timedelta(seconds=1)).values():
+        for name, tally in day_tallies.items():
+            totals[name].add(tally)
     rows = [
         ProviderRow(provider=name, attempts=t.succeeded + t.failed + t.skipped, succeeded=t.succeeded, failed=t.failed,
                     skipped=t.skipped, success_rate=_rate(t.succeeded, t.succeeded + t.failed),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, case, cast, delete, func, insert, or_, union
+from sqlalchemy import Date, case, cast, delete, func, insert, or_, text, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -172,8 +172,8 @@ def record_submission(session: Session, *, user_id: str, signed_up_week: date, w
     counted one after another and the fifth is the fifth.
     """
     activity = UserActivity.__table__  # type: ignore[attr-defined]
-    upsert = _insert(session, activity).values(user_id=user_id, generations=1, first_generation_at=at,
-                                                fifth_generation_at=None)
+    upsert = _insert(session, activity).values(user_id=user_id, cohort_week=signed_up_week, generations=1,
+                                                first_generation_at=at, fifth_generation_at=None)
     session.execute(upsert.on_conflict_do_update(
         index_elements=["user_id"],
         set_={"generations": activity.c.generations + 1,
@@ -189,15 +189,16 @@ def rebuild_activity(session: Session) -> None:
     """Recount `user_activity` and `user_active_weeks` from every generation (after a bulk load)."""
     session.execute(delete(UserActiveWeek))
     session.execute(delete(UserActivity))
-    numbered = select(
+    numbered = sa_select(
         col(Generation.user_id).label("user_id"), col(Generation.created_at).label("created_at"),
+        week_of(session, col(User.created_at)).label("signed_up"),
         func.row_number().over(partition_by=col(Generation.user_id),
                                order_by=(col(Generation.created_at), col(Generation.id))).label("n"),
-    ).subquery()
+    ).join(User, col(User.id) == col(Generation.user_id)).subquery()
     session.execute(insert(UserActivity).from_select(
-        ["user_id", "generations", "first_generation_at", "fifth_generation_at"],
-        select(numbered.c.user_id, func.count(), func.min(numbered.c.created_at),
-               func.min(case((numbered.c.n == 5, numbered.c.created_at)))).group_by(numbered.c.user_id),
+        ["user_id", "cohort_week", "generations", "first_generation_at", "fifth_generation_at"],
+        sa_select(numbered.c.user_id, func.min(numbered.c.signed_up), func.count(), func.min(numbered.c.created_at),
+                  func.min(case((numbered.c.n == 5, numbered.c.created_at)))).group_by(numbered.c.user_id),
     ))
     session.execute(insert(UserActiveWeek).from_select(
         ["user_id", "week", "cohort_week"],
@@ -226,33 +227,37 @@ def active_by_cohort_week(session: Session, *, first_cohort: date) -> dict[tuple
 def funnel_by_week(session: Session, *, since: datetime) -> dict[date, tuple[int, int, int, int, int]]:
     """Sign-up week -> accounts signed up, verified, with a first and a fifth generation, and paying.
 
-    Each step counts only accounts that reached every step before it. Paying: a paid invoice,
-    or a credit pack bought.
+    Each step counts only accounts that reached the steps before it: submitting needs a confirmed
+    address, so every account with a generation is a verified one. Paying: a paid invoice with an
+    amount, or a credit pack bought. Three small grouped reads, none joining the users table.
     """
+    first_cohort = as_date(since)
+    week = week_of(session, col(User.created_at))
+    counts: dict[date, list[int]] = {}
+    for w, signed_up, verified in session.execute(
+        sa_select(week, func.count(), func.count(col(User.email_verified_at)))
+        .where(col(User.created_at) >= since).group_by(week)
+    ).all():
+        counts[as_date(w)] = [int(signed_up), int(verified), 0, 0, 0]
+    for w, first, fifth in session.execute(
+        sa_select(col(UserActivity.cohort_week), func.count(), func.count(col(UserActivity.fifth_generation_at)))
+        .where(col(UserActivity.cohort_week) >= first_cohort).group_by(col(UserActivity.cohort_week))
+    ).all():
+        counts.setdefault(as_date(w), [0, 0, 0, 0, 0])[2:4] = [int(first), int(fifth)]
     paid = union(
-        select(col(Invoice.user_id).label("user_id"))
+        sa_select(col(Invoice.user_id).label("user_id"))
         .where(col(Invoice.status) == "paid", col(Invoice.amount_paid) > 0, col(Invoice.user_id).is_not(None)),
-        select(col(CreditLedger.user_id).label("user_id"))
+        sa_select(col(CreditLedger.user_id).label("user_id"))
         .where(col(CreditLedger.reason) == LedgerReason.PURCHASE, col(CreditLedger.user_id).is_not(None)),
     ).subquery()
-    week = week_of(session, col(User.created_at))
-    verified = col(User.email_verified_at).is_not(None)
-    first = verified & col(UserActivity.user_id).is_not(None)
-    fifth = first & col(UserActivity.fifth_generation_at).is_not(None)
-    paying = fifth & paid.c.user_id.is_not(None)
-
-    def total(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    rows = session.execute(
-        sa_select(week, func.count(), total(verified), total(first), total(fifth), total(paying))
-        .select_from(User)
-        .join(UserActivity, col(UserActivity.user_id) == col(User.id), isouter=True)
-        .join(paid, paid.c.user_id == col(User.id), isouter=True)
-        .where(col(User.created_at) >= since)
-        .group_by(week)
-    ).all()
-    return {as_date(w): (int(a), int(b), int(c), int(d), int(e)) for w, a, b, c, d, e in rows}
+    for w, paying in session.execute(
+        sa_select(col(UserActivity.cohort_week), func.count())
+        .join(paid, paid.c.user_id == col(UserActivity.user_id))
+        .where(col(UserActivity.cohort_week) >= first_cohort, col(UserActivity.fifth_generation_at).is_not(None))
+        .group_by(col(UserActivity.cohort_week))
+    ).all():
+        counts.setdefault(as_date(w), [0, 0, 0, 0, 0])[4] = int(paying)
+    return {w: (c[0], c[1], c[2], c[3], c[4]) for w, c in counts.items()}
 
 
 def ended_generations(session: Session, *, start: datetime, end: datetime) -> list[tuple[datetime, str | None,
@@ -276,3 +281,39 @@ def insert_provider_days(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         table = ProviderDailyStat.__table__  # type: ignore[attr-defined]
         session.execute(_insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["day", "provider"]))
+
+
+# PostgreSQL counts provider calls itself: the rows never travel to Python. `ln` buckets as
+# services.admin.analytics.latency_bucket does (5 % wide; 0 ms alone in bucket 0).
+_PG_CALLS = text("""
+SELECT CAST(g.completed_at AT TIME ZONE 'UTC' AS date) AS day, a.value ->> 'provider' AS provider,
+       a.value ->> 'status' AS status,
+       CASE WHEN COALESCE((a.value ->> 'latency_ms')::numeric, 0) < 1 THEN 0
+            ELSE floor(ln((a.value ->> 'latency_ms')::numeric) / ln(:growth))::int + 1 END AS bucket,
+       count(*) AS calls
+FROM generations AS g CROSS JOIN LATERAL jsonb_array_elements(g.attempts) AS a
+WHERE g.completed_at >= :start AND g.completed_at < :end
+GROUP BY 1, 2, 3, 4
+""")
+_PG_DELIVERIES = text("""
+SELECT CAST(completed_at AT TIME ZONE 'UTC' AS date) AS day, provider_used, attempts -> 0 ->> 'provider' AS first,
+       count(*) AS delivered
+FROM generations
+WHERE completed_at >= :start AND completed_at < :end AND provider_used IS NOT NULL
+GROUP BY 1, 2, 3
+""")
+
+
+def provider_calls(session: Session, *, start: datetime, end: datetime,
+                   growth: float) -> tuple[list[tuple[date, str | None, str | None, int, int]],
+                                           list[tuple[date, str, str | None, int]]] | None:
+    """On PostgreSQL: (day, provider, status, latency bucket, calls) and (day, provider used, first tried,
+    generations) for the generations that ended in [start, end). None elsewhere (count them in Python)."""
+    if _dialect(session) != "postgresql":
+        return None
+    window = {"start": start, "end": end}
+    calls = [(as_date(d), p, s, int(b), int(n))
+             for d, p, s, b, n in session.execute(_PG_CALLS, {**window, "growth": growth}).all()]
+    deliveries = [(as_date(d), str(used), first, int(n))
+                  for d, used, first, n in session.execute(_PG_DELIVERIES, window).all()]
+    return calls, deliveries

@@ -124,8 +124,11 @@ class UserActivity(SQLModel, table=True):
     steps), kept by every submit so the analytics never count a million generations."""
 
     __tablename__ = "user_activity"
+    __table_args__ = (Index("ix_user_activity_cohort_week", "cohort_week"),)
 
     user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True)
+    # The Monday (UTC) of the account's sign-up week, so the funnel groups this table alone.
+    cohort_week: date
     generations: int = counter_field()
     first_generation_at: datetime = Field(sa_type=UTCDateTime)
     fifth_generation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
