@@ -118,8 +118,10 @@ def seed(engine: Any, *, users: int, generations: int, now: datetime) -> dict[st
             room = (now - created_user).total_seconds()
             for _ in range(count):
                 serial += 1
-                # Activity decays after sign-up: an exponential delay, folded into the time since.
-                created = created_user + timedelta(seconds=min(room * 0.999, rng.expovariate(1 / (21 * 86400))))
+                # Activity decays after sign-up (an exponential delay); a delay past today falls anywhere
+                # between sign-up and now instead.
+                delay = rng.expovariate(1 / (21 * 86400))
+                created = created_user + timedelta(seconds=delay if delay < room else rng.random() * room)
                 age = (now - created).total_seconds()
                 roll = rng.random()
                 requested = rng.choices(provider_names, provider_weights)[0]

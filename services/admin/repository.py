@@ -288,8 +288,8 @@ def insert_provider_days(session: Session, rows: list[dict[str, Any]]) -> None:
 _PG_CALLS = text("""
 SELECT CAST(g.completed_at AT TIME ZONE 'UTC' AS date) AS day, a.value ->> 'provider' AS provider,
        a.value ->> 'status' AS status,
-       CASE WHEN COALESCE((a.value ->> 'latency_ms')::numeric, 0) < 1 THEN 0
-            ELSE floor(ln((a.value ->> 'latency_ms')::numeric) / ln(:growth))::int + 1 END AS bucket,
+       CASE WHEN COALESCE((a.value ->> 'latency_ms')::float8, 0) < 1 THEN 0
+            ELSE floor(ln((a.value ->> 'latency_ms')::float8) / ln(CAST(:growth AS float8)))::int + 1 END AS bucket,
        count(*) AS calls
 FROM generations AS g CROSS JOIN LATERAL jsonb_array_elements(g.attempts) AS a
 WHERE g.completed_at >= :start AND g.completed_at < :end
@@ -312,6 +312,8 @@ def provider_calls(session: Session, *, start: datetime, end: datetime,
     if _dialect(session) != "postgresql":
         return None
     window = {"start": start, "end": end}
+    # A week of calls is costly enough on paper for the JIT, whose compiling alone takes seconds.
+    session.execute(text("SET LOCAL jit = off"))
     calls = [(as_date(d), p, s, int(b), int(n))
              for d, p, s, b, n in session.execute(_PG_CALLS, {**window, "growth": growth}).all()]
     deliveries = [(as_date(d), str(used), first, int(n))
