@@ -56,11 +56,12 @@ def upgrade() -> None:
     op.create_table(
         "provider_daily_stats",
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
         sa.Column("provider", sa.String(length=32), nullable=False),
         *[sa.Column(name, sa.Integer(), server_default=sa.text("0"), nullable=False)
           for name in ("calls", "succeeded", "failed", "skipped", "delivered", "failovers_out", "failovers_in")],
         sa.Column("latency", JSON_TYPE, nullable=False),
-        sa.PrimaryKeyConstraint("day", "provider", name=op.f("pk_provider_daily_stats")),
+        sa.PrimaryKeyConstraint("day", "hour", "provider", name=op.f("pk_provider_daily_stats")),
     )
     op.create_index("ix_users_created_at_id", "users", ["created_at", "id"])
     op.create_index("ix_auth_sessions_last_used_at", "auth_sessions", ["last_used_at"])

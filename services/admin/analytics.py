@@ -2,8 +2,8 @@
 
 None of them counts the generations table at read time. Each submit keeps an account's
 milestones and active weeks (`record_submission`); provider calls are rolled up once per
-finished day (by the day their generation ended, which cannot change afterwards), and only
-the current day is counted live. Callers check the role (services.admin.service.staff).
+finished day, and per finished hour of the day still running (by when their generation ended,
+which cannot change afterwards), so only the current hour is counted live. Callers check the role (services.admin.service.staff).
 """
 
 from __future__ import annotations
@@ -209,34 +209,48 @@ def _tallies_by_day(session: Session, *, start: datetime, end: datetime) -> dict
     return by_day
 
 
-def _settled_through(now: datetime) -> date:
-    """The last day whose generations can no longer change."""
-    return (now - SETTLE).date() - timedelta(days=1)
+WHOLE_DAY = 24
+
+
+def _settled(now: datetime) -> datetime:
+    """Everything before this hour is final: no generation can still end in it."""
+    return (now - SETTLE).replace(minute=0, second=0, microsecond=0)
+
+
+def _rows(day: date, hour: int, tallies: dict[str, _Tally]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [{"day": day, "hour": hour, "provider": DAY_MARKER, "latency": {}}]
+    for name, tally in tallies.items():
+        rows.append({"day": day, "hour": hour, "provider": name[:32], "calls": tally.succeeded + tally.failed,
+                     "succeeded": tally.succeeded, "failed": tally.failed, "skipped": tally.skipped,
+                     "delivered": tally.delivered, "failovers_out": tally.failovers_out,
+                     "failovers_in": tally.failovers_in,
+                     "latency": {str(b): c for b, c in sorted(tally.latency.items())}})
+    return rows
 
 
 def ensure_provider_rollups(session: Session, *, first: date, now: datetime | None = None) -> int:
-    """Roll up every settled day from `first` that is not yet; returns how many days were."""
-    last = _settled_through(now or utcnow())
-    if last < first:
-        return 0
-    done = {row.day for row in repository.provider_days(session, first=first, last=last) if row.provider == DAY_MARKER}
-    missing = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    missing = [day for day in missing if day not in done]
-    if not missing:
-        return 0
-    by_day = _tallies_by_day(session, start=_midnight(missing[0]), end=_midnight(missing[-1] + timedelta(days=1)))
+    """Roll up every settled day from `first`, and the settled hours of the day still running, that
+    are not yet; returns how many days and hours were."""
+    settled = _settled(now or utcnow())
+    partial_day = settled.date()  # its hours before `settled` are final, the day is not
+    markers = {(row.day, row.hour) for row in repository.provider_days(session, first=first, last=partial_day)
+               if row.provider == DAY_MARKER}
+    days = [first + timedelta(days=n) for n in range((partial_day - first).days)]
+    days = [day for day in days if (day, WHOLE_DAY) not in markers]
     rows: list[dict[str, Any]] = []
-    for day in missing:
-        rows.append({"day": day, "provider": DAY_MARKER, "latency": {}})
-        for name, tally in by_day.get(day, {}).items():
-            rows.append({"day": day, "provider": name[:32], "calls": tally.succeeded + tally.failed,
-                         "succeeded": tally.succeeded, "failed": tally.failed, "skipped": tally.skipped,
-                         "delivered": tally.delivered, "failovers_out": tally.failovers_out,
-                         "failovers_in": tally.failovers_in,
-                         "latency": {str(b): c for b, c in sorted(tally.latency.items())}})
+    if days:
+        by_day = _tallies_by_day(session, start=_midnight(days[0]), end=_midnight(days[-1] + timedelta(days=1)))
+        for day in days:
+            rows += _rows(day, WHOLE_DAY, by_day.get(day, {}))
+    hours = [hour for hour in range(settled.hour) if first <= partial_day and (partial_day, hour) not in markers]
+    for hour in hours:
+        start = _midnight(partial_day) + timedelta(hours=hour)
+        rows += _rows(partial_day, hour, _tallies_by_day(session, start=start, end=start + timedelta(hours=1))
+                      .get(partial_day, {}))
     repository.insert_provider_days(session, rows)
+    repository.forget_provider_hours(session, before=partial_day)
     session.flush()
-    return len(missing)
+    return len(days) + len(hours)
 
 
 def providers(session: Session, *, weeks: int = 8, now: datetime | None = None) -> ProviderTable:
@@ -245,16 +259,19 @@ def providers(session: Session, *, weeks: int = 8, now: datetime | None = None) 
     now = now or utcnow()
     first = now.date() - timedelta(days=7 * weeks - 1)
     ensure_provider_rollups(session, first=first, now=now)
-    last = _settled_through(now)
+    settled = _settled(now)
+    rolled = repository.provider_days(session, first=first, last=settled.date())
+    whole_days = {row.day for row in rolled if row.hour == WHOLE_DAY}
     totals: dict[str, _Tally] = defaultdict(_Tally)
-    for row in repository.provider_days(session, first=first, last=last):
-        if row.provider == DAY_MARKER:
+    for row in rolled:
+        # A day rolled up whole counts once, whatever hourly rows of it another reader has not yet removed.
+        if row.provider == DAY_MARKER or (row.hour != WHOLE_DAY and row.day in whole_days):
             continue
         totals[row.provider].add(_Tally(succeeded=row.succeeded, failed=row.failed, skipped=row.skipped,
                                         delivered=row.delivered, failovers_out=row.failovers_out,
                                         failovers_in=row.failovers_in,
                                         latency={int(b): int(c) for b, c in row.latency.items()}))
-    live_from = _midnight(max(first, last + timedelta(days=1)))
+    live_from = max(_midnight(first), settled)
     for day_tallies in _tallies_by_day(session, start=live_from, end=now + timedelta(seconds=1)).values():
         for name, tally in day_tallies.items():
             totals[name].add(tally)

@@ -271,7 +271,7 @@ def ended_generations(session: Session, *, start: datetime, end: datetime) -> li
 
 
 def provider_days(session: Session, *, first: date, last: date) -> list[ProviderDailyStat]:
-    """The rolled-up provider rows of [first, last], the day markers (provider "") included."""
+    """The rolled-up provider rows of [first, last], days and hours, their markers (provider "") included."""
     return list(session.exec(select(ProviderDailyStat).where(col(ProviderDailyStat.day) >= first,
                                                              col(ProviderDailyStat.day) <= last)).all())
 
@@ -280,7 +280,14 @@ def insert_provider_days(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert rolled-up provider rows; a day another request rolled up meanwhile is left as it is."""
     if rows:
         table = ProviderDailyStat.__table__  # type: ignore[attr-defined]
-        session.execute(_insert(session, table).values(rows).on_conflict_do_nothing(index_elements=["day", "provider"]))
+        session.execute(_insert(session, table).values(rows).on_conflict_do_nothing(
+            index_elements=["day", "hour", "provider"]))
+
+
+def forget_provider_hours(session: Session, *, before: date) -> None:
+    """Drop the hourly rows of the days before `before`: each is rolled up as a whole day by now."""
+    session.execute(delete(ProviderDailyStat).where(col(ProviderDailyStat.day) < before,
+                                                    col(ProviderDailyStat.hour) < 24))
 
 
 # PostgreSQL counts provider calls itself: the rows never travel to Python. `ln` buckets as

@@ -156,9 +156,11 @@ def test_provider_performance_rolls_finished_days_up_once_and_counts_today_live(
     assert stability.latency_p50_ms == pytest.approx(100, rel=0.03)
     assert stability.latency_p99_ms == pytest.approx(300, rel=0.03)
     assert replicate.latency_p50_ms == pytest.approx(50, rel=0.03)
-    # Every settled day is marked, so the next read rolls nothing up again.
+    # Every settled day and each settled hour of today (0 to 10 at 12:00) is marked, so the next read
+    # rolls nothing up again; the generation of 09:00 today was counted from its hour's rollup.
     markers = session.exec(select(ProviderDailyStat).where(col(ProviderDailyStat.provider) == "")).all()
-    assert len(markers) == 27
+    assert sorted(m.hour for m in markers if m.day == NOW.date()) == list(range(11))
+    assert len([m for m in markers if m.hour == 24]) == 27
     assert analytics.ensure_provider_rollups(session, first=table.since, now=NOW) == 0
 
     # A generation ending later today is counted at once; tomorrow today is rolled up and counted once.
@@ -168,6 +170,9 @@ def test_provider_performance_rolls_finished_days_up_once_and_counts_today_live(
     tomorrow = analytics.providers(session, weeks=4, now=NOW + timedelta(days=1))
     assert {r.provider: (r.attempts, r.delivered) for r in tomorrow.rows} == {"stability": (3, 1),
                                                                               "replicate": (3, 2)}
+    # Yesterday is now one whole-day row per provider; its hours are gone.
+    rolled = session.exec(select(ProviderDailyStat).where(col(ProviderDailyStat.day) == NOW.date())).all()
+    assert {(r.hour, r.provider) for r in rolled} == {(24, ""), (24, "stability"), (24, "replicate")}
 
 
 def test_latency_buckets_are_within_three_percent() -> None:

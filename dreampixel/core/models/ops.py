@@ -147,16 +147,19 @@ class UserActiveWeek(SQLModel, table=True):
 
 
 class ProviderDailyStat(SQLModel, table=True):
-    """One provider's calls on one finished UTC day, by the day their generation ended, rolled up once.
+    """One provider's calls in one finished UTC day (`hour` 24) or one finished hour of the current day
+    (`hour` 0-23), by when their generation ended, rolled up once.
 
     `latency` is a histogram of call latencies (bucket index -> calls, buckets 5 % wide), so
     percentiles over any run of days are read from a few hundred rows. A row with an empty
-    `provider` marks a day as rolled up, so a day without generations is not recounted.
+    `provider` marks a day or an hour as rolled up, so an empty one is not recounted. The hours of
+    a day are removed once the whole day is rolled up.
     """
 
     __tablename__ = "provider_daily_stats"
 
     day: date = Field(primary_key=True)
+    hour: int = Field(default=24, primary_key=True)
     provider: str = Field(default="", primary_key=True, max_length=32)
     calls: int = counter_field()
     succeeded: int = counter_field()
