@@ -20,12 +20,16 @@ def _shade(percent: Any) -> Any:
 
 
 def heat_table(headings: ArrayVar[Sequence[str]], rows: ArrayVar[Sequence[dict[str, Any]]], *,
-               label: str, empty: str) -> rx.Component:
-    """Rows of `{week, users, cells: [{text, shade, title}]}`: a triangle whose cells darken with their share."""
+               label: str, empty: str, row_heading: str, size_heading: str) -> rx.Component:
+    """Rows of `{week, users, cells: [{text, shade, title}]}` under `headings` (one per cell): a triangle
+    whose cells darken with their share."""
     table = rx.table.root(
         rx.el.caption(label, style=VISUALLY_HIDDEN),
-        rx.table.header(rx.table.row(rx.foreach(headings, lambda h: rx.table.column_header_cell(
-            h, style={"whiteSpace": "nowrap"})))),
+        rx.table.header(rx.table.row(
+            rx.table.column_header_cell(row_heading, style={"whiteSpace": "nowrap"}),
+            rx.table.column_header_cell(size_heading, style=CELL_STYLE),
+            rx.foreach(headings, lambda h: rx.table.column_header_cell(h, style=CELL_STYLE)),
+        )),
         rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
             rx.table.row_header_cell(row["week"], style={"whiteSpace": "nowrap"}),
             rx.table.cell(row["users"], style=CELL_STYLE),

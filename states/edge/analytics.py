@@ -32,8 +32,9 @@ def _ms(value: int | None) -> str:
 
 
 def cohort_view(table: CohortTable) -> tuple[list[str], list[dict[str, Any]]]:
-    """Headings and rows of the retention triangle; each cell carries its shade (0..MAX_SHADE)."""
-    headings = ["Sign-up week", "Accounts", *[f"Week {k}" for k in range(table.weeks)]]
+    """The week columns' headings and the rows of the retention triangle; each cell carries its shade
+    (0..MAX_SHADE)."""
+    headings = [f"Week {k}" for k in range(table.weeks)]
     rows: list[dict[str, Any]] = []
     for row in table.rows:
         cells = [{"text": _percent(rate) if rate is not None else "—",

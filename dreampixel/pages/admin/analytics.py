@@ -50,7 +50,8 @@ def analytics() -> rx.Component:
             _note("Share of each sign-up week's accounts that submitted a generation in week 0, 1, 2, ... after "
                   "signing up (weeks start on Monday, UTC; the last column of each row is still running)."),
             rx.box(heat_table(S.cohort_headings, S.cohort_rows, label="Retention by sign-up week",
-                              empty="No sign-ups in this period."), padding_y="0.75rem"),
+                              empty="No sign-ups in this period.", row_heading="Sign-up week",
+                              size_heading="Accounts"), padding_y="0.75rem"),
             _download("cohorts", "retention"),
         ),
         panel(
