@@ -20,6 +20,7 @@ TABS: list[tuple[str, str, bool]] = [  # label, route, admins only
     ("Dashboard", "/admin", True),
     ("Users", "/admin/users", True),
     ("Generations", "/admin/generations", True),
+    ("Analytics", "/admin/analytics", True),
     ("Moderation", "/admin/moderation", False),
     ("System", "/admin/system", True),
     ("Audit log", "/admin/audit", True),

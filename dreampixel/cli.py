@@ -298,6 +298,33 @@ def _rollup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analytics(args: argparse.Namespace) -> int:
+    from dreampixel.core.db import uow
+    from services.admin import analytics
+
+    with uow() as session:
+        if args.table == "rebuild":
+            analytics.rebuild(session)
+            print(json.dumps({"rebuilt": ["user_activity", "user_active_weeks"]}))
+            return 0
+        if args.table == "cohorts":
+            cohorts = analytics.cohorts(session, weeks=args.weeks)
+            table, records = cohorts.model_dump_json(indent=2), analytics.cohort_records(cohorts)
+        elif args.table == "funnel":
+            funnel = analytics.funnel(session, weeks=args.weeks)
+            table, records = funnel.model_dump_json(indent=2), analytics.funnel_records(funnel)
+        else:
+            providers = analytics.providers(session, weeks=args.weeks)
+            table, records = providers.model_dump_json(indent=2), analytics.provider_records(providers)
+    if args.format == "json":
+        print(table)
+    elif args.format == "csv":
+        print(analytics.to_csv(*records), end="")
+    else:
+        print(analytics.to_text(*records))
+    return 0
+
+
 def _errors(args: argparse.Namespace) -> int:
     from dreampixel.core.db import uow
     from services.admin import error_log
@@ -500,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     rollup = commands.add_parser("rollup", help="count finished days into daily_stats (the dashboard does it too)")
     rollup.add_argument("--days", type=int, default=30)
     rollup.set_defaults(run=_rollup)
+    report = commands.add_parser("analytics", help="print an analytics table (retention, funnel, providers), "
+                                 "or recount the per-account counts after a bulk import (rebuild)")
+    report.add_argument("table", choices=["cohorts", "funnel", "providers", "rebuild"])
+    report.add_argument("--weeks", type=int, default=8, help="how many weeks back, this one included (1-52)")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.set_defaults(run=_analytics)
     errors = commands.add_parser("errors", help="print captured warnings and errors, one JSON object a line")
     errors.add_argument("--state", choices=["open", "resolved", "ignored", ""], default="open")
     errors.add_argument("--level", choices=["warning", "error"])

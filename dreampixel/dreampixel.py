@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+import dreampixel.pages.admin.analytics
 import dreampixel.pages.admin.audit
 import dreampixel.pages.admin.dashboard
 import dreampixel.pages.admin.generations

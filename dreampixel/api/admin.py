@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
@@ -20,7 +20,7 @@ from dreampixel.core.models import Role, Tier, User
 from dreampixel.core.schemas import Page
 from services.accounts import admin, deletion
 from services.accounts.schemas import UserStanding
-from services.admin import audit, error_log, repository, service, stats, system
+from services.admin import analytics, audit, error_log, repository, service, stats, system
 from services.admin.schemas import (
     AdminDeleted,
     AdminGeneration,
@@ -28,7 +28,10 @@ from services.admin.schemas import (
     AdminUser,
     AdminUserDetail,
     AuditEntry,
+    CohortTable,
     ErrorEntry,
+    FunnelTable,
+    ProviderTable,
     ReapResult,
     SessionsEnded,
     SystemReport,
@@ -297,3 +300,63 @@ def moderate_seed(
         seed = moderation.moderate_seed(session, actor=_staff(session, caller, MODERATORS), seed_id=seed_id,
                                         approve=body.approve, reason=body.reason, ip=_client_ip(request))
         return SeedModeration.of(seed)
+
+
+# ---- analytics (ADMIN only; CSV cells cannot start a spreadsheet formula) ----------------------------------
+
+Weeks = Annotated[int, Query(ge=1, le=analytics.MAX_WEEKS, description="how many weeks back, this one included")]
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The table as CSV"}}
+
+
+def _csv(name: str, weeks: int, records: tuple[list[str], list[list[object]]]) -> Response:
+    return Response(analytics.to_csv(*records), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="dreampixel-{name}-{weeks}w.csv"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/analytics/cohorts")
+def get_cohorts(caller: SessionCaller, weeks: Weeks = 8) -> CohortTable:
+    """Weekly sign-up cohorts: the share of each week's accounts that submitted a generation N weeks later."""
+    with uow() as session:
+        _staff(session, caller)
+        return analytics.cohorts(session, weeks=weeks)
+
+
+@router.get("/analytics/funnel")
+def get_funnel(caller: SessionCaller, weeks: Weeks = 8) -> FunnelTable:
+    """Sign-up -> verified -> first generation -> fifth generation -> paid, per sign-up week."""
+    with uow() as session:
+        _staff(session, caller)
+        return analytics.funnel(session, weeks=weeks)
+
+
+@router.get("/analytics/providers")
+def get_provider_performance(caller: SessionCaller, weeks: Weeks = 8) -> ProviderTable:
+    """Per provider over the period: attempts, success rate, latency p50/p95/p99, failovers."""
+    with uow() as session:
+        _staff(session, caller)
+        return analytics.providers(session, weeks=weeks)
+
+
+@router.get("/analytics/cohorts.csv", response_class=Response, responses=CSV)
+def get_cohorts_csv(caller: SessionCaller, weeks: Weeks = 8) -> Response:
+    with uow() as session:
+        _staff(session, caller)
+        table = analytics.cohorts(session, weeks=weeks)
+    return _csv("cohorts", weeks, analytics.cohort_records(table))
+
+
+@router.get("/analytics/funnel.csv", response_class=Response, responses=CSV)
+def get_funnel_csv(caller: SessionCaller, weeks: Weeks = 8) -> Response:
+    with uow() as session:
+        _staff(session, caller)
+        table = analytics.funnel(session, weeks=weeks)
+    return _csv("funnel", weeks, analytics.funnel_records(table))
+
+
+@router.get("/analytics/providers.csv", response_class=Response, responses=CSV)
+def get_providers_csv(caller: SessionCaller, weeks: Weeks = 8) -> Response:
+    with uow() as session:
+        _staff(session, caller)
+        table = analytics.providers(session, weeks=weeks)
+    return _csv("providers", weeks, analytics.provider_records(table))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -210,3 +211,68 @@ class SystemReport(BaseModel):
     heartbeats: list[dict[str, Any]]
     database: dict[str, Any]
     provider_error_rates: dict[str, dict[str, Any]]
+
+
+# ---- analytics ---------------------------------------------------------------------------------------
+
+
+class CohortRow(BaseModel):
+    """One sign-up week: its accounts, and how many of them submitted a generation in week 0, 1, ... after."""
+
+    cohort_week: date
+    users: int
+    active: list[int]
+    retention: list[float | None]
+
+
+class CohortTable(BaseModel):
+    object: Literal["admin.analytics.cohorts"] = "admin.analytics.cohorts"
+    weeks: int
+    rows: list[CohortRow]
+
+
+class FunnelRow(BaseModel):
+    """One sign-up week through the funnel; each step counts the accounts that reached every step before it."""
+
+    cohort_week: date
+    signed_up: int
+    verified: int
+    first_generation: int
+    fifth_generation: int
+    paid: int
+    # Each step over the one before it; None when the step before had nobody.
+    verified_rate: float | None
+    first_generation_rate: float | None
+    fifth_generation_rate: float | None
+    paid_rate: float | None
+
+
+class FunnelTable(BaseModel):
+    object: Literal["admin.analytics.funnel"] = "admin.analytics.funnel"
+    weeks: int
+    rows: list[FunnelRow]
+
+
+class ProviderRow(BaseModel):
+    """One provider's calls over the period, counted by the day their generation ended."""
+
+    provider: str
+    attempts: int
+    succeeded: int
+    failed: int
+    skipped: int
+    success_rate: float | None
+    latency_p50_ms: int | None
+    latency_p95_ms: int | None
+    latency_p99_ms: int | None
+    delivered: int
+    # Generations first tried here and delivered by another provider, and the reverse.
+    failovers_out: int
+    failovers_in: int
+
+
+class ProviderTable(BaseModel):
+    object: Literal["admin.analytics.providers"] = "admin.analytics.providers"
+    weeks: int
+    since: date
+    rows: list[ProviderRow]

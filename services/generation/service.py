@@ -29,6 +29,7 @@ from dreampixel.core.models import (
     utcnow,
 )
 from dreampixel.core.settings import settings
+from services.admin import analytics
 from services.api_keys import service as api_keys
 from services.billing import warnings as usage_warnings
 from services.credits import service as credits
@@ -179,6 +180,7 @@ def submit(
         )
     session.add(generation)
     session.flush()
+    analytics.record_submission(session, user=user, at=generation.created_at)
     usage_warnings.notify_crossings(session, user=user, balance=hold.balance_after, spent=cost, used=used + 1,
                                     limit=limit, now=now)
     enqueue_run(session, generation.id, generation.retry_count)

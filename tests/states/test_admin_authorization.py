@@ -31,6 +31,7 @@ from dreampixel.core.models import (
 from services.accounts import sessions
 from services.events import service as events
 from states.admin_access import AdminAccessMixin
+from states.admin_analytics import AdminAnalyticsState
 from states.admin_moderation import AdminModerationState
 from states.admin_users import AdminUserState
 from tests.factories import create_generation, create_seed, create_user
@@ -176,7 +177,7 @@ def allows(cls: type[rx.State], name: str, role: Role) -> bool:
 
 LISTS = ("rows", "cards", "generations", "ledger", "sessions", "api_keys", "history", "checks", "errors", "workers",
          "providers", "seeds", "generations_per_day", "signups_per_day", "provider_share", "provider_failure",
-         "inputs", "timings", "attempts", "outputs")
+         "inputs", "timings", "attempts", "outputs", "cohort_headings", "cohort_rows", "funnel_rows", "provider_rows")
 
 
 def shows_nothing(state: Any) -> bool:
@@ -287,3 +288,17 @@ async def test_an_admins_open_error_log_shows_a_new_error_when_the_channel_says_
         state._watching = False
         await asyncio.wait_for(watcher, timeout=5)
     assert {e["message"] for e in state.errors} == {"boom", "disk full"}
+async def test_an_admin_reads_the_analytics_and_changes_the_period(world: dict[str, str]) -> None:
+    with uow() as session:
+        admin = create_user(session, role=Role.ADMIN)
+        token = sessions.create(session, user_id=admin.id, ip=None, user_agent=None)
+    state = state_for(AdminAnalyticsState, token, {})
+    await call(AdminAnalyticsState.load, state)
+    assert state.allowed and len(state.cohort_rows) == 8 and len(state.funnel_rows) == 8
+    assert state.cohort_headings[:2] == ["Week 0", "Week 1"]
+    # This week's cohort: the walk's accounts, signed up just now.
+    assert state.cohort_rows[-1]["users"] == state.funnel_rows[-1]["signed_up"] != "0"
+    await call(AdminAnalyticsState.set_period, state, "26")
+    assert state.weeks == "26" and len(state.cohort_rows) == 26
+    await call(AdminAnalyticsState.set_period, state, "1000")
+    assert state.weeks == "26"

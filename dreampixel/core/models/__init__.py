@@ -50,7 +50,16 @@ from dreampixel.core.models.generations import (
     GenerationCreate,
 )
 from dreampixel.core.models.images import Image, ImageBase
-from dreampixel.core.models.ops import AuditLog, DailyStat, ErrorLog, IdempotencyRecord, WorkerHeartbeat
+from dreampixel.core.models.ops import (
+    AuditLog,
+    DailyStat,
+    ErrorLog,
+    IdempotencyRecord,
+    ProviderDailyStat,
+    UserActiveWeek,
+    UserActivity,
+    WorkerHeartbeat,
+)
 from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite, SeedUse
 from dreampixel.core.models.users import (
     ApiKey,
@@ -107,6 +116,7 @@ __all__ = [
     "ModerationStatus",
     "OAuthAccount",
     "OutputFormat",
+    "ProviderDailyStat",
     "Role",
     "Seed",
     "SeedBase",
@@ -125,6 +135,8 @@ __all__ = [
     "UTCDateTime",
     "UsageNotice",
     "User",
+    "UserActiveWeek",
+    "UserActivity",
     "UserBase",
     "UserCreate",
     "UserPublic",

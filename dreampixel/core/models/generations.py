@@ -75,6 +75,9 @@ class Generation(GenerationBase, Timestamps, table=True):
         Index("ix_generations_status_queued_at", "status", "queued_at"),
         # The reaper looks for rows of a status whose last change (or heartbeat) is old.
         Index("ix_generations_status_updated_at", "status", "updated_at"),
+        # The admin console counts a day's generations by when they were made and when they ended.
+        Index("ix_generations_created_at", "created_at"),
+        Index("ix_generations_completed_at", "completed_at"),
         # A retried POST with the same Idempotency-Key finds the first generation instead of
         # making a second one; rows without a key are not constrained.
         Index(

@@ -6,7 +6,17 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from dreampixel.core.models.base import ID_LENGTH, CreatedAt, JSONType, UTCDateTime, enum_field, id_field, utcnow
+from dreampixel.core.models.base import (
+    ID_LENGTH,
+    CreatedAt,
+    JSONType,
+    UTCDateTime,
+    counter_field,
+    enum_field,
+    id_field,
+    reference,
+    utcnow,
+)
 from dreampixel.core.models.enums import IdempotencyState
 
 
@@ -110,3 +120,55 @@ class AuditLog(CreatedAt, table=True):
     target_id: str | None = Field(default=None, max_length=ID_LENGTH)
     ip: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+
+
+class UserActivity(SQLModel, table=True):
+    """How many generations an account has submitted and when its first and fifth were (the funnel's
+    steps), kept by every submit so the analytics never count a million generations."""
+
+    __tablename__ = "user_activity"
+    __table_args__ = (Index("ix_user_activity_cohort_week", "cohort_week"),)
+
+    user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True)
+    # The Monday (UTC) of the account's sign-up week, so the funnel groups this table alone.
+    cohort_week: date
+    generations: int = counter_field()
+    first_generation_at: datetime = Field(sa_type=UTCDateTime)
+    fifth_generation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserActiveWeek(SQLModel, table=True):
+    """A week (its Monday, UTC) in which an account submitted a generation: one cell of the retention
+    triangle. The account's sign-up week is copied in, so the triangle is one grouped index scan."""
+
+    __tablename__ = "user_active_weeks"
+    __table_args__ = (Index("ix_user_active_weeks_cohort_week_week", "cohort_week", "week"),)
+
+    user_id: str = reference("users.id", ondelete="CASCADE", primary_key=True)
+    week: date = Field(primary_key=True)
+    cohort_week: date
+
+
+class ProviderDailyStat(SQLModel, table=True):
+    """One provider's calls in one finished UTC day (`hour` 24) or one finished hour of the current day
+    (`hour` 0-23), by when their generation ended, rolled up once.
+
+    `latency` is a histogram of call latencies (bucket index -> calls, buckets 5 % wide), so
+    percentiles over any run of days are read from a few hundred rows. A row with an empty
+    `provider` marks a day or an hour as rolled up, so an empty one is not recounted. The hours of
+    a day are removed once the whole day is rolled up.
+    """
+
+    __tablename__ = "provider_daily_stats"
+
+    day: date = Field(primary_key=True)
+    hour: int = Field(default=24, primary_key=True)
+    provider: str = Field(default="", primary_key=True, max_length=32)
+    calls: int = counter_field()
+    succeeded: int = counter_field()
+    failed: int = counter_field()
+    skipped: int = counter_field()
+    delivered: int = counter_field()
+    failovers_out: int = counter_field()
+    failovers_in: int = counter_field()
+    latency: dict[str, int] = Field(default_factory=dict, sa_type=JSONType, nullable=False)

@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 
 from pydantic import field_validator
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from dreampixel.core.models.base import (
@@ -61,7 +61,11 @@ class UserCreate(UserBase):
 
 class User(UserBase, Timestamps, table=True):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("credit_balance >= 0", name="credit_balance_non_negative"),)
+    __table_args__ = (
+        CheckConstraint("credit_balance >= 0", name="credit_balance_non_negative"),
+        # The admin users list (newest first) and the sign-up counts read this, not the table.
+        Index("ix_users_created_at_id", "created_at", "id"),
+    )
 
     id: str = id_field("usr")
     # None for people who only ever signed in with Google or GitHub.
@@ -106,6 +110,8 @@ class AuthSession(CreatedAt, table=True):
     """A signed-in browser. Only a hash of its token is kept, so a leaked table opens nothing."""
 
     __tablename__ = "auth_sessions"
+    # "Active in the last 7 days" on the admin dashboard.
+    __table_args__ = (Index("ix_auth_sessions_last_used_at", "last_used_at"),)
 
     id: str = id_field("ses")
     user_id: str = reference("users.id", ondelete="CASCADE", index=True)
