@@ -5,7 +5,7 @@ generations are counted into them here. `provider_daily_stats` fills itself as t
 page asks for finished days. The indexes serve the admin dashboard and users list at scale.
 
 Revision ID: c3d91f7a5e20
-Revises: a7c4e2f19d36
+Revises: e3b8d5a1c0f7
 Create Date: 2026-12-05 10:30:00.000000+00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c3d91f7a5e20"
-down_revision: str | Sequence[str] | None = "a7c4e2f19d36"
+down_revision: str | Sequence[str] | None = "e3b8d5a1c0f7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

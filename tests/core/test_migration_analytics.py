@@ -7,7 +7,7 @@ from sqlalchemy import Engine, text
 
 from tests.core.test_migrations import BOTH, alembic, empty_engine  # noqa: F401  (fixture)
 
-BEFORE = "a7c4e2f19d36"
+BEFORE = "e3b8d5a1c0f7"  # the revision before the analytics tables
 
 
 def add(engine: Engine, user_id: str, signed_up: str, *made: str) -> None:
