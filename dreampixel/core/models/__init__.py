@@ -50,6 +50,7 @@ from dreampixel.core.models.generations import (
     GenerationCreate,
 )
 from dreampixel.core.models.images import Image, ImageBase
+from dreampixel.core.models.moderation import BlockedPrompt, PromptRule
 from dreampixel.core.models.ops import AuditLog, DailyStat, ErrorLog, IdempotencyRecord, WorkerHeartbeat
 from dreampixel.core.models.seeds import Seed, SeedBase, SeedCreate, SeedFavorite, SeedUse
 from dreampixel.core.models.users import (
@@ -82,6 +83,7 @@ __all__ = [
     "ApiKeyPublic",
     "AuditLog",
     "AuthSession",
+    "BlockedPrompt",
     "CreatedAt",
     "CreditLedger",
     "CreditLedgerBase",
@@ -107,6 +109,7 @@ __all__ = [
     "ModerationStatus",
     "OAuthAccount",
     "OutputFormat",
+    "PromptRule",
     "Role",
     "Seed",
     "SeedBase",
