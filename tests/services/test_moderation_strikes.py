@@ -10,7 +10,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import AuditLog, BlockedPrompt, CreditLedger, GenerationSource, Role, User, UserStatus, utcnow
+from dreampixel.core.models import (
+    AuditLog,
+    BlockedPrompt,
+    CreditLedger,
+    GenerationSource,
+    Role,
+    User,
+    UserStatus,
+    utcnow,
+)
 from dreampixel.core.settings import settings
 from services.accounts import sessions
 from services.admin import service as admin
