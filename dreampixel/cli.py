@@ -376,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     suspend.add_argument("--reason", default="")
     suspend.add_argument("--undo", action="store_true", help="unsuspend instead")
     suspend.set_defaults(run=_suspend)
+    from dreampixel.cli_moderation import add_commands as add_moderation_commands
+
+    add_moderation_commands(commands)
     return parser
 
 

@@ -23,6 +23,7 @@ from dreampixel.core.models import AuditLog, BlockedPrompt, Role, User, UserStat
 from dreampixel.core.models.moderation import PROMPT_EXCERPT_LENGTH
 from dreampixel.core.settings import settings
 from services.accounts import credentials
+from services.accounts.admin import require_role
 from services.events import service as events
 
 log = get_logger(__name__)
@@ -119,9 +120,10 @@ def _suspend_for_strikes(session: Session, *, user: User, count: int, block: Blo
 # ---- the log, as the moderation page and /api/admin read it ------------------------------------------
 
 
-def search(session: Session, *, user: str = "", category: str = "", source: str = "", since: datetime | None = None,
+def search(session: Session, *, actor: User, user: str = "", category: str = "", source: str = "", since: datetime | None = None,
            until: datetime | None = None, limit: int = PAGE_SIZE, offset: int = 0) -> list[tuple[BlockedPrompt, str | None]]:
-    """Newest first, with each user's email; `user` is an id or an email, `category` exact."""
+    """MODERATOR or ADMIN: newest first, with each user's email; `user` is an id or an email, `category` exact."""
+    require_role(actor, STAFF, "read blocked prompts")
     query = select(BlockedPrompt, User.email).join(User, col(User.id) == col(BlockedPrompt.user_id), isouter=True)
     if user.strip():
         needle = user.strip()

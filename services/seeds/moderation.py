@@ -49,6 +49,14 @@ def _status(value: str) -> ModerationStatus:
                                errors=[{"field": "status", "message": "PENDING, APPROVED or REJECTED."}]) from None
 
 
+def entry(session: Session, seed: Seed) -> SeedQueueEntry:
+    """One seed as the queue shows it (after a decision, for the API's answer)."""
+    creator = session.get(User, seed.creator_id) if seed.creator_id else None
+    shown = seed_examples(session, [seed])[seed.id]
+    return SeedQueueEntry.of(seed, creator.email if creator else None,
+                             [QueueExample(url=e.url, thumbnail_url=e.thumbnail_url) for e in shown])
+
+
 def queue(session: Session, *, actor: User, status: str = "", category: str = "", limit: int = QUEUE_SIZE,
           offset: int = 0) -> list[SeedQueueEntry]:
     """Seeds for the moderation page: pending first (oldest first: they waited longest), then the

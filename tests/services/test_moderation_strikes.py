@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from dreampixel.core.db import uow
+from dreampixel.core.errors import Forbidden
 from dreampixel.core.models import (
     AuditLog,
     BlockedPrompt,
@@ -123,7 +124,7 @@ def test_staff_are_never_suspended_by_strikes(session: Session, role: Role) -> N
         blocks.record(session, block(user.id))
     session.refresh(user)
     assert user.status is UserStatus.ACTIVE and suspension_rows(session, user.id) == []
-    assert len(blocks.search(session, user=user.id)) == 5
+    assert len(blocks.search(session, actor=user, user=user.id)) == 5
 
 
 def test_refusals_older_than_the_window_are_not_strikes(session: Session) -> None:
@@ -160,9 +161,12 @@ def test_a_limit_of_zero_never_suspends(session: Session, monkeypatch: pytest.Mo
 
 def test_the_log_filters_by_user_category_and_source(session: Session) -> None:
     first, second = create_user(session, email="first@example.test"), create_user(session)
+    moderator = create_user(session, role=Role.MODERATOR)
     blocks.record(session, block(first.id))
     blocks.record(session, blocks.PendingBlock(user_id=second.id, prompt="a swastika", rule_id=None,
                                                phrase="swastika", category="hate symbols", source="api"))
-    assert [row.user_id for row, _ in blocks.search(session, user="FIRST@example.test")] == [first.id]
-    assert [row.phrase for row, _ in blocks.search(session, category="hate symbols")] == ["swastika"]
-    assert [row.user_id for row, _ in blocks.search(session, source="api")] == [second.id]
+    assert [row.user_id for row, _ in blocks.search(session, actor=moderator, user="FIRST@example.test")] == [first.id]
+    assert [row.phrase for row, _ in blocks.search(session, actor=moderator, category="hate symbols")] == ["swastika"]
+    assert [row.user_id for row, _ in blocks.search(session, actor=moderator, source="api")] == [second.id]
+    with pytest.raises(Forbidden):
+        blocks.search(session, actor=first)

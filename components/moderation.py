@@ -1,0 +1,168 @@
+"""Pieces of the moderation page: a seed in the queue with its decisions, the rule forms, the prompt
+tester's verdict. Pure UI: rows and handlers come in as arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from components import theme
+
+EXAMPLES_SHOWN = 4
+STATUS_COLOURS = (("pending", "amber"), ("approved", "green"), ("rejected", "red"))
+
+
+def _label(text: str, control: rx.Component, **props: Any) -> rx.Component:
+    return rx.vstack(rx.text(text, size="1", color=theme.TEXT_MUTED), control, spacing="1", **props)
+
+
+def _examples(seed: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.flex(
+        *[rx.cond(seed[f"example_{n}"] != "",
+                  rx.image(src=seed[f"example_{n}"], alt="Example image of " + seed["title"].to(str), width="72px",
+                           height="72px", object_fit="cover", border_radius="var(--radius-2)",
+                           border=f"1px solid {theme.BORDER}", loading="lazy"))
+          for n in range(EXAMPLES_SHOWN)],
+        gap="0.5rem",
+        wrap="wrap",
+    )
+
+
+def _recipe(seed: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.vstack(
+        rx.text(rx.text.strong("Prompt "), seed["prompt"], size="2", color=theme.TEXT,
+                style={"overflowWrap": "anywhere"}),
+        rx.cond(seed["negative"] != "", rx.text(rx.text.strong("Negative "), seed["negative"], size="2",
+                                                color=theme.TEXT_MUTED, style={"overflowWrap": "anywhere"})),
+        rx.cond(seed["settings"] != "", rx.text(seed["settings"], size="1", color=theme.TEXT_MUTED)),
+        spacing="1",
+        width="100%",
+        aria_label="Recipe",
+        role="group",
+    )
+
+
+def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
+               on_submit: Callable[[Any], Any]) -> rx.Component:
+    """One seed of the queue: who made it, its recipe and examples, and every decision on it."""
+    status = seed["status"]
+    return rx.box(
+        rx.flex(
+            rx.text(seed["title"], weight="bold", size="3", color=theme.TEXT),
+            rx.badge(status, color_scheme=rx.match(status, *STATUS_COLOURS, "gray"), variant="soft"),
+            rx.cond(seed["featured"] != "", rx.badge("featured", color_scheme="violet", variant="solid")),
+            rx.badge(seed["category"], variant="outline", color_scheme="gray"),
+            gap="0.5rem",
+            wrap="wrap",
+            align="center",
+        ),
+        rx.text("by ", seed["creator"], " · submitted ", seed["submitted"], " · ", seed["examples"], " examples",
+                rx.cond(seed["decided"] != "", " · decided " + seed["decided"].to(str), ""),
+                size="1", color=theme.TEXT_MUTED, padding_top="0.25rem", style={"overflowWrap": "anywhere"}),
+        rx.cond(seed["description"] != "", rx.text(seed["description"], size="2", color=theme.TEXT_MUTED,
+                                                   padding_top="0.5rem", style={"overflowWrap": "anywhere"})),
+        rx.flex(_examples(seed), _recipe(seed), gap="1rem", direction={"initial": "column", "sm": "row"},
+                padding_y="0.75rem", width="100%"),
+        rx.cond(seed["reason"] != "", rx.callout("Reason given: " + seed["reason"].to(str), icon="message-square",
+                                                 color_scheme=rx.cond(status == "rejected", "red", "gray"),
+                                                 size="1", margin_bottom="0.75rem")),
+        rx.form(
+            rx.el.input(type="hidden", name="seed_id", value=seed["id"]),
+            rx.flex(
+                rx.input(name="reason", placeholder="reason (the creator sees it; needed to reject)", size="2",
+                         aria_label="Reason", flex="1", min_width="min(100%, 14rem)"),
+                rx.flex(
+                    rx.cond(status != "approved", rx.button("Approve", name="decision", value="approve",
+                                                            type="submit", size="2", color_scheme="green")),
+                    rx.cond(status != "rejected", rx.button("Reject", name="decision", value="reject",
+                                                            type="submit", size="2", color_scheme="red")),
+                    rx.cond(status == "approved",
+                            rx.cond(seed["featured"] != "",
+                                    rx.button("Unfeature", name="decision", value="unfeature", type="submit",
+                                              size="2", variant="soft", color_scheme="gray"),
+                                    rx.button("Feature", name="decision", value="feature", type="submit", size="2",
+                                              variant="soft"))),
+                    gap="0.5rem",
+                    wrap="wrap",
+                ),
+                gap="0.5rem",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.flex(
+                rx.select(list(categories), name="category", default_value=seed["category"], size="2",
+                          aria_label="Category"),
+                rx.button("Move to category", name="decision", value="recategorise", type="submit", size="2",
+                          variant="soft", color_scheme="gray"),
+                gap="0.5rem",
+                wrap="wrap",
+                align="center",
+                padding_top="0.5rem",
+            ),
+            on_submit=on_submit,
+            reset_on_submit=True,
+            aria_label="Decide on " + seed["title"].to(str),
+        ),
+        padding="1rem",
+        border=f"1px solid {theme.BORDER}",
+        border_radius=theme.RADIUS_CARD,
+        background=theme.SURFACE,
+        width="100%",
+        min_width="0",
+    )
+
+
+def rule_form(*, label: str, button: str, on_submit: Callable[[Any], Any], categories: rx.Var[list[str]],
+              phrase: rx.Var[str] | str = "", category: rx.Var[str] | str = "", rule_id: rx.Var[str] | str = "",
+              extra: rx.Component | None = None, key: rx.Var[str] | str = "", reset: bool = True) -> rx.Component:
+    """Add or edit one rule: a word or phrase and the category its refusal names."""
+    list_id = "rule-categories-" + button.lower().replace(" ", "-")
+    return rx.form(
+        rx.el.input(type="hidden", name="rule_id", value=rule_id),
+        rx.flex(
+            _label("Word or phrase", rx.input(name="phrase", default_value=phrase, placeholder="e.g. gore",
+                                              aria_label="Word or phrase", required=True, size="2", width="100%"),
+                   flex="1", min_width="min(100%, 12rem)"),
+            _label("Category", rx.input(name="category", default_value=category, list=list_id,
+                                        placeholder="e.g. graphic violence", aria_label="Category", required=True,
+                                        size="2", width="100%"),
+                   flex="1", min_width="min(100%, 12rem)"),
+            rx.el.datalist(rx.foreach(categories, lambda c: rx.el.option(value=c)), id=list_id),
+            rx.flex(rx.button(button, type="submit", size="2"), extra or rx.fragment(), gap="0.5rem"),
+            gap="0.75rem",
+            wrap="wrap",
+            align="end",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=reset,
+        aria_label=label,
+        key=key,
+        width="100%",
+    )
+
+
+def _verdict_box(result: rx.Var[dict[str, str]], icon: str, colour: str) -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon(icon)),
+        rx.vstack(
+            rx.text(result["verdict"], weight="medium", size="2"),
+            rx.text("Read as: ", rx.code(result["reading"]), size="1", style={"overflowWrap": "anywhere"}),
+            spacing="1",
+        ),
+        color_scheme=colour,
+        size="1",
+        role="status",
+        aria_label="Test result",
+        width="100%",
+    )
+
+
+def verdict(result: rx.Var[dict[str, str]]) -> rx.Component:
+    """What the prompt tester found: the rule that refuses the prompt, or that none does."""
+    return rx.cond(result.contains("verdict"),
+                   rx.cond(result["matched"] != "", _verdict_box(result, "shield-alert", "red"),
+                           _verdict_box(result, "shield-check", "green")))
