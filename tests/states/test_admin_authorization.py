@@ -17,9 +17,12 @@ from dreampixel.core.models import (
     ErrorLog,
     Generation,
     GenerationStatus,
+    BlockedPrompt,
     ModerationStatus,
+    PromptRule,
     Role,
     Seed,
+    SeedCategory,
     User,
 )
 from services.accounts import sessions
@@ -59,10 +62,13 @@ def world(live_db: Engine) -> dict[str, str]:
         queued = create_generation(session, owner, credits_held=2)
         failed = create_generation(session, owner, status=GenerationStatus.FAILED)
         seed = create_seed(session, target, moderation_status=ModerationStatus.PENDING, published_at=None)
+        approved = create_seed(session, target)
         error = ErrorLog(source="services", message="boom", fingerprint="f" * 40, logger="services.x")
-        session.add(error)
+        rule = PromptRule(phrase="tapioca", normalised="tapioca", category="textures")
+        session.add_all([error, rule])
+        session.add(BlockedPrompt(user_id=target.id, prompt_excerpt="gore", phrase="gore", category="graphic violence"))
         ids = {"target": target.id, "owner": owner.id, "queued": queued.id, "failed": failed.id, "seed": seed.id,
-               "error": error.id}
+               "approved": approved.id, "error": error.id, "rule": rule.id}
         for role in (Role.USER, Role.MODERATOR):
             caller = create_user(session, role=role)
             ids[role.value] = sessions.create(session, user_id=caller.id, ip=None, user_agent=None)
@@ -75,14 +81,17 @@ def snapshot(ids: dict[str, str]) -> dict[str, Any]:
         target = session.get(User, ids["target"])
         owner = session.get(User, ids["owner"])
         seed = session.get(Seed, ids["seed"])
+        approved = session.get(Seed, ids["approved"])
         error = session.get(ErrorLog, ids["error"])
-        assert target and owner and seed and error
+        assert target and owner and seed and approved and error
         return {
             "target": (target.credit_balance, target.tier, target.role, target.status),
             "target_signed_in": sessions.resolve(session, ids["target_token"]) is not None,
             "owner_credits": owner.credit_balance,
             "generations": sorted((g.id, g.status) for g in session.exec(select(Generation)).all()),
             "seed": seed.moderation_status,
+            "approved": (approved.moderation_status, approved.featured, approved.category),
+            "rules": sorted((r.id, r.phrase, r.category, r.enabled) for r in session.exec(select(PromptRule)).all()),
             "error": error.state,
             "audit": len(session.exec(select(AuditLog)).all()),
         }
@@ -124,7 +133,30 @@ def calls(ids: dict[str, str]) -> list[tuple[type[rx.State], str, tuple[Any, ...
 
 
 LISTS = ("rows", "cards", "generations", "ledger", "sessions", "api_keys", "history", "checks", "errors", "workers",
-         "providers", "seeds")
+         "providers", "seeds", "rules", "categories", "blocked", "editing", "verdict")
+
+
+def moderation_calls(ids: dict[str, str]) -> list[tuple[str, tuple[Any, ...]]]:
+    """(handler, arguments) for every handler of the moderation page, each one doing something if allowed."""
+    seed, approved, rule = ids["seed"], ids["approved"], ids["rule"]
+    return [
+        ("load", ()),
+        ("set_seed_filter", ("status", "any")),
+        ("decide", ({"seed_id": seed, "decision": "approve"},)),
+        ("decide", ({"seed_id": seed, "decision": "reject", "reason": "crafted"},)),
+        ("decide", ({"seed_id": approved, "decision": "feature"},)),
+        ("decide", ({"seed_id": approved, "decision": "recategorise", "category": "anime"},)),
+        ("add_rule", ({"phrase": "crafted", "category": "crafted"},)),
+        ("search_rules", ({"q": "tapioca"},)),
+        ("edit_rule", (rule,)),
+        ("cancel_edit", ()),
+        ("save_rule", ({"rule_id": rule, "phrase": "changed", "category": "changed"},)),
+        ("set_rule_enabled", (rule, False)),
+        ("delete_rule", (rule,)),
+        ("check_prompt", ({"prompt": "gore"},)),
+        ("filter_blocked", ({"user": ""},)),
+        ("set_blocked_filter", ("source", "web")),
+    ]
 
 
 @pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR])
@@ -140,12 +172,36 @@ async def test_every_admin_handler_refuses_a_non_admin_and_changes_nothing(world
     assert snapshot(world) == before
 
 
-async def test_the_moderation_queue_refuses_a_user(world: dict[str, str]) -> None:
-    state = state_for(AdminModerationState, world[Role.USER.value], {})
+async def test_every_moderation_handler_refuses_a_user_and_changes_nothing(world: dict[str, str]) -> None:
+    before = snapshot(world)
+    handlers = moderation_calls(world)
+    # Every handler the page's state has is walked (Reflex's own `setvar` writes only the caller's view).
+    assert {name for name, _ in handlers} == set(AdminModerationState.event_handlers) - {"setvar"}
+    for name, args in handlers:
+        state = state_for(AdminModerationState, world[Role.USER.value], {})
+        await call(getattr(AdminModerationState, name), state, *args)
+        assert state.checked and not state.allowed, name
+        shown = [getattr(state, field) for field in LISTS if hasattr(state, field)]
+        assert all(not value for value in shown), f"{name} showed data"
+    assert snapshot(world) == before
+
+
+async def test_a_moderator_manages_rules_features_and_recategorises(world: dict[str, str]) -> None:
+    state = state_for(AdminModerationState, world[Role.MODERATOR.value], {})
     await call(AdminModerationState.load, state)
-    await call(AdminModerationState.decide, state, {"seed_id": world["seed"], "decision": "approve"})
-    assert not state.allowed and state.seeds == []
-    assert snapshot(world)["seed"] is ModerationStatus.PENDING
+    assert state.allowed and any(rule["id"] == world["rule"] for rule in state.rules)
+    assert [row["rule"] for row in state.blocked] == ["gore"]
+    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "decision": "feature"})
+    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "decision": "recategorise",
+                                                    "category": "anime"})
+    await call(AdminModerationState.add_rule, state, {"phrase": "Moon Cheese", "category": "dairy lies"})
+    await call(AdminModerationState.check_prompt, state, {"prompt": "a moon  cheese platter"})
+    assert state.problem == "" and "dairy lies" in state.verdict["verdict"] and state.verdict["matched"]
+    await call(AdminModerationState.set_rule_enabled, state, world["rule"], False)
+    after = snapshot(world)
+    assert after["approved"] == (ModerationStatus.APPROVED, True, SeedCategory.ANIME)
+    assert (world["rule"], "tapioca", "textures", False) in after["rules"]
+    assert any(phrase == "Moon Cheese" for _, phrase, _, _ in after["rules"])
 
 
 async def test_a_moderator_sees_and_decides_the_seed_queue(world: dict[str, str]) -> None:
