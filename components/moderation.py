@@ -112,6 +112,7 @@ def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
         background=theme.SURFACE,
         width="100%",
         min_width="0",
+        role="listitem",
     )
 
 

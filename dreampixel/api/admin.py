@@ -353,7 +353,7 @@ def delete_prompt_rule(rule_id: str, request: Request, caller: SessionCaller) ->
 
 
 @router.post("/moderation/test")
-def test_prompt(body: PromptInput, caller: SessionCaller) -> RuleMatch:
+def check_prompt(body: PromptInput, caller: SessionCaller) -> RuleMatch:
     """Which enabled rule would refuse this prompt (nothing is logged, no strike)."""
     with uow() as session:
         return rules.check_prompt(session, actor=_staff(session, caller, MODERATORS), prompt=body.prompt)
