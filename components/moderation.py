@@ -116,7 +116,7 @@ def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
     )
 
 
-def rule_form(*, label: str, button: str, on_submit: Callable[[Any], Any], categories: rx.Var[list[str]],
+def rule_form(*, label: str, button: str, on_submit: Callable[[Any], Any], categories: Any,
               phrase: rx.Var[str] | str = "", category: rx.Var[str] | str = "", rule_id: rx.Var[str] | str = "",
               extra: rx.Component | None = None, key: rx.Var[str] | str = "", reset: bool = True) -> rx.Component:
     """Add or edit one rule: a word or phrase and the category its refusal names."""
@@ -146,7 +146,7 @@ def rule_form(*, label: str, button: str, on_submit: Callable[[Any], Any], categ
     )
 
 
-def _verdict_box(result: rx.Var[dict[str, str]], icon: str, colour: str) -> rx.Component:
+def _verdict_box(result: Any, icon: str, colour: str) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon(icon)),
         rx.vstack(
@@ -162,7 +162,7 @@ def _verdict_box(result: rx.Var[dict[str, str]], icon: str, colour: str) -> rx.C
     )
 
 
-def verdict(result: rx.Var[dict[str, str]]) -> rx.Component:
+def verdict(result: Any) -> rx.Component:
     """What the prompt tester found: the rule that refuses the prompt, or that none does."""
     return rx.cond(result.contains("verdict"),
                    rx.cond(result["matched"] != "", _verdict_box(result, "shield-alert", "red"),

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import select
 
@@ -26,6 +25,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "moderate": {"approve": True}, "feature": {"featured": True}, "category": {"category": "ANIME"},
     "rules": {"phrase": "walk", "category": "walk"}, "test": {"prompt": "gore"},
 }
+
+# "moon" and "cheese" in full-width letters, which read as the ASCII words.
+FULLWIDTH_MOON = "".join(chr(ord(c) + 0xFEE0) for c in "moon")
+FULLWIDTH_CHEESE = "".join(chr(ord(c) + 0xFEE0) for c in "cheese")
 
 
 def arrange_world() -> dict[str, str]:
@@ -77,7 +80,7 @@ async def test_a_rule_added_through_the_api_refuses_an_api_generation_and_is_log
     rule_id = created.json()["id"]
 
     tested = await api.post("/api/admin/moderation/test", headers=browser(cookie),
-                            json={"prompt": "a plate of ｍｏｏｎ\u200b ｃｈｅｅｓｅ"})
+                            json={"prompt": "a plate of " + FULLWIDTH_MOON + "\u200b " + FULLWIDTH_CHEESE})
     assert tested.json()["matched"] and tested.json()["rule_id"] == rule_id
 
     key, owner_id = await asyncio.to_thread(new_key)

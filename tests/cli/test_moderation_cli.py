@@ -6,6 +6,9 @@ import json
 
 from tests.cli.test_cli import Cli, cli, cli_env, query  # noqa: F401  (fixtures)
 
+# "moon" in full-width letters, which reads as the ASCII word.
+FULLWIDTH_MOON = "".join(chr(ord(c) + 0xFEE0) for c in "moon")
+
 
 def test_a_moderator_adds_tests_disables_and_deletes_a_rule(cli: Cli, cli_env: dict[str, str]) -> None:  # noqa: F811
     assert cli("migrate").returncode == 0
@@ -18,7 +21,7 @@ def test_a_moderator_adds_tests_disables_and_deletes_a_rule(cli: Cli, cli_env: d
     assert (rule["phrase"], rule["category"], rule["enabled"], rule["created_by"]) == (
         "Moon Cheese", "dairy lies", True, "mo@example.com")
 
-    tested = json.loads(cli("moderation", "test", "--as", "mo@example.com", "ｍｏｏｎ  cheese pie").stdout)
+    tested = json.loads(cli("moderation", "test", "--as", "mo@example.com", FULLWIDTH_MOON + "  cheese pie").stdout)
     assert (tested["matched"], tested["category"]) == (True, "dairy lies")
 
     disabled = cli("moderation", "set-rule", "--as", "mo@example.com", "--id", rule["id"], "--disable")

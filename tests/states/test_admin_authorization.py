@@ -14,10 +14,10 @@ from sqlmodel import select
 from dreampixel.core.db import uow
 from dreampixel.core.models import (
     AuditLog,
+    BlockedPrompt,
     ErrorLog,
     Generation,
     GenerationStatus,
-    BlockedPrompt,
     ModerationStatus,
     PromptRule,
     Role,

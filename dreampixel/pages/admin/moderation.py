@@ -3,6 +3,8 @@ and the log of blocked prompts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from reflex.vars import ObjectVar
 
@@ -12,6 +14,11 @@ from components.moderation import rule_form, seed_entry, verdict
 from dreampixel.pages.shell import page
 from states.admin_moderation import ANY, SEED_CATEGORIES, SEED_STATUSES, SOURCES
 from states.admin_moderation import AdminModerationState as M
+
+# Dict and list vars of the state, read by key in the page (typed Any, as reflex's Var stubs type them loosely).
+EDITING: Any = M.editing
+CATEGORIES: Any = M.categories
+VERDICT: Any = M.verdict
 
 
 def _seed_queue() -> rx.Component:
@@ -67,7 +74,7 @@ def _prompt_rules() -> rx.Component:
                 aria_label="Test a prompt",
                 width="100%",
             ),
-            rx.box(verdict(M.verdict), padding_top="0.75rem", width="100%"),
+            rx.box(verdict(VERDICT), padding_top="0.75rem", width="100%"),
         ),
         panel(
             "Add a rule",
@@ -75,14 +82,14 @@ def _prompt_rules() -> rx.Component:
                     "invisible characters and lookalike letters from other scripts make no difference. "
                     "A refusal names the category, never the word.", size="2", color=theme.TEXT_MUTED,
                     padding_bottom="0.75rem"),
-            rule_form(label="Add a prompt rule", button="Add rule", on_submit=M.add_rule, categories=M.categories),
+            rule_form(label="Add a prompt rule", button="Add rule", on_submit=M.add_rule, categories=CATEGORIES),
         ),
         rx.cond(
-            M.editing.contains("id"),
+            EDITING.contains("id"),
             panel("Edit rule",
                   rule_form(label="Edit the rule", button="Save rule", on_submit=M.save_rule,
-                            categories=M.categories, phrase=M.editing["phrase"], category=M.editing["category"],
-                            rule_id=M.editing["id"], key=M.editing["id"], reset=False,
+                            categories=CATEGORIES, phrase=EDITING["phrase"], category=EDITING["category"],
+                            rule_id=EDITING["id"], key=EDITING["id"], reset=False,
                             extra=rx.button("Cancel", type="button", size="2", variant="soft", color_scheme="gray",
                                             on_click=M.cancel_edit))),
         ),
