@@ -45,10 +45,16 @@ def _recipe(seed: ObjectVar[dict[str, str]]) -> rx.Component:
     )
 
 
-def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
-               on_submit: Callable[[Any], Any]) -> rx.Component:
-    """One seed of the queue: who made it, its recipe and examples, and every decision on it."""
+def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str], on_submit: Callable[[Any], Any],
+               on_choose: Callable[[str], Any]) -> rx.Component:
+    """One seed of the queue: who made it, its recipe and examples, and every decision on it.
+
+    Each button names its decision with `on_choose` as it submits the form (reason, category)."""
     status = seed["status"]
+
+    def button(label: str, decision: str, **props: Any) -> rx.Component:
+        return rx.button(label, type="submit", size="2", on_click=on_choose(decision), **props)
+
     return rx.box(
         rx.flex(
             rx.text(seed["title"], weight="bold", size="3", color=theme.TEXT),
@@ -75,16 +81,12 @@ def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
                 rx.input(name="reason", placeholder="reason (the creator sees it; needed to reject)", size="2",
                          aria_label="Reason", flex="1", min_width="min(100%, 14rem)"),
                 rx.flex(
-                    rx.cond(status != "approved", rx.button("Approve", name="decision", value="approve",
-                                                            type="submit", size="2", color_scheme="green")),
-                    rx.cond(status != "rejected", rx.button("Reject", name="decision", value="reject",
-                                                            type="submit", size="2", color_scheme="red")),
+                    rx.cond(status != "approved", button("Approve", "approve", color_scheme="green")),
+                    rx.cond(status != "rejected", button("Reject", "reject", color_scheme="red")),
                     rx.cond(status == "approved",
                             rx.cond(seed["featured"] != "",
-                                    rx.button("Unfeature", name="decision", value="unfeature", type="submit",
-                                              size="2", variant="soft", color_scheme="gray"),
-                                    rx.button("Feature", name="decision", value="feature", type="submit", size="2",
-                                              variant="soft"))),
+                                    button("Unfeature", "unfeature", variant="soft", color_scheme="gray"),
+                                    button("Feature", "feature", variant="soft"))),
                     gap="0.5rem",
                     wrap="wrap",
                 ),
@@ -95,8 +97,7 @@ def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str],
             rx.flex(
                 rx.select(list(categories), name="category", default_value=seed["category"], size="2",
                           aria_label="Category"),
-                rx.button("Move to category", name="decision", value="recategorise", type="submit", size="2",
-                          variant="soft", color_scheme="gray"),
+                button("Move to category", "recategorise", variant="soft", color_scheme="gray"),
                 gap="0.5rem",
                 wrap="wrap",
                 align="center",

@@ -34,6 +34,8 @@ class AdminModerationState(AdminAccessMixin, rx.State):
     seeds: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     seed_status: rx.Field[str] = rx.field("pending")
     seed_category: rx.Field[str] = rx.field(ANY)
+    # The button that submitted a seed's form (a form's data does not say which button sent it).
+    _decision: str = ""
     # Prompt rules
     rules: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     categories: rx.Field[list[str]] = rx.field(default_factory=list)
@@ -97,9 +99,15 @@ class AdminModerationState(AdminAccessMixin, rx.State):
 
     @rx.event
     @admin_required(roles=MODERATORS)
+    async def choose(self, viewer: Viewer, decision: str):
+        """A decision button was pressed: its form's submit, which follows, carries it out."""
+        self._decision = decision if decision in DECISIONS else ""
+
+    @rx.event
+    @admin_required(roles=MODERATORS)
     async def decide(self, viewer: Viewer, form: dict[str, Any]):
         self._clear()
-        decision = _text(form, "decision")
+        decision, self._decision = _text(form, "decision") or self._decision, ""
         if decision not in DECISIONS:
             self.problem = "Choose what to do with the seed."
             return

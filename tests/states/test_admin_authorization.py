@@ -142,6 +142,7 @@ def moderation_calls(ids: dict[str, str]) -> list[tuple[str, tuple[Any, ...]]]:
     return [
         ("load", ()),
         ("set_seed_filter", ("status", "any")),
+        ("choose", ("approve",)),
         ("decide", ({"seed_id": seed, "decision": "approve"},)),
         ("decide", ({"seed_id": seed, "decision": "reject", "reason": "crafted"},)),
         ("decide", ({"seed_id": approved, "decision": "feature"},)),
@@ -191,7 +192,9 @@ async def test_a_moderator_manages_rules_features_and_recategorises(world: dict[
     await call(AdminModerationState.load, state)
     assert state.allowed and any(rule["id"] == world["rule"] for rule in state.rules)
     assert [row["rule"] for row in state.blocked] == ["gore"]
-    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "decision": "feature"})
+    # As the page sends it: the pressed button names the decision, then its form is submitted.
+    await call(AdminModerationState.choose, state, "feature")
+    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "reason": "", "category": "other"})
     await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "decision": "recategorise",
                                                     "category": "anime"})
     await call(AdminModerationState.add_rule, state, {"phrase": "Moon Cheese", "category": "dairy lies"})

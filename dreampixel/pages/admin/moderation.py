@@ -30,7 +30,7 @@ def _seed_queue() -> rx.Component:
         rx.cond(
             M.seeds.length() > 0,
             rx.vstack(rx.foreach(M.seeds, lambda seed: seed_entry(seed, categories=SEED_CATEGORIES,
-                                                                  on_submit=M.decide)),
+                                                                  on_submit=M.decide, on_choose=M.choose)),
                       spacing="3", width="100%", role="list", aria_label="Seeds"),
             rx.text(rx.cond(M.seed_status == "pending", "No seed is waiting for a decision.",
                             "No seed matches."), size="2", color=theme.TEXT_MUTED),
