@@ -3,13 +3,14 @@ and the log of blocked prompts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
 from reflex.vars import ObjectVar
 
 from components import theme
-from components.admin import admin_frame, choice, data_table, filter_row, panel, text_filter
+from components.admin import admin_frame, data_table, filter_row, panel, text_filter
 from components.moderation import rule_form, seed_entry, verdict
 from dreampixel.pages.shell import page
 from states.admin_moderation import ANY, SEED_CATEGORIES, SEED_STATUSES, SOURCES
@@ -21,11 +22,26 @@ CATEGORIES: Any = M.categories
 VERDICT: Any = M.verdict
 
 
+def _select(label: str, value: rx.Var[str], on_change: Callable[[Any], Any], options: Sequence[str],
+            more: Any = None) -> rx.Component:
+    """A labelled select whose trigger carries the label (screen readers announce it); `more` is a
+    list var of further options (the rule categories come from the database)."""
+    items = [rx.select.item(option, value=option) for option in options]
+    if more is not None:
+        items.append(rx.foreach(more, lambda option: rx.select.item(option, value=option)))
+    return rx.vstack(
+        rx.text(label, size="1", color=theme.TEXT_MUTED),
+        rx.select.root(rx.select.trigger(aria_label=label), rx.select.content(*items), value=value,
+                       on_change=on_change, size="2"),
+        spacing="1",
+    )
+
+
 def _seed_queue() -> rx.Component:
     return rx.vstack(
         filter_row(
-            choice("Status", M.seed_status, [*SEED_STATUSES, ANY], lambda v: M.set_seed_filter("status", v)),
-            choice("Category", M.seed_category, [ANY, *SEED_CATEGORIES], lambda v: M.set_seed_filter("category", v)),
+            _select("Status", M.seed_status, lambda v: M.set_seed_filter("status", v), [*SEED_STATUSES, ANY]),
+            _select("Category", M.seed_category, lambda v: M.set_seed_filter("category", v), [ANY, *SEED_CATEGORIES]),
         ),
         rx.cond(
             M.seeds.length() > 0,
@@ -113,22 +129,6 @@ def _prompt_rules() -> rx.Component:
     )
 
 
-def _category_choice() -> rx.Component:
-    # The categories come from the rules table, so the options are a var (components.admin.choice takes a list).
-    return rx.vstack(
-        rx.text("Rule category", size="1", color=theme.TEXT_MUTED),
-        rx.select.root(
-            rx.select.trigger(aria_label="Rule category"),
-            rx.select.content(rx.select.item(ANY, value=ANY),
-                              rx.foreach(M.categories, lambda c: rx.select.item(c, value=c))),
-            value=M.blocked_category,
-            on_change=lambda v: M.set_blocked_filter("category", v),
-            size="2",
-        ),
-        spacing="1",
-    )
-
-
 def _blocked_prompts() -> rx.Component:
     return rx.vstack(
         rx.form(
@@ -144,8 +144,9 @@ def _blocked_prompts() -> rx.Component:
             width="100%",
         ),
         filter_row(
-            _category_choice(),
-            choice("Via", M.blocked_source, [ANY, *SOURCES], lambda v: M.set_blocked_filter("source", v)),
+            _select("Rule category", M.blocked_category, lambda v: M.set_blocked_filter("category", v), [ANY],
+                    more=CATEGORIES),
+            _select("Via", M.blocked_source, lambda v: M.set_blocked_filter("source", v), [ANY, *SOURCES]),
         ),
         data_table(M.blocked, [("When", "at"), ("User", "user"), ("Prompt", "prompt"), ("Rule", "rule"),
                                ("Category", "category"), ("Via", "source"), ("Strike", "strike")],
