@@ -65,7 +65,7 @@ def seed_entry(seed: ObjectVar[dict[str, str]], *, categories: Sequence[str], on
             wrap="wrap",
             align="center",
         ),
-        rx.text("by ", seed["creator"], " · submitted ", seed["submitted"], " · ", seed["examples"], " examples",
+        rx.text("by ", seed["creator"], " · submitted ", seed["submitted"], " · ", seed["examples"],
                 rx.cond(seed["decided"] != "", " · decided " + seed["decided"].to(str), ""),
                 size="1", color=theme.TEXT_MUTED, padding_top="0.25rem", style={"overflowWrap": "anywhere"}),
         rx.cond(seed["description"] != "", rx.text(seed["description"], size="2", color=theme.TEXT_MUTED,

@@ -36,7 +36,7 @@ def _seed_row(entry: SeedQueueEntry) -> Row:
            "status": entry.moderation_status.lower(), "reason": entry.moderation_reason or "",
            "featured": "yes" if entry.featured else "", "submitted": when(entry.created_at),
            "decided": when(entry.moderated_at) if entry.moderated_at else "",
-           "examples": str(len(entry.examples)),
+           "examples": f"{len(entry.examples)} example{'' if len(entry.examples) == 1 else 's'}",
            "prompt": str(entry.recipe.get("prompt", "")), "negative": str(entry.recipe.get("negative_prompt") or ""),
            "settings": _recipe_settings(entry.recipe)}
     for number in range(EXAMPLES_SHOWN):
@@ -47,13 +47,13 @@ def _seed_row(entry: SeedQueueEntry) -> Row:
 def _rule_row(rule: RulePublic) -> Row:
     return {"id": rule.id, "phrase": rule.phrase, "category": rule.category, "enabled": "yes" if rule.enabled else "",
             "state": "enabled" if rule.enabled else "disabled", "added_by": rule.created_by or "built in",
-            "added": when(rule.created_at), "changed": f"{when(rule.updated_at)} · {rule.updated_by or 'built in'}"}
+            "added": when(rule.created_at), "changed": when(rule.updated_at)}
 
 
 def _blocked_row(entry: BlockedPromptPublic) -> Row:
     return {"id": entry.id, "at": when(entry.created_at), "user": entry.user_email or entry.user_id,
             "user_id": entry.user_id, "prompt": entry.prompt_excerpt, "rule": entry.phrase, "category": entry.category,
-            "source": entry.source, "strike": "suspended" if entry.suspended else ""}
+            "source": entry.source, "outcome": "refused, suspended" if entry.suspended else "refused"}
 
 
 # ---- seeds -----------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ it with the rule). Each tab of the page is saved at 1280 and 375 px, light and d
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,4 +182,3 @@ def test_each_moderation_tab_is_saved_for_a_person_to_look_at(browser: Browser, 
         assert overflow <= 0, f"the {tab} tab sticks out {overflow} px sideways"
         page.screenshot(path=str(Path(SCREENSHOTS) / f"admin-moderation-{name}-{width}-{scheme}.png"),
                         full_page=True, animations="disabled")
-    assert re.search(r"/admin/moderation$", page.url)
