@@ -10,6 +10,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from components import theme
+from components.usage import VISUALLY_HIDDEN
 
 EXAMPLES_SHOWN = 4
 STATUS_COLOURS = (("pending", "amber"), ("approved", "green"), ("rejected", "red"))
@@ -145,6 +146,36 @@ def rule_form(*, label: str, button: str, on_submit: Callable[[Any], Any], categ
         key=key,
         width="100%",
     )
+
+
+def rules_table(rows: Any, *, actions: Callable[[ObjectVar[dict[str, str]]], rx.Component]) -> rx.Component:
+    """The prompt rules, with each rule's actions beside its state (before who and when, which can be long)."""
+
+    def cell(value: Any, **props: Any) -> rx.Component:
+        return rx.table.cell(rx.text(value, size="2", color=theme.TEXT), white_space="nowrap", **props)
+
+    def row(rule: ObjectVar[dict[str, str]]) -> rx.Component:
+        return rx.table.row(
+            cell(rule["phrase"]),
+            cell(rule["category"]),
+            rx.table.cell(rx.badge(rule["state"], color_scheme=rx.cond(rule["enabled"] != "", "green", "gray"),
+                                   variant="soft")),
+            rx.table.cell(actions(rule)),
+            cell(rule["added_by"]),
+            cell(rule["changed"]),
+        )
+
+    table = rx.table.root(
+        rx.el.caption("Prompt rules", style=VISUALLY_HIDDEN),  # the table's accessible name
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                       ("Phrase", "Category", "State", "", "Added by", "Changed")])),
+        rx.table.body(rx.foreach(rows, row)),
+        size="1",
+        variant="surface",
+        width="100%",
+    )
+    return rx.cond(rows.length() > 0, rx.box(table, width="100%", overflow_x="auto"),
+                   rx.text("No rule matches.", size="2", color=theme.TEXT_MUTED, padding_y="0.5rem"))
 
 
 def _verdict_box(result: Any, icon: str, colour: str) -> rx.Component:

@@ -11,7 +11,7 @@ from reflex.vars import ObjectVar
 
 from components import theme
 from components.admin import admin_frame, data_table, filter_row, panel, text_filter
-from components.moderation import rule_form, seed_entry, verdict
+from components.moderation import rule_form, rules_table, seed_entry, verdict
 from dreampixel.pages.shell import page
 from states.admin_moderation import ANY, SEED_CATEGORIES, SEED_STATUSES, SOURCES
 from states.admin_moderation import AdminModerationState as M
@@ -120,9 +120,7 @@ def _prompt_rules() -> rx.Component:
                 width="100%",
                 padding_bottom="0.75rem",
             ),
-            data_table(M.rules, [("Phrase", "phrase"), ("Category", "category"), ("State", "state"),
-                                 ("Added by", "added_by"), ("Changed", "changed")],
-                       label="Prompt rules", empty="No rule matches.", actions=_rule_actions),
+            rules_table(M.rules, actions=_rule_actions),
         ),
         spacing="4",
         width="100%",
