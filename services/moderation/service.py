@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import DreamPixelError
 from dreampixel.core.models import GenerationSource, PromptRule, User
+from dreampixel.core.settings import settings
 from services.moderation import blocks
 
 
@@ -138,8 +139,11 @@ def screen(session: Session, *, prompt: str, user: User, source: GenerationSourc
     blocks.record_when_done(session, blocks.PendingBlock(
         user_id=user.id, prompt=prompt, rule_id=rule.id, phrase=rule.phrase, category=rule.category,
         source=str(getattr(source, "value", source))))
+    limit = settings.moderation_strike_limit
+    warning = (f" An account whose prompts are refused {limit} times within "
+               f"{settings.moderation_strike_window_days} days is suspended." if limit > 0 else "")
     raise PromptBlocked(
         f"This prompt asks for {rule.category}, which Dream Pixel does not generate. "
-        "Rephrase it without that and try again.",
+        f"Rephrase it without that and try again.{warning}",
         errors=[{"field": "prompt", "message": f"Not allowed: {rule.category}."}],
     )

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import Conflict, Forbidden, ValidationFailed
 from dreampixel.core.models import AuditLog, PromptRule, Role, User
+from dreampixel.core.settings import settings
 from services.moderation import rules
 from services.moderation.service import PromptBlocked, first_match, screen
 from tests.factories import create_user
@@ -79,12 +80,16 @@ def test_every_term_the_screen_had_built_in_is_a_rule_after_the_migration(sessio
     assert len(phrases) >= 11
 
 
-def test_the_refusal_names_the_category_and_not_the_word_list(session: Session) -> None:
+def test_the_refusal_names_the_category_and_not_the_word_list(session: Session,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "moderation_strike_limit", 3)
+    monkeypatch.setattr(settings, "moderation_strike_window_days", 30)
     with pytest.raises(PromptBlocked) as refused:
         screen(session, prompt="extreme GORE scene", user=create_user(session))
     assert "graphic violence" in refused.value.message
     assert "gore" not in refused.value.message.lower().replace("graphic", "")
     assert "swastika" not in refused.value.message and "beheading" not in refused.value.message
+    assert "refused 3 times within 30 days is suspended" in refused.value.message
     session.info.clear()  # the block this test leaves pending is tested in test_moderation_strikes
 
 
