@@ -225,3 +225,19 @@ async def test_an_admin_opens_the_user_page_and_grants_credits(world: dict[str, 
     assert state.allowed and state.user["email"] == "target@example.test"
     await call(AdminUserState.act, state, {"action": "credits", "value": "30", "reason": "welcome back"})
     assert state.user["credits"] == "30" and state.history[0]["action"] == "user.credits_granted"
+
+
+async def test_a_moderator_edits_a_rule_in_place_and_deletes_it(world: dict[str, str]) -> None:
+    state = state_for(AdminModerationState, world[Role.MODERATOR.value], {})
+    await call(AdminModerationState.load, state)
+    await call(AdminModerationState.edit_rule, state, world["rule"])
+    assert state.editing["phrase"] == "tapioca"
+    await call(AdminModerationState.save_rule, state, {"rule_id": world["rule"], "phrase": "sago",
+                                                       "category": "puddings"})
+    assert state.problem == "" and state.editing == {}
+    assert (world["rule"], "sago", "puddings", True) in snapshot(world)["rules"]
+    await call(AdminModerationState.save_rule, state, {"rule_id": world["rule"], "phrase": "gore",
+                                                       "category": "again"})
+    assert "already reads the same" in state.problem
+    await call(AdminModerationState.delete_rule, state, world["rule"])
+    assert state.notice == "Rule deleted." and all(r["id"] != world["rule"] for r in state.rules)
