@@ -557,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     generation.add_argument("action", choices=["retry", "cancel", "delete"])
     generation.add_argument("generation_id")
     generation.add_argument("--reason", default="", help="kept in the audit log (delete)")
+    from dreampixel.cli_moderation import add_commands as add_moderation_commands
+
+    add_moderation_commands(commands)
     return parser
 
 

@@ -1,7 +1,8 @@
 """/api/admin: the admin console's reads and actions for signed-in staff (cookie session, CSRF-checked).
 
-Thin wrappers over services.admin (and services.seeds.moderation): every route loads the caller
-with `staff`, so anyone without the role gets 404, as if the console did not exist.
+Thin wrappers over services.admin (and, for moderation, services.seeds.moderation and
+services.moderation): every route loads the caller with `staff`, so anyone without the role gets
+404, as if the console did not exist.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlmodel import Session
 
 from dreampixel.api.deps import SessionCaller, WebCaller
 from dreampixel.core.db import uow
-from dreampixel.core.models import Role, Tier, User
+from dreampixel.core.models import Role, SeedCategory, Tier, User
+from dreampixel.core.models.moderation import CATEGORY_MAX_LENGTH, PHRASE_MAX_LENGTH
 from dreampixel.core.schemas import Page
 from services.accounts import admin, deletion
 from services.accounts.schemas import UserStanding
@@ -39,6 +41,8 @@ from services.admin.schemas import (
 )
 from services.admin.service import ADMINS, MODERATORS
 from services.gallery import service as gallery
+from services.moderation import blocks, rules
+from services.moderation.schemas import BlockedPromptPublic, RuleMatch, RulePublic, SeedQueueEntry
 from services.seeds import moderation
 from services.seeds.schemas import SeedModeration
 
@@ -69,6 +73,33 @@ class CreditsInput(ReasonInput):
 
 class ModerationInput(ReasonInput):
     approve: bool
+
+
+class FeatureInput(ReasonInput):
+    featured: bool
+
+
+class CategoryInput(ReasonInput):
+    category: SeedCategory
+
+
+class RuleInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phrase: str = Field(min_length=1, max_length=PHRASE_MAX_LENGTH)
+    category: str = Field(min_length=1, max_length=CATEGORY_MAX_LENGTH)
+    enabled: bool = True
+
+
+class RuleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phrase: str | None = Field(default=None, min_length=1, max_length=PHRASE_MAX_LENGTH)
+    category: str | None = Field(default=None, min_length=1, max_length=CATEGORY_MAX_LENGTH)
+    enabled: bool | None = None
+
+
+class PromptInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(max_length=10_000)
 
 
 class ErrorStateInput(BaseModel):
@@ -360,3 +391,83 @@ def get_providers_csv(caller: SessionCaller, weeks: Weeks = 8) -> Response:
         _staff(session, caller)
         table = analytics.providers(session, weeks=weeks)
     return _csv("providers", weeks, analytics.provider_records(table))
+
+
+# ---- moderation (admins and moderators) ----------------------------------------------------------------------
+
+
+@router.get("/moderation/seeds")
+def list_seed_queue(caller: SessionCaller, status: str = "", category: str = "", limit: Limit = 50,
+                    offset: Offset = 0) -> Page[SeedQueueEntry]:
+    """Seeds with their recipe, examples and creator: pending first (oldest first), then the decided ones."""
+    with uow() as session:
+        rows = moderation.queue(session, actor=_staff(session, caller, MODERATORS), status=status, category=category,
+                                limit=limit, offset=offset)
+        return _page(rows, limit, offset)
+
+
+@router.post("/seeds/{seed_id}/feature")
+def feature_seed(seed_id: str, body: FeatureInput, request: Request, caller: SessionCaller) -> SeedQueueEntry:
+    """Put an approved seed in the marketplace's featured row (`featured: true`), or take it out."""
+    with uow() as session:
+        seed = moderation.set_featured(session, actor=_staff(session, caller, MODERATORS), seed_id=seed_id,
+                                       featured=body.featured, reason=body.reason, ip=_client_ip(request))
+        return moderation.entry(session, seed)
+
+
+@router.post("/seeds/{seed_id}/category")
+def recategorise_seed(seed_id: str, body: CategoryInput, request: Request, caller: SessionCaller) -> SeedQueueEntry:
+    with uow() as session:
+        seed = moderation.recategorise(session, actor=_staff(session, caller, MODERATORS), seed_id=seed_id,
+                                       category=body.category, reason=body.reason, ip=_client_ip(request))
+        return moderation.entry(session, seed)
+
+
+@router.get("/moderation/rules")
+def list_prompt_rules(caller: SessionCaller, q: str = "", category: str = "") -> Page[RulePublic]:
+    """Every prompt rule by category; `q` finds phrases containing it."""
+    with uow() as session:
+        return Page.of(rules.list_rules(session, actor=_staff(session, caller, MODERATORS), q=q, category=category),
+                       None)
+
+
+@router.post("/moderation/rules", status_code=201)
+def create_prompt_rule(body: RuleInput, request: Request, caller: SessionCaller) -> RulePublic:
+    with uow() as session:
+        rule = rules.create(session, actor=_staff(session, caller, MODERATORS), phrase=body.phrase,
+                            category=body.category, enabled=body.enabled, ip=_client_ip(request))
+        return RulePublic.of_rows(session, [rule])[0]
+
+
+@router.patch("/moderation/rules/{rule_id}")
+def change_prompt_rule(rule_id: str, body: RuleChange, request: Request, caller: SessionCaller) -> RulePublic:
+    """Change the phrase, the category or `enabled`; fields left out stay."""
+    with uow() as session:
+        rule = rules.update(session, actor=_staff(session, caller, MODERATORS), rule_id=rule_id, phrase=body.phrase,
+                            category=body.category, enabled=body.enabled, ip=_client_ip(request))
+        return RulePublic.of_rows(session, [rule])[0]
+
+
+@router.delete("/moderation/rules/{rule_id}", status_code=204, response_class=Response)
+def delete_prompt_rule(rule_id: str, request: Request, caller: SessionCaller) -> Response:
+    with uow() as session:
+        rules.delete(session, actor=_staff(session, caller, MODERATORS), rule_id=rule_id, ip=_client_ip(request))
+    return Response(status_code=204)
+
+
+@router.post("/moderation/test")
+def check_prompt(body: PromptInput, caller: SessionCaller) -> RuleMatch:
+    """Which enabled rule would refuse this prompt (nothing is logged, no strike)."""
+    with uow() as session:
+        return rules.check_prompt(session, actor=_staff(session, caller, MODERATORS), prompt=body.prompt)
+
+
+@router.get("/moderation/blocked")
+def list_blocked_prompts(caller: SessionCaller, user: str = "", category: str = "", source: str = "",
+                         since: datetime | None = None, until: datetime | None = None, limit: Limit = 100,
+                         offset: Offset = 0) -> Page[BlockedPromptPublic]:
+    """Refused prompts, newest first: who, an excerpt, the rule, via web or api, and whether it suspended them."""
+    with uow() as session:
+        found = blocks.search(session, actor=_staff(session, caller, MODERATORS), user=user, category=category,
+                              source=source, since=since, until=until, limit=limit, offset=offset)
+        return _page([BlockedPromptPublic.of(row, email) for row, email in found], limit, offset)

@@ -226,6 +226,12 @@ class Settings(BaseSettings):
     generation_window_enterprise_seconds: int = 86_400
     max_prompt_length: int = 2000
 
+    # --- prompt moderation ----------------------------------------------------------------
+    # A user whose prompts are refused this many times within the window is suspended
+    # automatically (0 never suspends). Staff accounts are never suspended this way.
+    moderation_strike_limit: int = Field(default=3, ge=0)
+    moderation_strike_window_days: int = Field(default=30, ge=1)
+
     # --- credits ----------------------------------------------------------------------------
     # Each plan's credits per period: FREE per calendar month, PRO and ENTERPRISE per paid period.
     credits_free_monthly: int = Field(default=30, ge=0)

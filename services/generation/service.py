@@ -37,7 +37,7 @@ from services.email import notifications
 from services.events import service as events
 from services.generation.queueing import enqueue_run
 from services.generation.reaper import release_hold
-from services.moderation.service import screen
+from services.moderation import service as moderation
 from services.webhooks import service as webhooks
 
 log = get_logger(__name__)
@@ -125,7 +125,7 @@ def submit(
         raise Forbidden("This account is suspended.", code="account_suspended")
     if user.email_verified_at is None:
         raise EmailNotVerified("Verify your email address before generating images.")
-    screen(request.prompt)
+    moderation.screen(session, prompt=request.prompt, user=user, source=source)
     if request.provider_requested:
         from services.providers.registry import configured_providers
 

@@ -1,11 +1,25 @@
-"""Prompt screening before any credit is held or any provider is called."""
+"""Prompt screening before any credit is held or any provider is called.
+
+The words and phrases come from the `prompt_rules` table (services.moderation.rules, managed on
+/admin/moderation); this module holds how a prompt is read (`normalise`) and the verdict
+(`screen`). A refusal is recorded, with its strike, once the submitting transaction ends
+(services.moderation.blocks).
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 import unicodedata
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
 
 from dreampixel.core.errors import DreamPixelError
+from dreampixel.core.models import GenerationSource, PromptRule, User
+from dreampixel.core.settings import settings
+from services.moderation import blocks
 
 
 class PromptBlocked(DreamPixelError):
@@ -13,22 +27,6 @@ class PromptBlocked(DreamPixelError):
     code = "prompt_blocked"
     title = "Prompt blocked"
 
-
-# Terms no provider accepts; refusing them here saves a paid round trip and explains why.
-BLOCKED_TERMS = {
-    "child sexual": "sexual content involving minors",
-    "csam": "sexual content involving minors",
-    "underage nude": "sexual content involving minors",
-    "loli": "sexual content involving minors",
-    "beheading": "graphic violence",
-    "gore": "graphic violence",
-    "dismembered": "graphic violence",
-    "swastika": "hate symbols",
-    "nazi propaganda": "hate symbols",
-    "revenge porn": "non-consensual sexual content",
-    "deepfake nude": "non-consensual sexual content",
-}
-_WORD = {term: re.compile(r"\b" + re.escape(term) + r"\b") for term in BLOCKED_TERMS}
 
 # Letters from other scripts that look like Latin ones (after NFKC and casefolding): the
 # common lookalikes of Unicode's confusables list, enough to spell any blocked term. Named,
@@ -65,7 +63,7 @@ CONFUSABLES = str.maketrans({unicodedata.lookup(name): latin for latin, names in
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """The prompt as the filter reads it: NFKC, no invisible or combining marks, casefolded,
     lookalike letters mapped to Latin, and every run of separators one space."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
@@ -76,13 +74,76 @@ def _normalise(text: str) -> str:
     return _SEPARATORS.sub(" ", latin).strip()
 
 
-def screen(prompt: str) -> None:
-    """Raise PromptBlocked, naming the policy, when the prompt asks for what we never make."""
-    text = _normalise(prompt)
-    for term, pattern in _WORD.items():
-        if pattern.search(text):
-            raise PromptBlocked(
-                f"This prompt asks for {BLOCKED_TERMS[term]}, which Dream Pixel does not generate. "
-                "Rephrase it without that and try again.",
-                errors=[{"field": "prompt", "message": f"Not allowed: {BLOCKED_TERMS[term]}."}],
-            )
+@dataclass(frozen=True)
+class ActiveRule:
+    id: str
+    phrase: str
+    category: str
+    pattern: re.Pattern[str]
+
+
+def word_pattern(normalised_phrase: str) -> re.Pattern[str]:
+    """The phrase as whole words of a normalised prompt: rule "ass" does not match "class"."""
+    return re.compile(r"(?<!\w)" + re.escape(normalised_phrase) + r"(?!\w)")
+
+
+# Enabled rules, compiled, per database, for a few seconds: a submit costs no query for them.
+# A change made in this process clears it at once (and again when its transaction ends);
+# other processes see it within RULE_CACHE_SECONDS.
+RULE_CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, list[ActiveRule]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _database_key(session: Session) -> str:
+    return str(session.get_bind().engine.url)
+
+
+def invalidate_rules() -> None:
+    """Forget the cached rules of every database (after any change to `prompt_rules`)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def active_rules(session: Session) -> list[ActiveRule]:
+    """The enabled rules, longest phrase first (the most specific match names the category)."""
+    key, now = _database_key(session), time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and now - cached[0] < RULE_CACHE_SECONDS:
+        return cached[1]
+    rows = session.exec(select(PromptRule).where(col(PromptRule.enabled).is_(True))).all()
+    ordered = sorted((row for row in rows if row.normalised), key=lambda row: (-len(row.normalised), row.id))
+    compiled = [ActiveRule(id=row.id, phrase=row.phrase, category=row.category, pattern=word_pattern(row.normalised))
+                for row in ordered]
+    with _cache_lock:
+        _cache[key] = (now, compiled)
+    return compiled
+
+
+def first_match(session: Session, prompt: str) -> ActiveRule | None:
+    """The enabled rule the prompt matches, read the way the screen reads it; None when it passes."""
+    text = normalise(prompt)
+    return next((rule for rule in active_rules(session) if rule.pattern.search(text)), None)
+
+
+def screen(session: Session, *, prompt: str, user: User, source: GenerationSource | str = "web") -> None:
+    """Raise PromptBlocked, naming the rule's category, when the prompt matches an enabled rule.
+
+    The refusal is logged as a strike against `user` after the caller's transaction ends (it
+    is rolled back by the refusal itself), so the log survives what the refusal undoes.
+    """
+    rule = first_match(session, prompt)
+    if rule is None:
+        return
+    blocks.record_when_done(session, blocks.PendingBlock(
+        user_id=user.id, prompt=prompt, rule_id=rule.id, phrase=rule.phrase, category=rule.category,
+        source=str(getattr(source, "value", source))))
+    limit = settings.moderation_strike_limit
+    warning = (f" An account whose prompts are refused {limit} times within "
+               f"{settings.moderation_strike_window_days} days is suspended." if limit > 0 else "")
+    raise PromptBlocked(
+        f"This prompt asks for {rule.category}, which Dream Pixel does not generate. "
+        f"Rephrase it without that and try again.{warning}",
+        errors=[{"field": "prompt", "message": f"Not allowed: {rule.category}."}],
+    )

@@ -11,10 +11,9 @@ from dreampixel.core.db import uow
 from dreampixel.core.models import Role, Tier
 from services.admin import audit, error_log, repository, service, stats, system
 from services.admin.schemas import AdminGeneration, AdminUser, AuditEntry, ErrorEntry
-from services.admin.service import ADMINS, MODERATORS
+from services.admin.service import ADMINS
 from services.images import repository as images
 from services.images.schemas import ImagePublic
-from services.seeds import moderation
 from states.edge.accounts import Viewer
 
 Row = dict[str, str]
@@ -253,21 +252,3 @@ def audit_log(viewer: Viewer, *, actor: str, action: str, target: str, since: st
         return [_audit_row(a) for a in audit.search(session, actor=actor, action=action, target=target,
                                                      since=parse_day(since),
                                                      until=end + timedelta(days=1) if end else None)]
-
-
-# ---- moderation -----------------------------------------------------------------------------------------
-
-
-def pending_seeds(viewer: Viewer) -> list[Row]:
-    with uow() as session:
-        service.staff(session, user_id=viewer.user_id, allowed=MODERATORS)
-        return [{"id": seed.id, "title": seed.title, "category": seed.category.value, "creator": email or "—",
-                 "prompt": str(seed.recipe.get("prompt", ""))[:200], "submitted": when(seed.created_at),
-                 "examples": str(len(seed.example_image_ids))}
-                for seed, email in repository.pending_seeds(session)]
-
-
-def moderate(viewer: Viewer, *, seed_id: str, approve: bool, reason: str) -> None:
-    with uow() as session:
-        actor = service.staff(session, user_id=viewer.user_id, allowed=MODERATORS)
-        moderation.moderate_seed(session, actor=actor, seed_id=seed_id, approve=approve, reason=reason)

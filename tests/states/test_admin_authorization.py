@@ -20,12 +20,15 @@ from sqlmodel import select
 from dreampixel.core.db import uow
 from dreampixel.core.models import (
     AuditLog,
+    BlockedPrompt,
     ErrorLog,
     Generation,
     GenerationStatus,
     ModerationStatus,
+    PromptRule,
     Role,
     Seed,
+    SeedCategory,
     User,
 )
 from services.accounts import sessions
@@ -64,10 +67,13 @@ def world(live_db: Engine) -> dict[str, str]:
         queued = create_generation(session, owner, credits_held=2)
         failed = create_generation(session, owner, status=GenerationStatus.FAILED)
         seed = create_seed(session, target, moderation_status=ModerationStatus.PENDING, published_at=None)
+        approved = create_seed(session, target)
         error = ErrorLog(source="services", message="boom", fingerprint="f" * 40, logger="services.x")
-        session.add(error)
+        rule = PromptRule(phrase="tapioca", normalised="tapioca", category="textures")
+        session.add_all([error, rule])
+        session.add(BlockedPrompt(user_id=target.id, prompt_excerpt="gore", phrase="gore", category="graphic violence"))
         ids = {"target": target.id, "owner": owner.id, "queued": queued.id, "failed": failed.id, "seed": seed.id,
-               "error": error.id}
+               "approved": approved.id, "error": error.id, "rule": rule.id}
         for role in (Role.USER, Role.MODERATOR):
             caller = create_user(session, role=role)
             ids[role.value] = sessions.create(session, user_id=caller.id, ip=None, user_agent=None)
@@ -80,14 +86,17 @@ def snapshot(ids: dict[str, str]) -> dict[str, Any]:
         target = session.get(User, ids["target"])
         owner = session.get(User, ids["owner"])
         seed = session.get(Seed, ids["seed"])
+        approved = session.get(Seed, ids["approved"])
         error = session.get(ErrorLog, ids["error"])
-        assert target and owner and seed and error
+        assert target and owner and seed and approved and error
         return {
             "target": (target.credit_balance, target.tier, target.role, target.status),
             "target_signed_in": sessions.resolve(session, ids["target_token"]) is not None,
             "owner_credits": owner.credit_balance,
             "generations": sorted((g.id, g.status) for g in session.exec(select(Generation)).all()),
             "seed": seed.moderation_status,
+            "approved": (approved.moderation_status, approved.featured, approved.category),
+            "rules": sorted((r.id, r.phrase, r.category, r.enabled) for r in session.exec(select(PromptRule)).all()),
             "error": error.state,
             "audit": len(session.exec(select(AuditLog)).all()),
             "errors": sorted((e.id, e.state, e.count) for e in session.exec(select(ErrorLog)).all()),
@@ -177,7 +186,32 @@ def allows(cls: type[rx.State], name: str, role: Role) -> bool:
 
 LISTS = ("rows", "cards", "generations", "ledger", "sessions", "api_keys", "history", "checks", "errors", "workers",
          "providers", "seeds", "generations_per_day", "signups_per_day", "provider_share", "provider_failure",
-         "inputs", "timings", "attempts", "outputs", "cohort_headings", "cohort_rows", "funnel_rows", "provider_rows")
+         "inputs", "timings", "attempts", "outputs", "cohort_headings", "cohort_rows", "funnel_rows", "provider_rows",
+         "rules", "categories", "blocked", "editing", "verdict")
+
+
+def moderation_calls(ids: dict[str, str]) -> list[tuple[str, tuple[Any, ...]]]:
+    """(handler, arguments) for every handler of the moderation page, each one doing something if allowed."""
+    seed, approved, rule = ids["seed"], ids["approved"], ids["rule"]
+    return [
+        ("load", ()),
+        ("set_seed_filter", ("status", "any")),
+        ("choose", ("approve",)),
+        ("decide", ({"seed_id": seed, "decision": "approve"},)),
+        ("decide", ({"seed_id": seed, "decision": "reject", "reason": "crafted"},)),
+        ("decide", ({"seed_id": approved, "decision": "feature"},)),
+        ("decide", ({"seed_id": approved, "decision": "recategorise", "category": "anime"},)),
+        ("add_rule", ({"phrase": "crafted", "category": "crafted"},)),
+        ("search_rules", ({"q": "tapioca"},)),
+        ("edit_rule", (rule,)),
+        ("cancel_edit", ()),
+        ("save_rule", ({"rule_id": rule, "phrase": "changed", "category": "changed"},)),
+        ("set_rule_enabled", (rule, False)),
+        ("delete_rule", (rule,)),
+        ("check_prompt", ({"prompt": "gore"},)),
+        ("filter_blocked", ({"user": ""},)),
+        ("set_blocked_filter", ("source", "web")),
+    ]
 
 
 def shows_nothing(state: Any) -> bool:
@@ -247,6 +281,40 @@ async def test_the_moderation_queue_refuses_a_user(world: dict[str, str]) -> Non
     assert snapshot(world)["seed"] is ModerationStatus.PENDING
 
 
+async def test_every_moderation_handler_refuses_a_user_and_changes_nothing(world: dict[str, str]) -> None:
+    before = snapshot(world)
+    handlers = moderation_calls(world)
+    # Every handler the page's state has is walked (Reflex's own `setvar` writes only the caller's view).
+    assert {name for name, _ in handlers} == set(AdminModerationState.event_handlers) - {"setvar"}
+    for name, args in handlers:
+        state = state_for(AdminModerationState, world[Role.USER.value], {})
+        await call(getattr(AdminModerationState, name), state, *args)
+        assert state.checked and not state.allowed, name
+        shown = [getattr(state, field) for field in LISTS if hasattr(state, field)]
+        assert all(not value for value in shown), f"{name} showed data"
+    assert snapshot(world) == before
+
+
+async def test_a_moderator_manages_rules_features_and_recategorises(world: dict[str, str]) -> None:
+    state = state_for(AdminModerationState, world[Role.MODERATOR.value], {})
+    await call(AdminModerationState.load, state)
+    assert state.allowed and any(rule["id"] == world["rule"] for rule in state.rules)
+    assert [row["rule"] for row in state.blocked] == ["gore"]
+    # As the page sends it: the pressed button names the decision, then its form is submitted.
+    await call(AdminModerationState.choose, state, "feature")
+    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "reason": "", "category": "other"})
+    await call(AdminModerationState.decide, state, {"seed_id": world["approved"], "decision": "recategorise",
+                                                    "category": "anime"})
+    await call(AdminModerationState.add_rule, state, {"phrase": "Moon Cheese", "category": "dairy lies"})
+    await call(AdminModerationState.check_prompt, state, {"prompt": "a moon  cheese platter"})
+    assert state.problem == "" and "dairy lies" in state.verdict["verdict"] and state.verdict["matched"]
+    await call(AdminModerationState.set_rule_enabled, state, world["rule"], False)
+    after = snapshot(world)
+    assert after["approved"] == (ModerationStatus.APPROVED, True, SeedCategory.ANIME)
+    assert (world["rule"], "tapioca", "textures", False) in after["rules"]
+    assert any(phrase == "Moon Cheese" for _, phrase, _, _ in after["rules"])
+
+
 async def test_a_moderator_sees_and_decides_the_seed_queue(world: dict[str, str]) -> None:
     state = state_for(AdminModerationState, world[Role.MODERATOR.value], {})
     await call(AdminModerationState.load, state)
@@ -288,6 +356,8 @@ async def test_an_admins_open_error_log_shows_a_new_error_when_the_channel_says_
         state._watching = False
         await asyncio.wait_for(watcher, timeout=5)
     assert {e["message"] for e in state.errors} == {"boom", "disk full"}
+
+
 async def test_an_admin_reads_the_analytics_and_changes_the_period(world: dict[str, str]) -> None:
     with uow() as session:
         admin = create_user(session, role=Role.ADMIN)
@@ -302,3 +372,19 @@ async def test_an_admin_reads_the_analytics_and_changes_the_period(world: dict[s
     assert state.weeks == "26" and len(state.cohort_rows) == 26
     await call(AdminAnalyticsState.set_period, state, "1000")
     assert state.weeks == "26"
+
+
+async def test_a_moderator_edits_a_rule_in_place_and_deletes_it(world: dict[str, str]) -> None:
+    state = state_for(AdminModerationState, world[Role.MODERATOR.value], {})
+    await call(AdminModerationState.load, state)
+    await call(AdminModerationState.edit_rule, state, world["rule"])
+    assert state.editing["phrase"] == "tapioca"
+    await call(AdminModerationState.save_rule, state, {"rule_id": world["rule"], "phrase": "sago",
+                                                       "category": "puddings"})
+    assert state.problem == "" and state.editing == {}
+    assert (world["rule"], "sago", "puddings", True) in snapshot(world)["rules"]
+    await call(AdminModerationState.save_rule, state, {"rule_id": world["rule"], "phrase": "gore",
+                                                       "category": "again"})
+    assert "already reads the same" in state.problem
+    await call(AdminModerationState.delete_rule, state, world["rule"])
+    assert state.notice == "Rule deleted." and all(r["id"] != world["rule"] for r in state.rules)

@@ -50,6 +50,7 @@ from dreampixel.core.models.generations import (
     GenerationCreate,
 )
 from dreampixel.core.models.images import Image, ImageBase
+from dreampixel.core.models.moderation import BlockedPrompt, PromptRule
 from dreampixel.core.models.ops import (
     AuditLog,
     DailyStat,
@@ -91,6 +92,7 @@ __all__ = [
     "ApiKeyPublic",
     "AuditLog",
     "AuthSession",
+    "BlockedPrompt",
     "CreatedAt",
     "CreditLedger",
     "CreditLedgerBase",
@@ -116,6 +118,7 @@ __all__ = [
     "ModerationStatus",
     "OAuthAccount",
     "OutputFormat",
+    "PromptRule",
     "ProviderDailyStat",
     "Role",
     "Seed",
