@@ -4,7 +4,7 @@
 refused before is allowed after. `blocked_prompts` records every refusal (each one a strike).
 
 Revision ID: cae00374fc9c
-Revises: a7c4e2f19d36
+Revises: c3d91f7a5e20
 Create Date: 2026-12-05 10:30:00.000000+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "cae00374fc9c"
-down_revision: str | Sequence[str] | None = "a7c4e2f19d36"
+down_revision: str | Sequence[str] | None = "c3d91f7a5e20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
