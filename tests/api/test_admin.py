@@ -13,7 +13,17 @@ from dreampixel.api.admin import router
 from dreampixel.api.csrf import CSRF_COOKIE
 from dreampixel.core.db import uow
 from dreampixel.core.migrations import alembic_config
-from dreampixel.core.models import AuditLog, ErrorLog, Generation, GenerationStatus, ModerationStatus, Role, Seed, User
+from dreampixel.core.models import (
+    AuditLog,
+    ErrorLog,
+    Generation,
+    GenerationStatus,
+    ModerationStatus,
+    PromptRule,
+    Role,
+    Seed,
+    User,
+)
 from dreampixel.core.settings import settings
 from services.accounts import sessions
 from tests.factories import create_generation, create_seed, create_user
@@ -142,8 +152,12 @@ async def test_an_admin_resolves_a_captured_error_and_the_audit_log_says_so(api:
 BODIES: dict[str, dict[str, object]] = {
     "credits": {"amount": 1000, "reason": "crafted"}, "tier": {"tier": "ENTERPRISE"}, "role": {"role": "ADMIN"},
     "suspend": {"reason": "crafted"}, "unsuspend": {}, "state": {"state": "resolved"},
-    "moderate": {"approve": True, "reason": "crafted"},
+    "moderate": {"approve": True, "reason": "crafted"}, "feature": {"featured": True, "reason": "crafted"},
+    "category": {"category": "ANIME", "reason": "crafted"}, "rules": {"phrase": "crafted", "category": "crafted"},
+    "{rule_id}": {"enabled": False}, "test": {"prompt": "crafted"},
 }
+# Routes moderators may use too (tests/api/test_admin_moderation.py walks them as a moderator).
+MODERATION = ("/moderate", "/feature", "/category", "/moderation/")
 
 
 def action_routes() -> list[tuple[str, str]]:
@@ -161,9 +175,10 @@ def world() -> dict[str, str]:
         failed = create_generation(session, target, status=GenerationStatus.FAILED)
         seed = create_seed(session, target, moderation_status=ModerationStatus.PENDING, published_at=None)
         error = ErrorLog(source="services", message="boom", fingerprint="d" * 40, logger="services.x")
-        session.add(error)
+        rule = PromptRule(phrase="tapioca", normalised="tapioca", category="textures")
+        session.add_all([error, rule])
         return {"user_id": target.id, "generation_id": queued.id, "failed": failed.id, "seed_id": seed.id,
-                "error_id": error.id}
+                "error_id": error.id, "rule_id": rule.id}
 
 
 def everything(ids: dict[str, str]) -> tuple[object, ...]:
@@ -174,8 +189,9 @@ def everything(ids: dict[str, str]) -> tuple[object, ...]:
         assert target is not None and seed is not None and error is not None
         generations = sorted((g.id, g.status) for g in session.exec(select(Generation)).all())
         audit_rows = len(session.exec(select(AuditLog)).all())
-        return (target.credit_balance, target.tier, target.role, target.status, seed.moderation_status, error.state,
-                generations, audit_rows)
+        rules = sorted((r.id, r.phrase, r.category, r.enabled) for r in session.exec(select(PromptRule)).all())
+        return (target.credit_balance, target.tier, target.role, target.status, seed.moderation_status, seed.featured,
+                seed.category, error.state, generations, audit_rows, rules)
 
 
 @pytest.mark.parametrize("role", [Role.USER, Role.MODERATOR, None], ids=["user", "moderator", "signed-out"])
@@ -187,8 +203,8 @@ async def test_every_admin_action_refuses_anyone_but_staff_and_changes_nothing(
         "cookie": f"{CSRF_COOKIE}={TOKEN}", "origin": settings.base_url, "x-csrf-token": TOKEN}
     before = await asyncio.to_thread(everything, ids)
     for method, template in action_routes():
-        if role is Role.MODERATOR and template.endswith("/moderate"):
-            continue  # moderators may moderate (tests/services/test_roles.py)
+        if role is Role.MODERATOR and any(part in template for part in MODERATION):
+            continue  # moderators may moderate (tests/services/test_roles.py, tests/api/test_admin_moderation.py)
         path = "/api" + router.prefix.removeprefix("/api") + template.removeprefix(router.prefix)
         answer = await api.request(method, path.format(**ids), headers=headers,
                                    json=BODIES.get(template.rsplit("/", 1)[-1]) if method != "DELETE" else None,
