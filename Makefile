@@ -28,7 +28,8 @@ BACKENDS ?= 2
 WORKERS ?= 2
 TOPOLOGY_PORT ?= 8080
 FRONTEND_DIR := build/frontend
-FRONTEND_SOURCES := $(shell find dreampixel components states assets -type f -not -path '*/__pycache__/*' 2>/dev/null) rxconfig.py reflex.lock
+# What the export is built from; not reflex.lock nor assets/external, which the build itself writes.
+FRONTEND_SOURCES := $(shell find dreampixel components states assets -type f -not -path '*/__pycache__/*' -not -path 'assets/external/*' 2>/dev/null) rxconfig.py
 
 .PHONY: help run dev test lint contracts worker migrate seed-demo reap bench clean system-deps frontend topology topology-down
 
@@ -86,7 +87,7 @@ worker: $(VENV)/.runtime ## run an arq worker (needs REDIS_URL)
 # ---- beyond one process -------------------------------------------------------------------
 frontend: $(FRONTEND_DIR)/.dreampixel-export.json ## export the frontend once into build/frontend (what nginx serves)
 
-$(FRONTEND_DIR)/.dreampixel-export.json: $(VENV)/.runtime $(BUN) $(FRONTEND_SOURCES)
+$(FRONTEND_DIR)/.dreampixel-export.json: $(FRONTEND_SOURCES) | $(VENV)/.runtime $(BUN)
 	$(PY) -m dreampixel.export --out $(FRONTEND_DIR)
 
 topology: $(VENV)/.dev $(BUN) system-deps frontend ## PostgreSQL, Redis, S3, BACKENDS app backends, WORKERS workers, nginx on TOPOLOGY_PORT

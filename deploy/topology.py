@@ -472,7 +472,7 @@ class Topology:
 
     def _page_csp(self) -> str:
         # The policy the app itself sends with its pages, computed under the same settings.
-        code = "from dreampixel.api.middleware import page_policy; _say(page_policy())"
+        code = "from dreampixel.api.middleware import page_policy; print(page_policy())"
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **self.env},  # noqa: S603
                               capture_output=True, text=True, timeout=120, check=True)
         return done.stdout.strip().splitlines()[-1]

@@ -44,6 +44,10 @@ _SAME_ORIGIN_PRELUDE = (
     "__dpWs=(__dpTls?\"wss://\":\"ws://\")+__dpHost;\n"
 )
 MARKER = ".dreampixel-export.json"
+# What the frontend is built from (make frontend rebuilds when one of them is newer). Not
+# reflex.lock, nor assets/external: the build itself writes them.
+SOURCES = ("dreampixel", "components", "states", "assets", "rxconfig.py")
+GENERATED = ("__pycache__", "external")
 
 
 class ExportError(Exception):
@@ -137,6 +141,20 @@ def export(out: Path, *, web_dir: Path = DEFAULT_WEB_DIR) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out
+
+
+def is_current(out: Path) -> bool:
+    """Whether `out` holds an export newer than every file the frontend is built from."""
+    marker = out / MARKER
+    if not marker.exists():
+        return False
+    built = marker.stat().st_mtime
+    for name in SOURCES:
+        source = ROOT / name
+        files = [source] if source.is_file() else (p for p in source.rglob("*") if not set(GENERATED) & set(p.parts))
+        if any(path.is_file() and path.stat().st_mtime > built for path in files):
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
