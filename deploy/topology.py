@@ -57,7 +57,7 @@ LIVE_PATH = "/api/health"
 IMAGES_BUCKET = "dreampixel-images"
 INVOICES_BUCKET = "dreampixel-invoices"
 MULTIPART_OVERHEAD = 64 * 1024  # as dreampixel.api.limits
-START_TIMEOUT = 60
+START_TIMEOUT = 120  # a loaded machine starts a backend in 15-60 s
 
 
 def _http_ok(url: str, *, accept: tuple[int, ...] = (200,)) -> bool:
@@ -242,6 +242,9 @@ class Topology:
             self._wait_ready(proc)
         return proc
 
+    def wait_ready(self, name: str, timeout: float = START_TIMEOUT) -> None:
+        self._wait_ready(self.procs[name], timeout=timeout)
+
     def signal(self, name: str, sig: signal.Signals) -> None:
         """Send `sig` to the process group of `name` (the process and whatever it started)."""
         proc = self.procs[name]
@@ -349,8 +352,10 @@ class Topology:
         assert redis_server and weed and nginx
         redis_dir = self.run_dir / "redis"
         self.procs["redis"] = Proc(
+            # The job queue must survive a restart of Redis: append-only file, fsync'd every second.
             "redis", [redis_server, "--port", str(self.ports.redis), "--bind", "127.0.0.1", "--save", "",
-                      "--appendonly", "no", "--dir", str(redis_dir), "--protected-mode", "yes"],
+                      "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(redis_dir),
+                      "--protected-mode", "yes"],
             log=str(logs / "redis.log"), port=self.ports.redis, ready="log:Ready to accept connections")
         self.procs["s3"] = Proc("s3", self._weed_argv(weed), log=str(logs / "s3.log"), port=self.ports.s3,
                                 ready="s3")

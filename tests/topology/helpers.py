@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.fixtures.browser import SCREENSHOTS
 from tests.topology.conftest import PASSWORD, Stack
 
 LIVE_TIMEOUT = 30_000
@@ -20,15 +21,22 @@ LIVE_TIMEOUT = 30_000
 def signed_in_page(browser: Browser, stack: Stack) -> Iterator[Page]:
     """A fresh Chromium context signed in through nginx, left on /generate."""
     context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(40_000)  # a loaded machine
     try:
         page = context.new_page()
+        page.on("console", lambda message: print(f"console {message.type}: {message.text[:300]}"))
+        page.on("websocket", lambda socket: print(f"websocket {socket.url[:80]}"))
         page.goto("/generate")
         expect(page).to_have_url(re.compile(r"/login\?next=%2Fgenerate$"))
         page.get_by_label("Email").fill(stack.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_label("Password").press("Enter")
-        expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
+        try:
+            expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
+        except AssertionError:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "topology-sign-in.png"))
+            raise
         expect(page.get_by_label("Prompt", exact=True)).to_be_visible()
         yield page
     finally:
