@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import json
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -47,13 +46,13 @@ from tests.fixtures.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, _weed_ar
 from tests.fixtures.s3 import _answers as _s3_answers  # noqa: E402
 
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "dreampixel.conf.template"
+SUPERVISE = ROOT / "deploy" / "supervise.py"
 FRONTEND_DIR = ROOT / "build" / "frontend"
 DEFAULT_RUN_DIR = ROOT / "build" / "topology"
 BUN = ROOT / ".tools" / "node_modules" / "bun" / "bin" / "bun.exe"
 # Readiness of an app backend. The app's /api/health answers 200 (or 503 when an optional
 # service is down) once its dependencies have been checked.
 READY_PATH = "/api/health"
-LIVE_PATH = "/api/health"
 IMAGES_BUCKET = "dreampixel-images"
 INVOICES_BUCKET = "dreampixel-invoices"
 MULTIPART_OVERHEAD = 64 * 1024  # as dreampixel.api.limits
@@ -257,6 +256,20 @@ class Topology:
         self.signal(name, signal.SIGKILL)
         self._reap(self.procs[name], timeout=10)
 
+    def kill_supervised(self, name: str) -> int:
+        """kill -9 the process a supervisor runs for `name` (and what it started); the supervisor
+        starts it again a second later. Returns the PID killed."""
+        import psutil
+
+        supervisor = psutil.Process(self.procs[name].pid)
+        [child] = supervisor.children()
+        victims = [child, *child.children(recursive=True)]
+        for victim in victims:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                victim.kill()
+        psutil.wait_procs(victims, timeout=10)
+        return child.pid
+
     def stop(self, name: str, *, grace: float = 10) -> None:
         """SIGTERM, then SIGKILL after `grace` seconds."""
         proc = self.procs[name]
@@ -359,12 +372,14 @@ class Topology:
             log=str(logs / "redis.log"), port=self.ports.redis, ready="log:Ready to accept connections")
         self.procs["s3"] = Proc("s3", self._weed_argv(weed), log=str(logs / "s3.log"), port=self.ports.s3,
                                 ready="s3")
+        # The app processes run under a restart policy, as a service manager runs them.
+        supervise = [py, str(SUPERVISE), "--"]
         for name, port in zip(self.backend_names, self.ports.backends, strict=True):
-            self.procs[name] = Proc(name, backend_argv(port), log=str(logs / f"{name}.log"), port=port,
-                                    ready=f"http:{READY_PATH}")
+            self.procs[name] = Proc(name, [*supervise, *backend_argv(port)], log=str(logs / f"{name}.log"),
+                                    port=port, ready=f"http:{READY_PATH}")
         for name in self.worker_names:
-            self.procs[name] = Proc(name, [py, "-m", "dreampixel", "worker"], log=str(logs / f"{name}.log"),
-                                    ready="log:worker.started")
+            self.procs[name] = Proc(name, [*supervise, py, "-m", "dreampixel", "worker"],
+                                    log=str(logs / f"{name}.log"), ready="log:worker.started")
         self.procs["nginx"] = Proc(
             "nginx", [nginx, "-c", str(self.run_dir / "nginx" / "nginx.conf"), "-p", str(self.run_dir / "nginx"),
                       "-e", str(logs / "nginx-error.log")],
@@ -488,16 +503,10 @@ class Topology:
         (nginx_dir / "dreampixel.conf").write_text(site)
         temp = nginx_dir / "temp"
         temp.mkdir(exist_ok=True)
-        user = ""
-        if os.geteuid() == 0:
-            # nginx's workers drop root; they must reach the temp files and the static root.
-            account = pwd.getpwnam("www-data") if _has_user("www-data") else pwd.getpwnam("nobody")
-            user = f"user {account.pw_name};\n"
-            os.chown(temp, account.pw_uid, account.pw_gid)
-            for parent in [self.run_dir, *self.run_dir.parents, nginx_dir]:
-                if parent == Path("/"):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o011)
+        # Started by root, nginx's workers would switch to `nobody`, who may not reach the
+        # checkout (under /root, say): they stay the user who started the topology, as when
+        # anyone else starts it. It listens on loopback only.
+        user = "user root root;\n" if os.geteuid() == 0 else ""
         (nginx_dir / "nginx.conf").write_text(
             f"# Written by deploy/topology.py; the site itself is deploy/nginx/dreampixel.conf.template.\n"
             f"{user}worker_processes 1;\n"
@@ -574,19 +583,9 @@ def backend_argv(port: int, host: str = "127.0.0.1") -> list[str]:
             "--workers", "1", "--log-level", "warning", "dreampixel.dreampixel:app"]
 
 
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
 def temporary_run_dir(prefix: str = "dreampixel-topology-") -> Path:
-    """A run directory outside pytest's private tree, so nginx's unprivileged workers reach it."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
+    """A run directory of its own, for a topology on free ports (the tests')."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 def banner(topology: Topology) -> str:

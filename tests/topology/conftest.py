@@ -122,6 +122,23 @@ class Stack:
         return [name for name in self.topology.worker_names
                 if f'"generation_id": "{generation_id}"' in _succeeded_lines(self.topology.tail(name, 10**7))]
 
+    def settle(self, generation_ids: list[str], *, timeout: float = SETTLE_SECONDS) -> list[str]:
+        """Wait until every generation is final; while one is processing, run the reaper every
+        few seconds (a run whose worker died stops heartbeating and goes back to the queue)."""
+        deadline = time.monotonic() + timeout
+        last_reap = time.monotonic()
+        while True:
+            statuses = [self.status(generation_id) for generation_id in generation_ids]
+            if set(statuses) <= FINAL:
+                return statuses
+            if time.monotonic() > deadline:
+                left = dict(zip(generation_ids, statuses, strict=True))
+                raise AssertionError(f"not final after {timeout:.0f} s: {left}")
+            if "processing" in statuses and time.monotonic() - last_reap > 5:
+                self.reap()
+                last_reap = time.monotonic()
+            time.sleep(0.2)
+
     def reap(self) -> None:
         """What the workers' reaper cron does every minute, now (`python -m dreampixel reap`)."""
         self.topology.cli("reap", timeout=60)
