@@ -40,7 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: `python deploy/topology.py`
     sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.postgres import POSTGRES_BIN_DIRS, LocalPostgres, create_database  # noqa: E402
+from tests.fixtures.postgres import (  # noqa: E402
+    POSTGRES_BIN_DIRS,
+    SERVER_OPTIONS,
+    LocalPostgres,
+    create_database,
+)
 from tests.fixtures.processes import find_binary, free_port, port_open, wait_until  # noqa: E402
 from tests.fixtures.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, _weed_argv, _weed_binary  # noqa: E402
 from tests.fixtures.s3 import _answers as _s3_answers  # noqa: E402
@@ -135,6 +140,7 @@ class Topology:
         self.env: dict[str, str] = {}
         self.postgres: dict[str, Any] = {}
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._log_start: dict[str, int] = {}
 
     # --- where things are ----------------------------------------------------------------------
 
@@ -209,6 +215,7 @@ class Topology:
 
     def _spawn(self, proc: Proc) -> None:
         log = open(proc.log, "ab")  # noqa: SIM115 (handed to the child)
+        self._log_start[proc.name] = log.tell()  # readiness is read from what this start writes
         try:
             popen = subprocess.Popen(  # noqa: S603
                 proc.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -330,8 +337,7 @@ class Topology:
     def start_postgres(self) -> None:
         server = self._postgres()
         if self.postgres:
-            options = f"-F -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off " \
-                      f"-c full_page_writes=off -p {server.port} -k {server.base}"
+            options = f"{SERVER_OPTIONS} -p {server.port} -k {server.base}"
             server._run([server.pg_ctl, "-D", str(server.data), "-l", str(server.log), "-o", options, "-w",
                          "-t", "60", "start"])
         else:
@@ -405,7 +411,10 @@ class Topology:
         if kind == "http":
             return _http_ok(f"http://127.0.0.1:{proc.port}{arg}", accept=(200, 503))
         if kind == "log":
-            return Path(proc.log).exists() and arg in Path(proc.log).read_text(errors="replace")
+            with contextlib.suppress(OSError), open(proc.log, "rb") as log:
+                log.seek(self._log_start.get(proc.name, 0))
+                return arg.encode() in log.read()
+            return False
         return proc.port is not None and port_open(proc.port)
 
     def _run_cli(self, *args: str, timeout: float = 180) -> str:

@@ -125,8 +125,9 @@ class Stack:
     def settle(self, generation_ids: list[str], *, timeout: float = SETTLE_SECONDS) -> list[str]:
         """Wait until every generation is final; while one is processing, run the reaper every
         few seconds (a run whose worker died stops heartbeating and goes back to the queue)."""
-        deadline = time.monotonic() + timeout
-        last_reap = time.monotonic()
+        started = time.monotonic()
+        deadline = started + timeout
+        last_reap = started
         while True:
             statuses = [self.status(generation_id) for generation_id in generation_ids]
             if set(statuses) <= FINAL:
@@ -134,7 +135,10 @@ class Stack:
             if time.monotonic() > deadline:
                 left = dict(zip(generation_ids, statuses, strict=True))
                 raise AssertionError(f"not final after {timeout:.0f} s: {left}")
-            if "processing" in statuses and time.monotonic() - last_reap > 5:
+            # The reaper also sends the job again for a generation queued over a minute (a job
+            # that failed or was lost).
+            waiting = "processing" in statuses or ("queued" in statuses and time.monotonic() - started > 62)
+            if waiting and time.monotonic() - last_reap > 5:
                 self.reap()
                 last_reap = time.monotonic()
             time.sleep(0.2)

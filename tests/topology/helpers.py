@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.fixtures.browser import SCREENSHOTS
 from tests.topology.conftest import PASSWORD, Stack
 
-LIVE_TIMEOUT = 30_000
+LIVE_TIMEOUT = 40_000  # generous: the machine may be loaded
 
 
 @contextmanager
@@ -27,17 +27,17 @@ def signed_in_page(browser: Browser, stack: Stack) -> Iterator[Page]:
         page.on("console", lambda message: print(f"console {message.type}: {message.text[:300]}"))
         page.on("websocket", lambda socket: print(f"websocket {socket.url[:80]}"))
         page.goto("/generate")
-        expect(page).to_have_url(re.compile(r"/login\?next=%2Fgenerate$"))
+        expect(page).to_have_url(re.compile(r"/login\?next=%2Fgenerate$"), timeout=LIVE_TIMEOUT)
         page.get_by_label("Email").fill(stack.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_label("Password").press("Enter")
         try:
-            expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible()
+            expect(page.get_by_role("heading", name="Generate", level=1)).to_be_visible(timeout=LIVE_TIMEOUT)
         except AssertionError:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "topology-sign-in.png"))
             raise
-        expect(page.get_by_label("Prompt", exact=True)).to_be_visible()
+        expect(page.get_by_label("Prompt", exact=True)).to_be_visible(timeout=LIVE_TIMEOUT)
         yield page
     finally:
         context.close()
