@@ -471,7 +471,16 @@ class Topology:
 
     def down(self) -> None:
         """Stop every process `up` started, by PID, the front first; PostgreSQL last."""
-        for name in ["nginx", *self.worker_names, *self.backend_names, "s3", "redis"]:
+        # nginx first, so nothing new comes in; then every app process at once (each finishes
+        # what it runs within the grace period); then what they depend on.
+        if "nginx" in self.procs:
+            self.stop("nginx")
+        apps = [name for name in (*self.worker_names, *self.backend_names) if name in self.procs]
+        for name in apps:
+            self.signal(name, signal.SIGTERM)
+        for name in apps:
+            self.stop(name)
+        for name in ("s3", "redis"):
             if name in self.procs:
                 self.stop(name)
         self.stop_postgres(mode="fast")
