@@ -21,9 +21,17 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org/
 export PYTHONDONTWRITEBYTECODE := 1
 
-APT_PACKAGES_TEST := postgresql redis-server chromium fonts-dejavu-core
+APT_PACKAGES_TEST := postgresql redis-server chromium fonts-dejavu-core nginx
 
-.PHONY: help run dev test lint contracts worker migrate seed-demo reap bench clean system-deps
+# The topology (make topology): nginx on TOPOLOGY_PORT, the backends, PostgreSQL, Redis and S3 on the ports after it.
+BACKENDS ?= 2
+WORKERS ?= 2
+TOPOLOGY_PORT ?= 8080
+FRONTEND_DIR := build/frontend
+# What the export is built from; not reflex.lock nor assets/external, which the build itself writes.
+FRONTEND_SOURCES := $(shell find dreampixel components states assets -type f -not -path '*/__pycache__/*' -not -path 'assets/external/*' 2>/dev/null) rxconfig.py
+
+.PHONY: help run dev test lint contracts worker migrate seed-demo reap bench clean system-deps frontend topology topology-down
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,12 +51,13 @@ $(BUN):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
 	@test -x $(BUN) && $(BUN) --version >/dev/null
 
-system-deps: ## install PostgreSQL, Redis and Chromium from Debian when missing (as root)
+system-deps: ## install PostgreSQL, Redis, Chromium and nginx from Debian when missing (as root)
 	@missing=""; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -74,6 +83,18 @@ reap: $(VENV)/.runtime ## return stuck generations to the queue or fail them wit
 
 worker: $(VENV)/.runtime ## run an arq worker (needs REDIS_URL)
 	$(PY) -m dreampixel worker
+
+# ---- beyond one process -------------------------------------------------------------------
+frontend: $(FRONTEND_DIR)/.dreampixel-export.json ## export the frontend once into build/frontend (what nginx serves)
+
+$(FRONTEND_DIR)/.dreampixel-export.json: $(FRONTEND_SOURCES) | $(VENV)/.runtime $(BUN)
+	$(PY) -m dreampixel.export --out $(FRONTEND_DIR)
+
+topology: $(VENV)/.dev $(BUN) system-deps frontend ## PostgreSQL, Redis, S3, BACKENDS app backends, WORKERS workers, nginx on TOPOLOGY_PORT
+	@$(PY) deploy/topology.py up --port $(TOPOLOGY_PORT) --backends $(BACKENDS) --workers $(WORKERS)
+
+topology-down: ## stop every process make topology started
+	@$(PY) deploy/topology.py down
 
 # ---- checks --------------------------------------------------------------------------------
 lint: $(VENV)/.dev ## ruff and mypy

@@ -357,13 +357,21 @@ def _count_failure(session: Session, endpoint: WebhookEndpoint) -> None:
 
 
 def sweep(session: Session, *, now: datetime | None = None) -> int:
-    """Send the job again for every due pending delivery: a lost job or a killed worker loses nothing.
+    """Send the job again for every due pending delivery: a lost job, a killed worker or a job that
+    failed loses nothing.
 
-    Harmless when the job still exists: the queue refuses its id again and the claim succeeds once.
+    Harmless when the job still exists: the claim succeeds once.
     """
-    due = repository.due(session, now=now or utcnow())
+    now = now or utcnow()
+    due = repository.due(session, now=now)
+    # A job that ended in an error before it could claim (its database connection dropped by a
+    # PostgreSQL restart) keeps its id among arq's results for an hour, and the queue refuses the
+    # id again: the sweep's own jobs carry the sweep's minute, so a due delivery goes out at the
+    # next sweep whatever became of its last job. The claim still lets only one of them send.
+    swept = now.strftime("%Y%m%d%H%M")
     for delivery_id, attempts_made in due:
-        enqueue_after_commit(session, DELIVER_JOB, delivery_id, job_id=job_id(delivery_id, attempts_made))
+        enqueue_after_commit(session, DELIVER_JOB, delivery_id,
+                             job_id=f"{job_id(delivery_id, attempts_made)}:swept-{swept}")
     if due:
         log.info("webhooks.swept", due=len(due))
     return len(due)
