@@ -57,7 +57,7 @@ DEFAULT_RUN_DIR = ROOT / "build" / "topology"
 BUN = ROOT / ".tools" / "node_modules" / "bun" / "bin" / "bun.exe"
 # Readiness of an app backend. The app's /api/health answers 200 (or 503 when an optional
 # service is down) once its dependencies have been checked.
-READY_PATH = "/api/health"
+READY_PATH = "/api/health/ready"
 IMAGES_BUCKET = "dreampixel-images"
 INVOICES_BUCKET = "dreampixel-invoices"
 MULTIPART_OVERHEAD = 64 * 1024  # as dreampixel.api.limits
@@ -198,7 +198,8 @@ class Topology:
             "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",  # noqa: S104 (Reflex's outbound client, not a listener)
             # What `reflex run --env prod --backend-only` sets for the server it starts.
             "REFLEX_ENV_MODE": "prod",
-            "REFLEX_SKIP_COMPILE": "true",
+            # Reflex reads its internal switches with two leading underscores.
+            "__REFLEX_SKIP_COMPILE": "true",
             "REFLEX_WEB_WORKDIR": str(self.run_dir / "reflex-web"),
         }
         if BUN.exists():
