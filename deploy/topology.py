@@ -55,8 +55,8 @@ SUPERVISE = ROOT / "deploy" / "supervise.py"
 FRONTEND_DIR = ROOT / "build" / "frontend"
 DEFAULT_RUN_DIR = ROOT / "build" / "topology"
 BUN = ROOT / ".tools" / "node_modules" / "bun" / "bin" / "bun.exe"
-# Readiness of an app backend. The app's /api/health answers 200 (or 503 when an optional
-# service is down) once its dependencies have been checked.
+# Readiness of an app backend: /api/health/ready answers 200 once the database, Redis and
+# storage answer (503 naming the one that does not, otherwise).
 READY_PATH = "/api/health/ready"
 IMAGES_BUCKET = "dreampixel-images"
 INVOICES_BUCKET = "dreampixel-invoices"

@@ -236,7 +236,7 @@ def test_the_runtime_stage_is_slim_non_root_and_checks_its_health() -> None:
 def test_the_runtime_stage_carries_every_first_party_package() -> None:
     first_party = re.search(r"known-first-party = \[(.*?)\]", (ROOT / "pyproject.toml").read_text())
     assert first_party
-    packages = {name.strip(' "') for name in first_party.group(1).split(",")} - {"tests"}
+    packages = {name.strip(' "') for name in first_party.group(1).split(",")} - {"tests", "tools"}  # tools: lint plugins and scripts for developers
     copied = {line.split()[-2].removeprefix("/app/") for line in dockerfile_stages()["app"] if line.startswith("COPY --from=build")}
     assert packages <= copied, f"not copied into the runtime image: {sorted(packages - copied)}"
     for name in ("rxconfig.py", "alembic.ini", "alembic"):
@@ -460,7 +460,7 @@ def test_the_app_role_serves_from_the_image_layout_and_writes_only_where_it_may(
     migrated = subprocess.run(["sh", str(ENTRYPOINT), "migrate"], env=env, cwd=app_dir, capture_output=True,
                               text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    assert "database at revision" in migrated.stdout
+    assert "database migrated" in migrated.stdout or "already at revision" in migrated.stdout
 
     def answers() -> bool:
         try:
