@@ -28,7 +28,7 @@ from services.events import service as events
 from states.edge import generation
 from states.edge.accounts import Viewer
 from states.edge.generation import Account, Card, FormInput, ProviderOption, Reference, SeedRecipe
-from states.session import current_viewer, state_lock, viewer_required
+from states.session import background, current_viewer, state_lock, viewer_required
 
 SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
 AUTOMATIC = "automatic"
@@ -38,6 +38,10 @@ WATCH_IDLE_SECONDS = 1800.0
 WATCH_TICK_SECONDS = 5.0
 # A watcher that has not ticked for this long is gone (the process restarted): start another.
 WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
+# An event for a card the page does not show yet, while a submit is in flight, waits (at most this
+# long) for the submit to show that card first: the steps then appear in order, queued first.
+SUBMIT_WAIT_SECONDS = 60.0
+SUBMIT_WAIT_POLL_SECONDS = 0.1
 # Which app process runs a watcher: after a restart (or on another process) the state still says
 # "watched", but nobody is; a reconnect's on_load must start one.
 PROCESS_ID = f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -158,7 +162,7 @@ class GenerateState(rx.State):
         self.ready = False
         self.cards = []
 
-    @rx.event(background=True)
+    @background
     @viewer_required(signed_out=_forget)
     async def load(self, viewer: Viewer):
         """on_load: signed-out visitors go to /login?next=/generate; otherwise fill the page.
@@ -361,18 +365,22 @@ class GenerateState(rx.State):
                     self._show_account(account)
                     self.busy, shown = False, True
                     return self._show_error(error)
+            async with self:
+                # The watcher may have shown this card already (it waits while `busy`, but not forever);
+                # its copy is never older than this one.
+                if self._card(card.id) is None:
+                    self.cards = [card, *self.cards]
+                self.busy, shown = False, True
             account = await asyncio.to_thread(generation.account, viewer)
             async with self:
-                self.cards = [card, *[c for c in self.cards if c.id != card.id]]
                 self._show_account(account)
-                self.busy, shown = False, True
             return GenerateState.watch
         finally:
             if not shown:  # an unexpected failure: the button must not spin forever
                 async with self:
                     self.busy = False
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def submit(self, viewer: Viewer, form: dict[str, Any]):
         async with self:  # leaving the block shows the button's spinner while the generation is queued
@@ -392,7 +400,7 @@ class GenerateState(rx.State):
         else:
             self.cards = [card if c.id == card.id else c for c in self.cards]
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def cancel(self, viewer: Viewer, generation_id: str):
         try:
@@ -408,7 +416,7 @@ class GenerateState(rx.State):
         # Free when it was still queued; charged when the provider was already at work.
         return rx.toast.info(canceled.error_message or "Canceled.")
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def retry(self, viewer: Viewer, generation_id: str):
         try:
@@ -418,7 +426,8 @@ class GenerateState(rx.State):
                 return self._show_error(error)
         account = await asyncio.to_thread(generation.account, viewer)
         async with self:
-            self.cards = [card, *[c for c in self.cards if c.id != card.id]]
+            if self._card(card.id) is None:  # the watcher's copy, if it came first, is the newer one
+                self.cards = [card, *self.cards]
             self._show_account(account)
         return GenerateState.watch
 
@@ -439,7 +448,7 @@ class GenerateState(rx.State):
         self.provider = card.provider_requested or AUTOMATIC
         return rx.toast.info("Settings restored.")
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def remix(self, viewer: Viewer, generation_id: str):
         """Same settings, a new seed: fill the form and submit at once."""
@@ -453,7 +462,7 @@ class GenerateState(rx.State):
             return None
         return await self._submit(viewer, request)
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def toggle_favorite(self, viewer: Viewer, generation_id: str):
         async with self:
@@ -488,7 +497,7 @@ class GenerateState(rx.State):
         data = await files[0].read()
         return await self._store_reference(generation.store_reference(viewer, data, source="upload"))
 
-    @rx.event(background=True)
+    @background
     @viewer_required
     async def reference_from_url(self, viewer: Viewer, form: dict[str, Any]):
         return await self._store_reference(generation.reference_from_url(viewer, str(form.get("reference_url", ""))))
@@ -609,9 +618,16 @@ class GenerateState(rx.State):
             card = await asyncio.to_thread(generation.card, viewer, generation_id)
         except NotFound:
             return None
-        async with self:  # leaving the block sends the card to the browser
-            before = self._card(generation_id)
-            self._replace(card)
+        waited_since = time.monotonic()
+        while True:
+            async with self:  # leaving the block sends the card to the browser
+                before = self._card(generation_id)
+                # A submit in flight shows its own card (queued) first; this newer state follows it.
+                waiting = before is None and self.busy and time.monotonic() - waited_since < SUBMIT_WAIT_SECONDS
+                if not waiting:
+                    self._replace(card)
+                    break
+            await asyncio.sleep(SUBMIT_WAIT_POLL_SECONDS)
         if not card.active:  # then the balance and the daily count, in a second update
             account = await asyncio.to_thread(generation.account, viewer)
             async with self:

@@ -15,11 +15,11 @@ import inspect
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Concatenate, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, ParamSpec, TypeVar, TypeVarTuple, cast, overload
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import EventCallback, EventSpec
 from reflex.istate.proxy import StateProxy
 
 from states.edge import accounts
@@ -30,11 +30,23 @@ SIGNED_OUT_URL = "/api/auth/signed-out"
 S = TypeVar("S", bound=rx.State)
 P = ParamSpec("P")
 R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 
 
 async def current_viewer(state: rx.State) -> Viewer | None:
     """The signed-in user of the browser that sent the event, checked against the database now."""
     return await asyncio.to_thread(accounts.current_viewer, state.router.headers.cookie)
+
+
+def background(handler: Callable[[S, *Ts], Any], /) -> EventCallback[*Ts]:
+    """`@rx.event(background=True)`, typed as plain `@rx.event` is.
+
+    Reflex's decorator factory loses the handler's parameters for mypy, so a page calling such a
+    handler with arguments (`State.open_dialog("")`) would not type-check. Use it for handlers
+    that wait on the database, storage or the network: they hold the page's lock only inside
+    `async with self` blocks. Stack it above `viewer_required`.
+    """
+    return cast("EventCallback[*Ts]", rx.event(handler, background=True))
 
 
 def state_lock(state: Any) -> AbstractAsyncContextManager[Any]:
