@@ -437,15 +437,16 @@ class GenerateState(rx.State):
                 "guidance": str(card.guidance), "variations": str(card.variations),
                 "output_format": card.output_format}
 
-    @rx.event
+    @background
     @viewer_required
     async def reuse(self, viewer: Viewer, generation_id: str, seed: str):
         """Fill the form with a card's settings and the seed of the chosen image."""
-        card = self._card(generation_id)
-        if card is None:
-            return None
-        self._fill(self._settings_of(card, seed=seed or card.seed))
-        self.provider = card.provider_requested or AUTOMATIC
+        async with self:
+            card = self._card(generation_id)
+            if card is None:
+                return None
+            self._fill(self._settings_of(card, seed=seed or card.seed))
+            self.provider = card.provider_requested or AUTOMATIC
         return rx.toast.info("Settings restored.")
 
     @background

@@ -15,11 +15,11 @@ import inspect
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Concatenate, ParamSpec, TypeVar, TypeVarTuple, cast, overload
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import EventCallback, EventSpec
+from reflex.event import EventHandler, EventSpec
 from reflex.istate.proxy import StateProxy
 
 from states.edge import accounts
@@ -30,7 +30,6 @@ SIGNED_OUT_URL = "/api/auth/signed-out"
 S = TypeVar("S", bound=rx.State)
 P = ParamSpec("P")
 R = TypeVar("R")
-Ts = TypeVarTuple("Ts")
 
 
 async def current_viewer(state: rx.State) -> Viewer | None:
@@ -38,15 +37,15 @@ async def current_viewer(state: rx.State) -> Viewer | None:
     return await asyncio.to_thread(accounts.current_viewer, state.router.headers.cookie)
 
 
-def background(handler: Callable[[S, *Ts], Any], /) -> EventCallback[*Ts]:
-    """`@rx.event(background=True)`, typed as plain `@rx.event` is.
+def background(handler: Callable[..., Any], /) -> EventHandler:
+    """`@rx.event(background=True)`, typed as plain `@rx.event` is (an EventHandler, see tools/mypy_reflex.py).
 
-    Reflex's decorator factory loses the handler's parameters for mypy, so a page calling such a
-    handler with arguments (`State.open_dialog("")`) would not type-check. Use it for handlers
-    that wait on the database, storage or the network: they hold the page's lock only inside
-    `async with self` blocks. Stack it above `viewer_required`.
+    Reflex's decorator factory gives mypy no handler type, so a page calling such a handler with
+    arguments (`State.open_dialog("")`) would not type-check. Use it for handlers that wait on
+    the database, storage or the network: they hold the page's lock only inside `async with
+    self` blocks. Stack it above `viewer_required`.
     """
-    return cast("EventCallback[*Ts]", rx.event(handler, background=True))
+    return rx.event(handler, background=True)
 
 
 def state_lock(state: Any) -> AbstractAsyncContextManager[Any]:
@@ -161,6 +160,8 @@ class SessionState(rx.State):
         self.role = viewer.role if viewer else ""
         self.email_verified = viewer.verified if viewer else False
 
-    @rx.event
+    @background
     async def load(self) -> None:
-        self._show(await current_viewer(self))
+        viewer = await current_viewer(self)  # the database, read before taking the tab's lock
+        async with self:
+            self._show(viewer)
