@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import Generation
+from states.edge import generation as edge
 from states.generate import GenerateState
 from tests.fixtures.engine import Harness, make_user
 from tests.fixtures.reflex_events import LOCK_MS, Tab, signed_in
@@ -109,3 +110,53 @@ async def test_the_page_answers_other_events_while_a_submit_waits(
 
     state = await tab.state(GenerateState)
     assert state.steps == "20" and len(state.cards) == 1
+
+
+def card_statuses(tab: Tab) -> list[str]:
+    """The newest card's status in every update the tab received, repeats dropped."""
+    seen: list[str] = []
+    for delta in tab.deltas:
+        for values in delta.values():
+            for name, cards in values.items():
+                if not name.startswith("cards") or not cards:
+                    continue
+                newest = cards[0]
+                status = newest["status"] if isinstance(newest, dict) else newest.status
+                if not seen or seen[-1] != status:
+                    seen.append(status)
+    return seen
+
+
+async def test_a_slow_submit_shows_its_card_queued_first_then_each_pushed_step_in_order(
+    engine: Harness, state_manager: StateManagerRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's watcher hears of the new generation before the submit has shown it; without the
+    lock around the whole submit, the steps must still appear in order and never go back."""
+    user_id = make_user(credits=50)
+    tab = await open_generate(state_manager, user_id)
+    watcher = asyncio.create_task(tab.send(GenerateState, "watch"))
+    real_submit = edge.submit
+
+    def submit_then_stall(*args: object, **kwargs: object) -> object:
+        card = real_submit(*args, **kwargs)  # type: ignore[arg-type]
+        threading.Event().wait(1.0)  # the job runs and its events arrive meanwhile
+        return card
+
+    monkeypatch.setattr(edge, "submit", submit_then_stall)
+    try:
+        await asyncio.sleep(0.3)  # the watcher is subscribed
+        await tab.send(GenerateState, "submit", form=FORM)
+        await engine.settle()
+        for _ in range(50):
+            if card_statuses(tab)[-1:] == ["succeeded"]:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+
+    statuses = card_statuses(tab)
+    assert statuses[0] == "queued", statuses
+    assert statuses[-1] == "succeeded", statuses
+    assert statuses == sorted(statuses, key=["queued", "processing", "succeeded"].index), "never back a step"
+    assert (await tab.state(GenerateState)).cards[0].status == "succeeded"
