@@ -89,7 +89,7 @@ def viewer_required(
     (to drop what the page showed) and goes to /login, otherwise the viewer is passed in.
     Reflex sees the handler's own parameters without `viewer`, so its arguments parse as before.
 
-    Under `@rx.event(background=True)` the same guard runs before the handler, without the page's
+    Under `@background` (`@rx.event(background=True)`) the same guard runs before the handler, without the page's
     state lock: the cookie comes from the event's own router data and the session is looked up in
     the database unlocked; only `signed_out` takes the lock (`async with self`) to change the page.
     The handler then holds the lock only around its own state reads and changes.
@@ -108,10 +108,7 @@ def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | N
     async def resolve(self: Any) -> Viewer | None:
         viewer = await current_viewer(self)
         if viewer is None and signed_out is not None:
-            if isinstance(self, StateProxy):  # a background event: change the page under its lock
-                async with self:
-                    signed_out(self)
-            else:
+            async with state_lock(self):  # a background event changes the page under its lock
                 signed_out(self)
         return viewer
 
