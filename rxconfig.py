@@ -26,6 +26,16 @@ config = rx.Config(
     # Several app processes share state through Redis; one process keeps it on disk.
     state_manager_mode=StateManagerMode.REDIS if settings.redis_url else StateManagerMode.DISK,
     redis_url=settings.redis_url or None,
+    # How long one event may hold a page's state lock in Redis before Reflex takes it back and
+    # fails the event (LockExpiredError; the visitor sees "An error occurred."). Handlers that
+    # wait on the database, storage or the network are background events holding the lock only
+    # to read and change state (states/session.py `background`), so this bounds only those short
+    # steps, the foreground handlers and upload handlers (Reflex runs these in the foreground).
+    # 30 s instead of Reflex's 10 s: an overloaded process (the event loop starved on a small
+    # machine) must not turn a submit that went through into an error. The cost: a lock left
+    # by a process that died mid-event stalls that one tab until it expires. Operators may
+    # override it with REFLEX_REDIS_LOCK_EXPIRATION (milliseconds).
+    redis_lock_expiration=30_000,
     default_color_mode="light",
     # Our own engine (dreampixel.core.db) owns the database; Reflex's rx.Model is not used.
     db_url=None,

@@ -4,6 +4,11 @@ deleted and downloaded.
 Every handler resolves the session cookie again (`viewer_required`) and passes only the
 viewer to the edge, whose services treat anyone else's generation as missing. The
 browser receives display strings and signed image URLs; the pagination cursor stays private.
+
+Handlers that read the database or storage run as background events: they hold the page's
+state lock (`async with self`) only to read the filters and to show the answer, so a slow query
+under load neither blocks the page nor outlives the lock. A filter change sets its field and
+asks `refresh` for the first page; answers to older queries are dropped (`_query`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from services.gallery import service as gallery_service
 from services.gallery.repository import GalleryFilter, Shape, Sort
 from states.edge import gallery
 from states.edge.accounts import Viewer
-from states.session import viewer_required
+from states.edge.gallery import GalleryPage
+from states.session import background, viewer_required
 
 ANY = "any"
 LOAD_MORE_ID = "gallery-load-more"
@@ -99,6 +105,8 @@ class GalleryState(rx.State):
     detail_attempts: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     _cursor: str = ""
+    # Bumped by every first-page query; an answer carrying an older number is stale.
+    _query: int = 0
 
     @rx.var
     def filtered(self) -> bool:
@@ -125,14 +133,29 @@ class GalleryState(rx.State):
             sort=Sort(self.sort) if self.sort in SORT_CHOICES else Sort.NEWEST,
         )
 
-    async def _first_page(self, viewer: Viewer) -> None:
+    def _begin_query(self) -> tuple[GalleryFilter, int]:
+        """Under the lock: the filters to query with, and this query's number."""
         self.loading = True
-        result = await asyncio.to_thread(gallery.page, viewer, filters=self._filters())
+        self._query += 1
+        return self._filters(), self._query
+
+    def _show_first_page(self, result: GalleryPage, query: int) -> None:
+        """Under the lock: show a first page, unless a newer query was started meanwhile."""
+        if query != self._query:
+            return
         self.cards = [_strings(card) for card in result.cards]
         self._cursor = result.next_cursor or ""
         self.has_more = result.next_cursor is not None
         self.selected = [i for i in self.selected if any(c["id"] == i for c in self.cards)]
         self.loading = False
+
+    async def _first_page(self, viewer: Viewer) -> None:
+        """In a background event: query the first page unlocked and show it."""
+        async with self:
+            filters, query = self._begin_query()
+        result = await asyncio.to_thread(gallery.page, viewer, filters=filters)
+        async with self:
+            self._show_first_page(result, query)
 
     def _forget(self) -> None:
         self.ready = False
@@ -140,75 +163,89 @@ class GalleryState(rx.State):
         self.detail, self.detail_derivatives, self.detail_attempts = {}, [], []
         self.detail_open, self.has_more, self._cursor = False, False, ""
 
-    @rx.event
+    @background
     @viewer_required(signed_out=_forget)
     async def load(self, viewer: Viewer):
         """on_load: signed-out visitors go to /login?next=/gallery."""
-        self.notice = ""
-        self.detail_open = False
-        self.confirm_ids = []
-        self.loading = True
-        self.ready = True
-        yield
-        self.providers = await asyncio.to_thread(gallery.providers, viewer)
-        await self._first_page(viewer)
+        async with self:
+            self.notice = ""
+            self.detail_open = False
+            self.confirm_ids = []
+            self.ready = True
+            filters, query = self._begin_query()
+        providers = await asyncio.to_thread(gallery.providers, viewer)
+        result = await asyncio.to_thread(gallery.page, viewer, filters=filters)
+        async with self:
+            self.providers = providers
+            self._show_first_page(result, query)
         yield rx.call_script(INFINITE_SCROLL_SCRIPT)
         # /gallery?generation=<id> (the account page's credit history links here) opens its detail.
         wanted = self.router.url.query_parameters.get("generation", "")
         if wanted:
             yield GalleryState.open_detail(wanted)
 
-    @rx.event
+    @background
     @viewer_required
     async def load_more(self, viewer: Viewer):
-        if not self._cursor or self.loading_more:
-            return
-        self.loading_more = True
-        yield
-        result = await asyncio.to_thread(gallery.page, viewer, filters=self._filters(), cursor=self._cursor)
-        shown = {c["id"] for c in self.cards}
-        self.cards = self.cards + [_strings(card) for card in result.cards if card.id not in shown]
-        self._cursor = result.next_cursor or ""
-        self.has_more = result.next_cursor is not None
-        self.loading_more = False
+        async with self:
+            if not self._cursor or self.loading_more:
+                return
+            self.loading_more = True
+            filters, cursor, query = self._filters(), self._cursor, self._query
+        try:
+            result = await asyncio.to_thread(gallery.page, viewer, filters=filters, cursor=cursor)
+        finally:
+            async with self:
+                self.loading_more = False
+        async with self:
+            if query != self._query or cursor != self._cursor:
+                return  # the filters changed meanwhile: this page belongs to the old list
+            shown = {c["id"] for c in self.cards}
+            self.cards = self.cards + [_strings(card) for card in result.cards if card.id not in shown]
+            self._cursor = result.next_cursor or ""
+            self.has_more = result.next_cursor is not None
         yield rx.call_script(RECHECK_SCRIPT)
 
+    @background
     @viewer_required
-    async def _refilter(self, viewer: Viewer):
+    async def refresh(self, viewer: Viewer):
+        """The first page again, for the filters as they are now."""
         await self._first_page(viewer)
         return rx.call_script(RECHECK_SCRIPT)
 
+    # The filter handlers only change a field (the page's own state, nothing private) and ask
+    # `refresh`, which checks the viewer, for the matching first page.
     @rx.event
-    async def search(self, form: dict[str, Any]):
+    def search(self, form: dict[str, Any]):
         self.text = str(form.get("text", ""))[:200]
-        return await self._refilter()
+        return GalleryState.refresh
 
     @rx.event
-    async def set_choice(self, field: str, value: str):
+    def set_choice(self, field: str, value: str):
         """A select changed: status, provider, shape or sort."""
         if field not in ("status", "provider", "shape", "sort"):
             return None
         setattr(self, field, str(value))
-        return await self._refilter()
+        return GalleryState.refresh
 
     @rx.event
-    async def set_day(self, field: str, value: str):
+    def set_day(self, field: str, value: str):
         if field not in ("date_from", "date_to"):
             return None
         setattr(self, field, value if _day(value) else "")
-        return await self._refilter()
+        return GalleryState.refresh
 
     @rx.event
-    async def set_favorites_only(self, value: bool):
+    def set_favorites_only(self, value: bool):
         self.favorites_only = bool(value)
-        return await self._refilter()
+        return GalleryState.refresh
 
     @rx.event
-    async def clear_filters(self):
+    def clear_filters(self):
         self.text, self.date_from, self.date_to = "", "", ""
         self.status = self.provider = self.shape = ANY
         self.sort, self.favorites_only = Sort.NEWEST.value, False
-        return await self._refilter()
+        return GalleryState.refresh
 
     # --- selection -------------------------------------------------------------------
     @rx.event
@@ -227,40 +264,45 @@ class GalleryState(rx.State):
         self.selected = []
 
     # --- detail ----------------------------------------------------------------------
-    @rx.event
+    @background
     @viewer_required
     async def open_detail(self, viewer: Viewer, generation_id: str):
         try:
             found = await asyncio.to_thread(gallery.detail, viewer, generation_id=generation_id)
         except NotFound:
-            self._drop([generation_id])
+            async with self:
+                self._drop([generation_id])
             return rx.toast.error("That image is no longer in your gallery.")
-        self.detail = _strings(found)
-        self.detail_derivatives = [_strings(d) for d in found.derivatives]
-        self.detail_attempts = [_strings(a) for a in found.attempts]
-        self.detail_open = True
+        async with self:
+            self.detail = _strings(found)
+            self.detail_derivatives = [_strings(d) for d in found.derivatives]
+            self.detail_attempts = [_strings(a) for a in found.attempts]
+            self.detail_open = True
         return None
 
     @rx.event
     def set_detail_open(self, value: bool):
         self.detail_open = value
 
-    @rx.event
+    @background
     @viewer_required
     async def toggle_favorite(self, viewer: Viewer, generation_id: str):
-        card = next((c for c in self.cards if c["id"] == generation_id), None)
-        current = (self.detail.get("favorite") if self.detail.get("id") == generation_id
-                   else card["favorite"] if card else "")
+        async with self:
+            card = next((c for c in self.cards if c["id"] == generation_id), None)
+            current = (self.detail.get("favorite") if self.detail.get("id") == generation_id
+                       else card["favorite"] if card else "")
         try:
             favorite = await asyncio.to_thread(gallery.set_favorite, viewer, generation_id=generation_id,
                                                favorite=not current)
         except NotFound:
-            self._drop([generation_id])
+            async with self:
+                self._drop([generation_id])
             return rx.toast.error("That image is no longer in your gallery.")
         flag = "1" if favorite else ""
-        self.cards = [c | {"favorite": flag} if c["id"] == generation_id else c for c in self.cards]
-        if self.detail.get("id") == generation_id:
-            self.detail = self.detail | {"favorite": flag}
+        async with self:
+            self.cards = [c | {"favorite": flag} if c["id"] == generation_id else c for c in self.cards]
+            if self.detail.get("id") == generation_id:
+                self.detail = self.detail | {"favorite": flag}
         return None
 
     @rx.event
@@ -291,11 +333,12 @@ class GalleryState(rx.State):
         if self.detail.get("id") in gone:
             self.detail_open = False
 
-    @rx.event
+    @background
     @viewer_required
     async def confirm_delete(self, viewer: Viewer):
-        ids = list(self.confirm_ids)
-        self.confirm_ids = []
+        async with self:  # taken under the lock: a second confirm finds nothing left to delete
+            ids = list(self.confirm_ids)
+            self.confirm_ids = []
         if not ids:
             return None
         try:
@@ -305,5 +348,6 @@ class GalleryState(rx.State):
         # Files go once the rows are committed: a failure leaves stray files, never a row without its file.
         await gallery_service.delete_files(keys)
         count = len(set(ids))
-        self._drop(ids)
+        async with self:
+            self._drop(ids)
         return rx.toast.success(f"Deleted {count} image{'s' if count != 1 else ''}.")

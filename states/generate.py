@@ -4,6 +4,12 @@ Cards are pushed, never polled: `watch` is a background event subscribed to the 
 event channel while any card is unfinished; each event re-reads that one generation through
 the edge (which checks ownership) and replaces its card. Every handler resolves the
 session cookie again before acting (`viewer_required`).
+
+Handlers that wait on the database, storage or a provider run as background events: the page's
+state lock is taken (`async with self`) only to read the form and to show the outcome, never across
+the wait. A handler holding the lock for longer than Reflex's lock expiration fails with an error
+the visitor sees, although its work went through (a submit under load: the card and image arrive,
+yet the page said "An error occurred.").
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from dreampixel.core.errors import DreamPixelError, NotFound
 from services.events import service as events
 from states.edge import generation
 from states.edge.accounts import Viewer
-from states.edge.generation import Card, FormInput, ProviderOption
-from states.session import current_viewer, viewer_required
+from states.edge.generation import Account, Card, FormInput, ProviderOption, Reference, SeedRecipe
+from states.session import background, current_viewer, state_lock, viewer_required
 
 SIZES: dict[str, tuple[int, int]] = {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}
 AUTOMATIC = "automatic"
@@ -34,6 +40,10 @@ WATCH_TICK_SECONDS = 5.0
 SESSION_ENDED_URL = "/login?ended=1&next=%2Fgenerate"
 # A watcher that has not ticked for this long is gone (the process restarted): start another.
 WATCH_STALE_SECONDS = 3 * WATCH_TICK_SECONDS
+# An event for a card the page does not show yet, while a submit is in flight, waits (at most this
+# long) for the submit to show that card first: the steps then appear in order, queued first.
+SUBMIT_WAIT_SECONDS = 60.0
+SUBMIT_WAIT_POLL_SECONDS = 0.1
 # Which app process runs a watcher: after a restart (or on another process) the state still says
 # "watched", but nobody is; a reconnect's on_load must start one.
 PROCESS_ID = f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -143,8 +153,7 @@ class GenerateState(rx.State):
 
     # ---- loading ---------------------------------------------------------------------------
 
-    async def _refresh_account(self, viewer: Viewer) -> None:
-        account = await asyncio.to_thread(generation.account, viewer)
+    def _show_account(self, account: Account) -> None:
         self.verified, self.credits = account.verified, account.credits
         self.limit, self.used, self.resets_at = account.limit, account.used, account.resets_at
         self.usage_warning = account.warning
@@ -155,44 +164,58 @@ class GenerateState(rx.State):
         self.ready = False
         self.cards = []
 
-    @rx.event
+    @background
     @viewer_required(signed_out=_forget)
     async def load(self, viewer: Viewer):
-        """on_load: signed-out visitors go to /login?next=/generate; otherwise fill the page."""
-        await self._refresh_account(viewer)
-        self.cards = await asyncio.to_thread(generation.recent, viewer)
-        self.providers = await generation.providers()
-        self.error = self.notice = self.welcome = ""
-        await self._prefill(self.router.url.query_parameters)
-        self.ready = True
-        # The watcher always runs while the page is open: operators' credit changes arrive through it too.
-        self._watch_take_over = True
-        follow: list[Any] = [GenerateState.watch]
-        if self.router.url.query_parameters.get("welcome") and self.verified:
-            first = viewer.name.split(" ")[0] if viewer.name else ""
-            self.welcome = (f"Welcome to Dream Pixel{', ' + first if first else ''}! Your email is confirmed and "
-                            f"your {self.credits:,} free credits are in: describe an image and press Generate.")
-            # Drop ?welcome=1 from the address, so a reload does not greet again.
-            follow += [rx.toast.success("Email confirmed. Welcome!"),
-                       rx.call_script("window.history.replaceState(null, '', window.location.pathname)")]
-        return follow or None
+        """on_load: signed-out visitors go to /login?next=/generate; otherwise fill the page.
 
-    async def _prefill(self, params: Any) -> None:
-        values: dict[str, str] = {}
+        Everything is read first, then shown in one locked step.
+        """
+        params = dict(self.router.url.query_parameters)
+        account = await asyncio.to_thread(generation.account, viewer)
+        cards = await asyncio.to_thread(generation.recent, viewer)
+        providers = await generation.providers()
+        recipe: SeedRecipe | None = None
+        seed_missing = False
         if params.get("seed_id"):
             try:
                 recipe = await asyncio.to_thread(generation.seed_recipe, params["seed_id"])
             except DreamPixelError:
+                seed_missing = True
+        follow: list[Any] = [GenerateState.watch]
+        async with self:
+            self._show_account(account)
+            self.cards, self.providers = cards, providers
+            self.error = self.notice = self.welcome = ""
+            # A submit in flight when the page was left ends unseen: its card arrives with the others.
+            self.busy = self.reference_busy = False
+            self._prefill(params, recipe, seed_missing=seed_missing)
+            self.ready = True
+            # The watcher always runs while the page is open: operators' credit changes arrive through it too.
+            self._watch_take_over = True
+            if params.get("welcome") and self.verified:
+                first = viewer.name.split(" ")[0] if viewer.name else ""
+                self.welcome = (f"Welcome to Dream Pixel{', ' + first if first else ''}! Your email is confirmed "
+                                f"and your {self.credits:,} free credits are in: describe an image and press "
+                                "Generate.")
+                # Drop ?welcome=1 from the address, so a reload does not greet again.
+                follow += [rx.toast.success("Email confirmed. Welcome!"),
+                           rx.call_script("window.history.replaceState(null, '', window.location.pathname)")]
+        return follow
+
+    def _prefill(self, params: dict[str, Any], recipe: SeedRecipe | None, *, seed_missing: bool) -> None:
+        if params.get("seed_id"):
+            if seed_missing or recipe is None:
                 self.notice = "That seed is no longer available."
-            else:
-                self._fill(recipe.values)
-                self.seed_title = recipe.title
-                self._choose_provider(recipe.values.get("provider", ""))
+                return
+            self._fill(recipe.values)
+            self.seed_title = recipe.title
+            self._choose_provider(recipe.values.get("provider", ""))
             return
         if params.get("prompt"):
             values = generation.form_from_parameters({key: params[key] for key in params})
-        if values:
-            self._fill(values)
+            if values:
+                self._fill(values)
 
     def _choose_provider(self, name: str) -> None:
         """Pick the recipe's provider when it is set up here; otherwise Automatic, and say so."""
@@ -310,32 +333,63 @@ class GenerateState(rx.State):
         self.error, self.error_hint, self.error_link = error.message, hint, link
         return rx.toast.error(error.message, description=hint or None)
 
-    async def _submit(self, viewer: Viewer, request: FormInput):
-        self.error = self.error_hint = self.error_link = self.notice = ""
-        await self._refresh_account(viewer)
-        if self.blocked:  # Ctrl+Enter submits even while the button is disabled
-            self.busy = False
-            return rx.toast.error(self.blocked_message)
-        try:
-            card = await asyncio.to_thread(generation.submit, viewer, request)
-        except DreamPixelError as error:
-            await self._refresh_account(viewer)
-            return self._show_error(error)
-        finally:
-            self.busy = False
-        self.cards = [card, *[c for c in self.cards if c.id != card.id]]
-        await self._refresh_account(viewer)
-        return GenerateState.watch
+    def _start_submit(self, form: dict[str, Any]) -> FormInput | None:
+        """Under the lock: the request from the form, and the page marked busy; None while busy already.
 
-    @rx.event
-    @viewer_required
-    async def submit(self, viewer: Viewer, form: dict[str, Any]):
+        A second press (or Ctrl+Enter) while a submit is queued is refused here, so a double submit
+        queues one generation.
+        """
+        if self.busy:
+            return None
         request = self._input(form)
         self.busy = True
-        yield  # the button shows its spinner while the generation is queued
-        follow_up = await self._submit(viewer, request)
-        if follow_up is not None:
-            yield follow_up
+        self.error = self.error_hint = self.error_link = self.notice = ""
+        return request
+
+    async def _submit(self, viewer: Viewer, request: FormInput):
+        """Queue the generation without the page's lock; show the card (or the refusal) under it.
+
+        Runs in a background event, after `_start_submit` set `busy` under the lock.
+        """
+        shown = False
+        try:
+            account = await asyncio.to_thread(generation.account, viewer)
+            if account.blocked:  # Ctrl+Enter submits even while the button is disabled
+                async with self:
+                    self._show_account(account)
+                    self.busy, shown = False, True
+                return rx.toast.error(account.blocked_message)
+            try:
+                card = await asyncio.to_thread(generation.submit, viewer, request)
+            except DreamPixelError as error:
+                account = await asyncio.to_thread(generation.account, viewer)
+                async with self:
+                    self._show_account(account)
+                    self.busy, shown = False, True
+                    return self._show_error(error)
+            async with self:
+                # The watcher may have shown this card already (it waits while `busy`, but not forever);
+                # its copy is never older than this one.
+                if self._card(card.id) is None:
+                    self.cards = [card, *self.cards]
+                self.busy, shown = False, True
+            account = await asyncio.to_thread(generation.account, viewer)
+            async with self:
+                self._show_account(account)
+            return GenerateState.watch
+        finally:
+            if not shown:  # an unexpected failure: the button must not spin forever
+                async with self:
+                    self.busy = False
+
+    @background
+    @viewer_required
+    async def submit(self, viewer: Viewer, form: dict[str, Any]):
+        async with self:  # leaving the block shows the button's spinner while the generation is queued
+            request = self._start_submit(form)
+        if request is None:
+            return None
+        return await self._submit(viewer, request)
 
     # ---- cards -----------------------------------------------------------------------------
 
@@ -348,7 +402,7 @@ class GenerateState(rx.State):
         else:
             self.cards = [card if c.id == card.id else c for c in self.cards]
 
-    @rx.event
+    @background
     @viewer_required
     async def cancel(self, viewer: Viewer, generation_id: str):
         try:
@@ -357,20 +411,26 @@ class GenerateState(rx.State):
             return rx.toast.error("No such generation.")
         except DreamPixelError as error:
             return rx.toast.error(error.message)
-        self._replace(canceled)
-        await self._refresh_account(viewer)
+        account = await asyncio.to_thread(generation.account, viewer)
+        async with self:
+            self._replace(canceled)
+            self._show_account(account)
         # Free when it was still queued; charged when the provider was already at work.
         return rx.toast.info(canceled.error_message or "Canceled.")
 
-    @rx.event
+    @background
     @viewer_required
     async def retry(self, viewer: Viewer, generation_id: str):
         try:
             card = await asyncio.to_thread(generation.retry, viewer, generation_id)
         except DreamPixelError as error:
-            return self._show_error(error)
-        self.cards = [card, *self.cards]
-        await self._refresh_account(viewer)
+            async with self:
+                return self._show_error(error)
+        account = await asyncio.to_thread(generation.account, viewer)
+        async with self:
+            if self._card(card.id) is None:  # the watcher's copy, if it came first, is the newer one
+                self.cards = [card, *self.cards]
+            self._show_account(account)
         return GenerateState.watch
 
     def _settings_of(self, card: Card, *, seed: str) -> dict[str, str]:
@@ -379,37 +439,45 @@ class GenerateState(rx.State):
                 "guidance": str(card.guidance), "variations": str(card.variations),
                 "output_format": card.output_format}
 
-    @rx.event
+    @background
     @viewer_required
     async def reuse(self, viewer: Viewer, generation_id: str, seed: str):
         """Fill the form with a card's settings and the seed of the chosen image."""
-        card = self._card(generation_id)
-        if card is None:
-            return None
-        self._fill(self._settings_of(card, seed=seed or card.seed))
-        self.provider = card.provider_requested or AUTOMATIC
+        async with self:
+            card = self._card(generation_id)
+            if card is None:
+                return None
+            self._fill(self._settings_of(card, seed=seed or card.seed))
+            self.provider = card.provider_requested or AUTOMATIC
         return rx.toast.info("Settings restored.")
 
-    @rx.event
+    @background
     @viewer_required
     async def remix(self, viewer: Viewer, generation_id: str):
         """Same settings, a new seed: fill the form and submit at once."""
-        card = self._card(generation_id)
-        if card is None:
+        async with self:
+            card = self._card(generation_id)
+            if card is None or self.busy:
+                return None
+            self._fill(self._settings_of(card, seed=str(generation.random_seed())))
+            request = self._start_submit({})
+        if request is None:
             return None
-        self._fill(self._settings_of(card, seed=str(generation.random_seed())))
-        return await self._submit(viewer, self._input({}))
+        return await self._submit(viewer, request)
 
-    @rx.event
+    @background
     @viewer_required
     async def toggle_favorite(self, viewer: Viewer, generation_id: str):
-        card = self._card(generation_id)
+        async with self:
+            card = self._card(generation_id)
         if card is None:
             return None
         try:
-            self._replace(await asyncio.to_thread(generation.set_favorite, viewer, generation_id, not card.favorite))
+            changed = await asyncio.to_thread(generation.set_favorite, viewer, generation_id, not card.favorite)
         except NotFound:
             return rx.toast.error("That generation is no longer in your gallery.")
+        async with self:
+            self._replace(changed)
         return None
 
     @rx.event
@@ -422,6 +490,8 @@ class GenerateState(rx.State):
 
     # ---- reference image and restored settings --------------------------------------------
 
+    # Reflex runs upload handlers in the foreground only (it refuses `background=True` for them), so
+    # a dropped file is stored under the page's lock; a URL, fetched over the network, is not.
     @rx.event
     @viewer_required
     async def upload_reference(self, viewer: Viewer, files: list[rx.UploadFile]):
@@ -430,22 +500,30 @@ class GenerateState(rx.State):
         data = await files[0].read()
         return await self._store_reference(generation.store_reference(viewer, data, source="upload"))
 
-    @rx.event
+    @background
     @viewer_required
     async def reference_from_url(self, viewer: Viewer, form: dict[str, Any]):
         return await self._store_reference(generation.reference_from_url(viewer, str(form.get("reference_url", ""))))
 
     async def _store_reference(self, storing: Any):
-        self.reference_error = ""
-        self.reference_busy = True
+        """Store a reference image; in a background event the lock is held only to show progress."""
+        async with state_lock(self):
+            self.reference_error = ""
+            self.reference_busy = True
         try:
-            reference = await storing
+            reference: Reference = await storing
         except DreamPixelError as error:
-            self.reference_error = error.message
+            async with state_lock(self):
+                self.reference_error = error.message
+                self.reference_busy = False
             return None
-        finally:
+        except BaseException:
+            async with state_lock(self):
+                self.reference_busy = False
+            raise
+        async with state_lock(self):
+            self.reference_id, self.reference_thumbnail = reference.id, reference.thumbnail_url
             self.reference_busy = False
-        self.reference_id, self.reference_thumbnail = reference.id, reference.thumbnail_url
         return None
 
     @rx.event
@@ -477,10 +555,10 @@ class GenerateState(rx.State):
         One watcher per page: a new one takes over (and the old one stops at its next tick) when
         another user signed in, or the old one lives in another process or stopped ticking.
         """
+        viewer = await current_viewer(self)  # the database, read before taking the page's lock
+        if viewer is None:
+            return
         async with self:
-            viewer = await current_viewer(self)
-            if viewer is None:
-                return
             alive = time.time() - self._watch_tick < WATCH_STALE_SECONDS and self._watch_process == PROCESS_ID
             take_over, self._watch_take_over = self._watch_take_over, False
             if alive and self._watch_user == viewer.user_id and not take_over:
@@ -502,10 +580,10 @@ class GenerateState(rx.State):
                         yield toast
                 while True:
                     done, _ = await asyncio.wait({pending}, timeout=WATCH_TICK_SECONDS)
+                    now = await current_viewer(self)
                     async with self:
                         if self._watch_token != token:
                             return  # a newer watcher follows this page now
-                        now = await current_viewer(self)
                         switched = now is None or now.user_id != viewer.user_id
                         if switched:
                             self._watch_user, self._watch_tick = "", 0.0
@@ -545,12 +623,20 @@ class GenerateState(rx.State):
             card = await asyncio.to_thread(generation.card, viewer, generation_id)
         except NotFound:
             return None
-        async with self:  # leaving the block sends the card to the browser
-            before = self._card(generation_id)
-            self._replace(card)
+        waited_since = time.monotonic()
+        while True:
+            async with self:  # leaving the block sends the card to the browser
+                before = self._card(generation_id)
+                # A submit in flight shows its own card (queued) first; this newer state follows it.
+                waiting = before is None and self.busy and time.monotonic() - waited_since < SUBMIT_WAIT_SECONDS
+                if not waiting:
+                    self._replace(card)
+                    break
+            await asyncio.sleep(SUBMIT_WAIT_POLL_SECONDS)
         if not card.active:  # then the balance and the daily count, in a second update
+            account = await asyncio.to_thread(generation.account, viewer)
             async with self:
-                await self._refresh_account(viewer)
+                self._show_account(account)
         if card.status == "failed" and (before is None or before.active):
             return rx.toast.error(card.error_message or "The generation failed.")
         return None

@@ -2,6 +2,9 @@
 
 Public browsing needs no account; favouriting and publishing resolve the session cookie
 again in every handler (`viewer_required`). Only display strings reach the browser, never rows.
+
+Handlers that read the database run as background events: the page's state lock is taken
+(`async with self`) only to read what to ask for and to show the answer, never across the query.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from services.seeds.service import Sort
 from states.edge import seeds
 from states.edge.accounts import Viewer
 from states.edge.seeds import SeedCard
-from states.session import current_viewer, viewer_required
+from states.session import background, current_viewer, viewer_required
 
 CATEGORIES = ["all", "portrait", "landscape", "anime", "abstract", "other"]
 
@@ -41,79 +44,109 @@ class SeedsState(rx.State):
     _cursor: str | None = None
     has_more: rx.Field[bool] = rx.field(False)
 
-    async def _fetch(self, cursor: str | None = None) -> tuple[list[dict[str, str]], str | None]:
+    # Bumped by every new first-page query; an answer carrying an older number is stale.
+    _query: int = 0
+
+    def _criteria(self) -> tuple[str, str, Sort]:
         category = "" if self.category == "all" else self.category
         sort: Sort = "new" if self.sort == "new" else "popular"
-        page, next_cursor = await asyncio.to_thread(seeds.browse, category=category, q=self.query, sort=sort,
-                                                    cursor=cursor)
+        return category, self.query, sort
+
+    @staticmethod
+    async def _fetch(criteria: tuple[str, str, Sort],
+                     cursor: str | None = None) -> tuple[list[dict[str, str]], str | None]:
+        category, q, sort = criteria
+        page, next_cursor = await asyncio.to_thread(seeds.browse, category=category, q=q, sort=sort, cursor=cursor)
         return [_card(card) for card in page], next_cursor
 
     async def _reload(self) -> None:
-        self.error = ""
+        """In a background event: the first page for the current choices, queried unlocked."""
+        async with self:
+            self.loading, self.error = True, ""
+            self._query += 1
+            query, criteria = self._query, self._criteria()
+        error = ""
         try:
-            self.cards, self._cursor = await self._fetch()
+            cards, cursor = await self._fetch(criteria)
         except DreamPixelError as failure:
-            self.cards, self._cursor, self.error = [], None, failure.message
-        self.has_more = self._cursor is not None
-        self.loading = False
+            cards, cursor, error = [], None, failure.message
+        async with self:
+            if query != self._query:
+                return  # the choices changed meanwhile; the newer query shows its answer
+            self.cards, self._cursor, self.error = cards, cursor, error
+            self.has_more = cursor is not None
+            self.loading = False
 
-    @rx.event
+    @background
     async def load(self):
         """on_load: `?category=` preselects a tab."""
         wanted = self.router.url.query_parameters.get("category", "all").lower()
-        self.category = wanted if wanted in CATEGORIES else "all"
-        self.loading = True
-        yield
-        self.featured = [_card(card) for card in await asyncio.to_thread(seeds.featured)]
+        async with self:
+            self.category = wanted if wanted in CATEGORIES else "all"
+            self.loading = True
+        featured = [_card(card) for card in await asyncio.to_thread(seeds.featured)]
+        async with self:
+            self.featured = featured
         await self._reload()
 
-    @rx.event
+    @background
     async def load_featured(self) -> None:
         """For the landing page's featured row."""
-        self.featured = [_card(card) for card in await asyncio.to_thread(seeds.featured, 6)]
+        featured = [_card(card) for card in await asyncio.to_thread(seeds.featured, 6)]
+        async with self:
+            self.featured = featured
 
-    @rx.event
+    @background
     async def choose_category(self, category: str):
-        if category not in CATEGORIES or category == self.category:
-            return
-        self.category, self.loading = category, True
-        yield
+        async with self:
+            if category not in CATEGORIES or category == self.category:
+                return
+            self.category = category
         await self._reload()
 
-    @rx.event
+    @background
     async def choose_sort(self, sort: str | list[str]):
-        if not isinstance(sort, str) or sort not in ("popular", "new") or sort == self.sort:
-            return
-        self.sort, self.loading = sort, True
-        yield
+        async with self:
+            if not isinstance(sort, str) or sort not in ("popular", "new") or sort == self.sort:
+                return
+            self.sort = sort
         await self._reload()
 
-    @rx.event
+    @background
     async def search(self, form: dict[str, Any]):
-        self.query = str(form.get("q", "")).strip()[:100]
-        self.loading = True
-        yield
+        async with self:
+            self.query = str(form.get("q", "")).strip()[:100]
         await self._reload()
 
-    @rx.event
+    @background
     async def clear_search(self):
-        self.query, self.loading = "", True
-        yield
+        async with self:
+            self.query = ""
         await self._reload()
 
-    @rx.event
+    @background
     async def load_more(self):
-        if self._cursor is None or self.loading_more:
-            return
-        self.loading_more = True
-        yield
+        async with self:
+            if self._cursor is None or self.loading_more:
+                return
+            self.loading_more = True
+            query, criteria, cursor = self._query, self._criteria(), self._cursor
+        error = ""
+        more: list[dict[str, str]] = []
+        next_cursor: str | None = None
         try:
-            more, self._cursor = await self._fetch(self._cursor)
-            self.cards = self.cards + more
+            more, next_cursor = await self._fetch(criteria, cursor)
         except DreamPixelError as failure:
-            self.error, self._cursor = failure.message, None
-        self.has_more = self._cursor is not None
-        self.loading_more = False
+            error = failure.message
+        async with self:
+            self.loading_more = False
+            if query != self._query or cursor != self._cursor:
+                return  # the list was replaced meanwhile: this page belongs to the old one
+            if error:
+                self.error, self._cursor = error, None
+            else:
+                self.cards, self._cursor = self.cards + more, next_cursor
+            self.has_more = self._cursor is not None
 
 
 class SeedDetailState(rx.State):
@@ -141,47 +174,61 @@ class SeedDetailState(rx.State):
         path = self.router.url.path.rstrip("/")
         return path.rsplit("/", 1)[-1] if path.count("/") >= 2 else ""
 
-    @rx.event
+    @background
     async def load(self) -> None:
-        self.loading, self.error = True, ""
         wanted = self._requested_id()
+        async with self:
+            self.loading, self.error = True, ""
         viewer = await current_viewer(self)
         try:
             detail = await asyncio.to_thread(seeds.detail, wanted, viewer)
         except DreamPixelError:
-            self.found, self.loading, self.shown_id = False, False, ""
+            async with self:
+                self.found, self.loading, self.shown_id = False, False, ""
             return
-        self.found = True
-        self.shown_id, self.title, self.description = detail.id, detail.title, detail.description
-        self.creator, self.category, self.seed_number = detail.creator, detail.category, detail.seed_number
-        self.prompt, self.negative_prompt = detail.prompt, detail.negative_prompt
-        self.settings = [list(pair) for pair in detail.settings]
-        self.images, self.uses, self.favorites = detail.images, detail.uses, detail.favorites
-        self.favorite, self.status = detail.favorite, detail.status
-        self.loading = False
+        async with self:
+            self.found = True
+            self.shown_id, self.title, self.description = detail.id, detail.title, detail.description
+            self.creator, self.category, self.seed_number = detail.creator, detail.category, detail.seed_number
+            self.prompt, self.negative_prompt = detail.prompt, detail.negative_prompt
+            self.settings = [list(pair) for pair in detail.settings]
+            self.images, self.uses, self.favorites = detail.images, detail.uses, detail.favorites
+            self.favorite, self.status = detail.favorite, detail.status
+            self.loading = False
 
-    @rx.event
+    @background
     @viewer_required
     async def use_seed(self, viewer: Viewer):
         """Count a use, then open the generate page prefilled from this seed (signed-in visitors:
         generating needs an account, and anonymous clicks would inflate the count)."""
-        if not self.shown_id:
+        async with self:
+            shown_id = self.shown_id
+        if not shown_id:
             return None
         try:
-            recipe = await asyncio.to_thread(seeds.use, viewer, self.shown_id)
+            recipe = await asyncio.to_thread(seeds.use, viewer, shown_id)
         except DreamPixelError as failure:
-            self.error = failure.message
+            async with self:
+                self.error = failure.message
             return None
-        self.uses += 1
+        async with self:
+            self.uses += 1
         return rx.redirect(f"/generate?seed_id={quote(recipe['seed_id'], safe='')}")
 
-    @rx.event
+    @background
     @viewer_required
     async def toggle_favorite(self, viewer: Viewer):
+        async with self:
+            shown_id = self.shown_id
         try:
-            self.favorite, self.favorites = await asyncio.to_thread(seeds.toggle_favorite, viewer, self.shown_id)
+            favorite, favorites = await asyncio.to_thread(seeds.toggle_favorite, viewer, shown_id)
         except DreamPixelError as failure:
-            self.error = failure.message
+            async with self:
+                self.error = failure.message
+            return None
+        async with self:
+            if self.shown_id == shown_id:
+                self.favorite, self.favorites = favorite, favorites
         return None
 
 
@@ -198,18 +245,20 @@ class PublishState(rx.State):
     busy: rx.Field[bool] = rx.field(False)
 
     async def _refresh(self) -> bool:
+        """In a background event: the visitor's own seeds, read unlocked and shown under the lock."""
         viewer = await current_viewer(self)
-        self.signed_in = viewer is not None
-        if viewer is None:
-            self.mine, self.options = [], []
-            return False
-        mine = await asyncio.to_thread(seeds.my_seeds, viewer)
-        self.mine = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in mine]
-        return True
+        mine = await asyncio.to_thread(seeds.my_seeds, viewer) if viewer is not None else []
+        async with self:
+            self.signed_in = viewer is not None
+            if viewer is None:
+                self.options = []
+            self.mine = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in mine]
+        return viewer is not None
 
-    @rx.event
+    @background
     async def load(self):
-        self.notice = ""
+        async with self:
+            self.notice = ""
         await self._refresh()
         # /seeds?publish=<generation id> ("Publish as seed" on a Generate card) opens the
         # dialog with that generation chosen.
@@ -218,14 +267,15 @@ class PublishState(rx.State):
             return PublishState.open_dialog(wanted)
         return None
 
-    @rx.event
+    @background
     @viewer_required
     async def open_dialog(self, viewer: Viewer, generation_id: str = ""):
         options = await asyncio.to_thread(seeds.publishable, viewer)
-        self.options = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in options]
-        ids = [option["generation_id"] for option in self.options]
-        self.chosen = generation_id if generation_id in ids else (ids[0] if ids else "")
-        self.errors, self.notice, self.dialog_open = {}, "", True
+        async with self:
+            self.options = [{k: str(v) for k, v in dataclasses.asdict(row).items()} for row in options]
+            ids = [option["generation_id"] for option in self.options]
+            self.chosen = generation_id if generation_id in ids else (ids[0] if ids else "")
+            self.errors, self.notice, self.dialog_open = {}, "", True
         return None
 
     @rx.event
@@ -236,20 +286,29 @@ class PublishState(rx.State):
     def choose(self, generation_id: str) -> None:
         self.chosen = generation_id
 
-    @rx.event
+    @background
     @viewer_required
     async def publish(self, viewer: Viewer, form: dict[str, Any]):
-        self.errors, self.busy = {}, True
-        yield
+        async with self:  # a second press while publishing is refused: one seed per submit
+            if self.busy:
+                return
+            self.errors, self.busy = {}, True
+            chosen = self.chosen
         try:
-            await asyncio.to_thread(seeds.publish, viewer, generation_id=self.chosen,
+            await asyncio.to_thread(seeds.publish, viewer, generation_id=chosen,
                                     title=str(form.get("title", "")), description=str(form.get("description", "")),
                                     category=str(form.get("category", "other")))
         except DreamPixelError as failure:
-            # Field errors show beside their fields; the message says what went wrong overall.
-            self.errors = {**{e["field"]: e["message"] for e in failure.errors}, "form": failure.message}
-            self.busy = False
+            async with self:
+                # Field errors show beside their fields; the message says what went wrong overall.
+                self.errors = {**{e["field"]: e["message"] for e in failure.errors}, "form": failure.message}
+                self.busy = False
             return
-        self.busy, self.dialog_open = False, False
-        self.notice = "Thanks! Your seed waits for a moderator; it appears in the marketplace once approved."
+        except BaseException:
+            async with self:
+                self.busy = False
+            raise
+        async with self:
+            self.busy, self.dialog_open = False, False
+            self.notice = "Thanks! Your seed waits for a moderator; it appears in the marketplace once approved."
         await self._refresh()

@@ -9,15 +9,18 @@ revoked session or a suspended user is refused at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import EventHandler, EventSpec
+from reflex.istate.proxy import StateProxy
 
 from states.edge import accounts
 from states.edge.accounts import Viewer
@@ -32,6 +35,26 @@ R = TypeVar("R")
 async def current_viewer(state: rx.State) -> Viewer | None:
     """The signed-in user of the browser that sent the event, checked against the database now."""
     return await asyncio.to_thread(accounts.current_viewer, state.router.headers.cookie)
+
+
+def background(handler: Callable[..., Any], /) -> EventHandler:
+    """`@rx.event(background=True)`, typed as plain `@rx.event` is (an EventHandler, see tools/mypy_reflex.py).
+
+    Reflex's decorator factory gives mypy no handler type, so a page calling such a handler with
+    arguments (`State.open_dialog("")`) would not type-check. Use it for handlers that wait on
+    the database, storage or the network: they hold the page's lock only inside `async with
+    self` blocks. Stack it above `viewer_required`.
+    """
+    return rx.event(handler, background=True)
+
+
+def state_lock(state: Any) -> AbstractAsyncContextManager[Any]:
+    """`async with state_lock(self):` around state changes in a helper shared by both kinds of handler.
+
+    A background event's state takes the page's lock for the block (`async with self`); a
+    foreground handler holds the lock for its whole run already, so the block adds nothing.
+    """
+    return state if isinstance(state, StateProxy) else contextlib.nullcontext(state)
 
 
 def to_login(state: rx.State) -> EventSpec:
@@ -65,6 +88,11 @@ def viewer_required(
     Every call resolves the session cookie again; a signed-out caller runs `signed_out(self)`
     (to drop what the page showed) and goes to /login, otherwise the viewer is passed in.
     Reflex sees the handler's own parameters without `viewer`, so its arguments parse as before.
+
+    Under `@background` (`@rx.event(background=True)`) the same guard runs before the handler, without the page's
+    state lock: the cookie comes from the event's own router data and the session is looked up in
+    the database unlocked; only `signed_out` takes the lock (`async with self`) to change the page.
+    The handler then holds the lock only around its own state reads and changes.
     """
     if handler is None:
         return functools.partial(_guard, signed_out=signed_out)
@@ -80,7 +108,8 @@ def _guard(handler: Callable[..., Any], *, signed_out: Callable[[Any], None] | N
     async def resolve(self: Any) -> Viewer | None:
         viewer = await current_viewer(self)
         if viewer is None and signed_out is not None:
-            signed_out(self)
+            async with state_lock(self):  # a background event changes the page under its lock
+                signed_out(self)
         return viewer
 
     @functools.wraps(handler)
@@ -128,6 +157,8 @@ class SessionState(rx.State):
         self.role = viewer.role if viewer else ""
         self.email_verified = viewer.verified if viewer else False
 
-    @rx.event
+    @background
     async def load(self) -> None:
-        self._show(await current_viewer(self))
+        viewer = await current_viewer(self)  # the database, read before taking the tab's lock
+        async with self:
+            self._show(viewer)

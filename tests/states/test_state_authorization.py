@@ -8,15 +8,20 @@ from typing import Any
 import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
+from reflex.istate.manager.redis import StateManagerRedis
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import ApiKey, AuthSession
+from dreampixel.core.models import ApiKey, AuthSession, Generation, GenerationStatus, User
 from services.accounts import sessions
 from services.api_keys import service as api_keys
 from states.account import AccountState
-from tests.factories import create_user
+from states.gallery import GalleryState
+from states.generate import GenerateState
+from states.seeds import PublishState
+from tests.factories import create_generation, create_user
+from tests.fixtures.reflex_events import Tab
 
 
 def state_for(cookie_token: str | None) -> AccountState:
@@ -122,3 +127,115 @@ def test_the_guard_leaves_reflex_the_handlers_own_arguments() -> None:
     assert list(AccountState.revoke_key.get_parameters()) == ["self", "key_id"]
     assert list(AccountState.save_name.get_parameters()) == ["self", "form"]
     assert "viewer" not in AccountState.save_name._get_type_hints()
+
+
+# ---- background handlers, each event processed by Reflex as the websocket server does ----------
+
+
+@pytest.fixture
+def alices_generations(people: dict[str, str]) -> dict[str, str]:
+    with uow() as session:
+        alice = session.get(User, people["alice_id"])
+        assert alice is not None
+        return {status.value: create_generation(session, alice, status=status).id
+                for status in (GenerationStatus.QUEUED, GenerationStatus.FAILED, GenerationStatus.SUCCEEDED)}
+
+
+async def tab_of(state_manager: StateManagerRedis, token: str | None, path: str) -> Tab:
+    cookie = f"{sessions.SESSION_COOKIE}={token}" if token else ""
+    return await Tab(manager=state_manager, path=path, cookie=cookie).open()
+
+
+def alices_row(generation_id: str) -> Generation:
+    with uow() as session:
+        row = session.get(Generation, generation_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def generation_count() -> int:
+    with uow() as session:
+        return session.exec(select(func.count()).select_from(Generation)).one()
+
+
+async def test_canceling_or_retrying_another_users_generation_in_the_background_changes_nothing(
+    people: dict[str, str], alices_generations: dict[str, str], state_manager: StateManagerRedis
+) -> None:
+    bob = await tab_of(state_manager, people["bob_token"], "/generate")
+    before = generation_count()
+
+    await bob.send(GenerateState, "cancel", generation_id=alices_generations["queued"])
+    await bob.send(GenerateState, "retry", generation_id=alices_generations["failed"])
+    await bob.send(GenerateState, "toggle_favorite", generation_id=alices_generations["succeeded"])
+    await bob.send(GenerateState, "remix", generation_id=alices_generations["succeeded"])
+
+    assert alices_row(alices_generations["queued"]).status == GenerationStatus.QUEUED
+    assert not alices_row(alices_generations["succeeded"]).is_favorite
+    assert generation_count() == before, "no retry or remix was queued for anyone"
+    state = await bob.state(GenerateState)
+    assert state.cards == [] and not state.busy
+    assert "No such generation." in bob.sent()
+
+
+async def test_the_gallery_shows_and_favourites_only_the_callers_generations_in_the_background(
+    people: dict[str, str], alices_generations: dict[str, str], state_manager: StateManagerRedis
+) -> None:
+    bob = await tab_of(state_manager, people["bob_token"], "/gallery")
+
+    await bob.send(GalleryState, "open_detail", generation_id=alices_generations["succeeded"])
+    await bob.send(GalleryState, "toggle_favorite", generation_id=alices_generations["succeeded"])
+
+    state = await bob.state(GalleryState)
+    assert state.detail == {} and not state.detail_open
+    assert not alices_row(alices_generations["succeeded"]).is_favorite
+    assert "no longer in your gallery" in bob.sent()
+
+
+async def test_publishing_cannot_choose_another_users_generation(
+    people: dict[str, str], alices_generations: dict[str, str], state_manager: StateManagerRedis
+) -> None:
+    bob = await tab_of(state_manager, people["bob_token"], "/seeds")
+
+    await bob.send(PublishState, "open_dialog", generation_id=alices_generations["succeeded"])
+
+    state = await bob.state(PublishState)
+    assert state.chosen == "" and state.options == []
+
+
+async def test_a_background_handler_without_a_session_sends_the_caller_to_sign_in(
+    people: dict[str, str], alices_generations: dict[str, str], state_manager: StateManagerRedis
+) -> None:
+    stranger = await tab_of(state_manager, None, "/generate")
+    before = generation_count()
+
+    await stranger.send(GenerateState, "submit", form={"prompt": "a fox in the snow"})
+    await stranger.send(GenerateState, "cancel", generation_id=alices_generations["queued"])
+
+    assert generation_count() == before
+    assert alices_row(alices_generations["queued"]).status == GenerationStatus.QUEUED
+    assert "/login?next=%2Fgenerate" in stranger.sent()
+    assert not (await stranger.state(GenerateState)).busy
+
+
+async def test_a_signed_out_background_page_load_forgets_what_was_shown(
+    people: dict[str, str], state_manager: StateManagerRedis
+) -> None:
+    bob = await tab_of(state_manager, people["bob_token"], "/gallery")
+    await bob.send(GalleryState, "load")
+    assert (await bob.state(GalleryState)).ready
+
+    # The same tab after its session cookie is gone (signed out in another tab).
+    stranger = Tab(manager=state_manager, path="/gallery", cookie="", token=bob.token)
+    await stranger.send(GalleryState, "load")
+
+    state = await stranger.state(GalleryState)
+    assert not state.ready and state.cards == []
+    assert "/login?next=%2Fgallery" in stranger.sent()
+
+
+def test_the_background_guard_leaves_reflex_the_handlers_own_arguments() -> None:
+    assert GenerateState.submit.is_background and GenerateState.cancel.is_background
+    assert list(GenerateState.submit.get_parameters()) == ["self", "form"]
+    assert list(GenerateState.cancel.get_parameters()) == ["self", "generation_id"]
+    assert "viewer" not in GalleryState.open_detail._get_type_hints()
