@@ -11,7 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import or_, update
+import sqlalchemy
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, func, select
 
 from dreampixel.core.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
@@ -111,6 +112,15 @@ class VerifiedKey:
     last_used_due: bool
 
 
+# Built once (it runs on every API request): the columns a request needs, not two whole rows.
+_KEY_BY_HASH = (
+    sqlalchemy.select(col(ApiKey.id), col(ApiKey.user_id), col(ApiKey.scopes), col(ApiKey.revoked_at), col(ApiKey.expires_at),
+           col(ApiKey.last_used_at), col(User.status), col(User.tier))
+    .join(User, col(User.id) == col(ApiKey.user_id))
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"))
+)
+
+
 def verify(session: Session, plaintext: str) -> VerifiedKey:
     """The live key and its active owner in one read, or InvalidApiKey (one message for unknown,
     revoked and expired keys and suspended owners). Writes nothing: read the key's state on every
@@ -118,20 +128,15 @@ def verify(session: Session, plaintext: str) -> VerifiedKey:
     refused = InvalidApiKey("The API key is missing, unknown, revoked or expired.")
     if not plaintext.startswith(KEY_PREFIX):
         raise refused
-    row = session.exec(
-        select(ApiKey, User).join(User, col(User.id) == col(ApiKey.user_id))
-        .where(col(ApiKey.key_hash) == hash_key(plaintext))
-    ).first()
-    now = utcnow()
+    row = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(plaintext)}).first()
     if row is None:
         raise refused
-    key, user = row
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    key_id, user_id, scopes, revoked_at, expires_at, last_used_at, status, tier = row
+    now = utcnow()
+    if revoked_at is not None or (expires_at is not None and expires_at <= now) or status is not UserStatus.ACTIVE:
         raise refused
-    if user.status is not UserStatus.ACTIVE:
-        raise refused
-    return VerifiedKey(key_id=key.id, user_id=user.id, scopes=frozenset(key.scopes), tier=user.tier.value,
-                       last_used_due=key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION)
+    return VerifiedKey(key_id=key_id, user_id=user_id, scopes=frozenset(scopes), tier=tier.value,
+                       last_used_due=last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION)
 
 
 def touch(session: Session, *, key_id: str) -> None:
@@ -149,7 +154,6 @@ def authenticate(session: Session, plaintext: str) -> tuple[ApiKey, User]:
     verified = verify(session, plaintext)
     if verified.last_used_due:
         touch(session, key_id=verified.key_id)
-    # Both rows were loaded by verify's query in this session: no second read.
     key, user = session.get(ApiKey, verified.key_id), session.get(User, verified.user_id)
     if key is None or user is None:
         raise InvalidApiKey("The API key is missing, unknown, revoked or expired.")
