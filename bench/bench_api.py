@@ -65,7 +65,11 @@ async def _load(url: str, method: str, headers: dict[str, str], body: dict[str, 
             nonlocal errors
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await http.request(method, url, headers=headers, json=body)
+                try:
+                    response = await http.request(method, url, headers=headers, json=body)
+                except httpx.TransportError:  # a kept-alive connection the server closed meanwhile
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 errors += response.status_code >= 400
         await asyncio.gather(*(client() for _ in range(concurrency)))
