@@ -4,8 +4,8 @@ One uvicorn process serves the app's `/api` stack (every middleware, SQLite in a
 data directory) plus `/bare`, a route that answers "ok" and does nothing else. Fifty clients
 then hammer, for `--seconds` each, in turn: `/bare`, `GET /api/v1/generations/{id}` and
 `POST /api/v1/generations` (no job queue runs, so submits stay queued: this measures the API,
-not the provider). Reported: requests/s and p50/p99 latency of each. Goal: GET p99 within 2x
-the bare endpoint's.
+not the provider). Reported: requests/s, p50/p99 latency and the server process's CPU per
+request of each. Goal: GET p99 within 2x the bare endpoint's.
 
 With `--rounds N` the three loads run N times in turn and the medians are reported, with the
 median of each round's ratio: the machine's other work then weighs on the bare endpoint and
@@ -84,7 +84,15 @@ def _figures(latencies: list[float], errors: int, seconds: float) -> dict[str, f
 
 def _report(name: str, figures: dict[str, float]) -> None:
     print(f"{name:<32} {figures['rate']:8.0f} req/s   p50 {figures['p50'] * 1000:7.1f} ms   "
-          f"p99 {figures['p99'] * 1000:7.1f} ms   errors {figures['errors']:.0f}")
+          f"p99 {figures['p99'] * 1000:7.1f} ms   server CPU {figures['cpu_ms']:5.2f} ms/req   "
+          f"errors {figures['errors']:.0f}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _median(rounds: list[dict[str, float]]) -> dict[str, float]:
@@ -131,7 +139,10 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {name: [] for name in loads}
         for number in range(options.rounds):
             for name, (url, method, load_headers, body) in loads.items():
+                cpu_before = _cpu_seconds(server.pid)
                 figures = _figures(*asyncio.run(_load(url, method, load_headers, body, n, seconds)), seconds)
+                # The server's own CPU per answered request: steadier than latency on a shared machine.
+                figures["cpu_ms"] = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, figures["rate"] * seconds)
                 results[name].append(figures)
                 if options.rounds > 1:
                     _report(f"  round {number + 1}: {name}", figures)
