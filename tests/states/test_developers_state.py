@@ -21,7 +21,7 @@ from states.developers import DevelopersState
 from tests.factories import create_user
 from tests.states.test_state_authorization import call
 
-PASSWORD = "quiet-harbour-lanterns-3"  # noqa: S105 (a test account's password)
+PASSWORD = "quiet-harbour-lanterns-3"
 DEFAULT_FORM = {"key_name": "CI runner", **{f"scope:{scope}": "on" for scope in DEFAULT_SCOPES}}
 
 
