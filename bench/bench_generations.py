@@ -9,6 +9,11 @@ Two figures, each beside its baseline measured in the same run:
    p99 at concurrency 1 and 20, beside the provider + pipeline time alone. Goal: p50 overhead
    under 50 ms.
 
+Also printed: what asking for webhook subscribers costs on each status change (the owner's
+endpoints and the generation's own `webhook`, two queries; nobody subscribed, the common
+case), per change and per generation (queued, started, succeeded), beside the platform's
+CPU per generation.
+
     .venv/bin/python bench/bench_generations.py [--count 120] [--workers 1] [--rounds 3]
 """
 
@@ -96,6 +101,23 @@ class Platform:
             user = accounts.create_user(session, email="bench@example.com", password="bench password 1",
                                         tier=Tier.ENTERPRISE, credits=1_000_000, verified=True)
             self.user_id = user.id
+
+    def webhook_check_seconds(self, calls: int = 2000) -> float:
+        """Seconds per `emit_generation` call for a finished generation nobody subscribed to."""
+        from sqlmodel import select
+
+        from dreampixel.core.models import Generation
+        from services.webhooks import service as webhooks
+
+        with self.uow() as session:
+            generation = session.exec(select(Generation).where(Generation.user_id == self.user_id)).first()
+            assert generation is not None
+            for _ in range(50):  # warm the statement caches
+                webhooks.emit_generation(session, generation, "succeeded")
+            started = time.perf_counter()
+            for _ in range(calls):
+                webhooks.emit_generation(session, generation, "succeeded")
+            return (time.perf_counter() - started) / calls
 
     def submit(self, seed: int) -> str:
         with self.uow() as session:
@@ -227,7 +249,8 @@ def _bench(args: argparse.Namespace, env: dict[str, str], servers: dict[str, int
             cpu = {name: (cpu_after[name] - cpu_before[name]) / (args.count * args.rounds) for name in tracked}
             _, serial = await run_end_to_end(platform, list(range(50_000, 50_040)), 1)
             _, burst = await run_end_to_end(platform, list(range(60_000, 60_000 + 20 * args.rounds)), 20)
-            return {"rates": rates, "serial": serial, "burst": burst, "cpu": cpu}
+            check = await asyncio.to_thread(platform.webhook_check_seconds)
+            return {"rates": rates, "serial": serial, "burst": burst, "cpu": cpu, "webhook_check": check}
 
         results = asyncio.run(measure())
     finally:
@@ -251,6 +274,11 @@ def _bench(args: argparse.Namespace, env: dict[str, str], servers: dict[str, int
     print(f"{'bare provider + pipeline (one at a time)':<44}{bare_p50 * 1000:>8.1f}")
     for name, seconds in cpu.items():
         print(f"{name:<44}{seconds * 1000:>8.1f}")
+    check: float = results["webhook_check"]  # type: ignore[assignment]
+    platform_cpu = sum(cpu.values())
+    print(f"{'webhook subscriber check, per status change':<44}{check * 1000:>8.2f}")
+    print(f"{'  per generation (3 changes)':<44}{3 * check * 1000:>8.2f}"
+          f"   {3 * check / platform_cpu * 100 if platform_cpu else 0:.1f} % of the platform's CPU per generation")
     print()
     print(f"{'latency, submit to succeeded':<44}{'p50 ms':>8}{'p99 ms':>9}{'p50 overhead':>14}")
     print(f"{'provider + pipeline alone (one at a time)':<44}{bare_p50 * 1000:>8.0f}"

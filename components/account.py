@@ -180,8 +180,9 @@ def connect_buttons(providers: ArrayVar[Sequence[dict[str, str]]],
 
 def reauth_dialog(*, open_: rx.Var[bool], on_close: rx.EventHandler, on_submit: rx.EventHandler,
                   has_password: rx.Var[bool], error: rx.Var[str], loading: rx.Var[bool],
-                  providers: ArrayVar[Sequence[dict[str, str]]]) -> rx.Component:
-    """"Confirm it's you": the password again, or a fresh sign-in with a connected provider."""
+                  providers: ArrayVar[Sequence[dict[str, str]]], next_path: str = "/account") -> rx.Component:
+    """"Confirm it's you": the password again, or a fresh sign-in with a connected provider (which
+    comes back to `next_path`)."""
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Confirm it's you"),
@@ -212,7 +213,7 @@ def reauth_dialog(*, open_: rx.Var[bool], on_close: rx.EventHandler, on_submit: 
                     providers,
                     lambda p: rx.button(
                         rx.el.a("Sign in again with " + p["label"],
-                                href="/api/auth/oauth/" + p["name"] + "/start?intent=reauth&next=/account",
+                                href="/api/auth/oauth/" + p["name"] + f"/start?intent=reauth&next={next_path}",
                                 reload_document=True),
                         as_child=True, variant="outline", color_scheme="gray", size="2", width="100%",
                     ),

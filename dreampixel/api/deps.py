@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,13 +53,14 @@ def _api_key_from(request: Request) -> str:
     return ""
 
 
-def _authenticate(request: Request) -> ApiCaller:
-    plaintext = _api_key_from(request)
-    with uow() as session:
-        key, user = api_keys.authenticate(session, plaintext)
-        caller = ApiCaller(user_id=user.id, key_id=key.id, scopes=frozenset(key.scopes), tier=user.tier.value)
-    bind_contextvars(user_id=caller.user_id, api_key_id=caller.key_id)
-    return caller
+def _authenticate(plaintext: str) -> ApiCaller:
+    """The caller of a key, read on every request (a revoked key fails the very next one)."""
+    with uow(read_only=True) as session:
+        verified = api_keys.verify(session, plaintext)
+    if verified.last_used_due:  # at most once a minute per key: the common request writes nothing
+        with uow() as session:
+            api_keys.touch(session, key_id=verified.key_id)
+    return ApiCaller(user_id=verified.user_id, key_id=verified.key_id, scopes=verified.scopes, tier=verified.tier)
 
 
 # Requests that create a generation (submit, retry, and the original API's submit) count
@@ -74,21 +76,22 @@ def _creates_generation(request: Request) -> bool:
     return request.method == "POST" and GENERATION_CREATING_PATH.fullmatch(path) is not None
 
 
-def _enforce_rate_limits(request: Request, caller: ApiCaller) -> None:
-    """Count the request against the owner's tier limit (and the generation-create limit)."""
+def _rate_limit(caller: ApiCaller, *, creates_generation: bool) -> tuple[ratelimit.Decision, str]:
+    """Count the request against the owner's tier limit (and the generation-create limit): the
+    decision the RateLimit-* headers describe, and what it counts."""
     decision = ratelimit.hit(f"api:{caller.user_id}", *ratelimit.api_limit(caller.tier))
-    what = "requests"
-    if decision.allowed and _creates_generation(request):
+    if decision.allowed and creates_generation:
         created = ratelimit.hit(f"generations:{caller.user_id}", *ratelimit.generation_create_limit(caller.tier))
         # The headers describe whichever limit is nearer to refusing.
         if not created.allowed or created.remaining < decision.remaining:
-            decision, what = created, "new generations"
-    setattr(request.state, RATE_LIMIT_STATE, decision)
-    if not decision.allowed:
-        raise RateLimited(
-            f"Your plan allows {decision.limit} {what} per window; try again in {decision.reset_seconds} s.",
-            headers={"Retry-After": str(decision.reset_seconds)},
-        )
+            return created, "new generations"
+    return decision, "requests"
+
+
+def _admit(plaintext: str, *, creates_generation: bool) -> tuple[ApiCaller, ratelimit.Decision, str]:
+    # One trip off the event loop for both: the key's rows and the limiter's counters (Redis).
+    caller = _authenticate(plaintext)
+    return caller, *_rate_limit(caller, creates_generation=creates_generation)
 
 
 class RateLimitHeadersMiddleware:
@@ -123,8 +126,17 @@ def require(scope: str) -> Any:
     """A dependency that authenticates the API key, counts the request against its owner's
     rate limits, and checks the key carries `scope`."""
 
-    def dependency(request: Request, caller: Annotated[ApiCaller, Depends(_authenticate)]) -> ApiCaller:
-        _enforce_rate_limits(request, caller)
+    async def dependency(request: Request) -> ApiCaller:
+        caller, decision, what = await asyncio.to_thread(_admit, _api_key_from(request),
+                                                   creates_generation=_creates_generation(request))
+        bind_contextvars(user_id=caller.user_id, api_key_id=caller.key_id)
+        setattr(request.state, RATE_LIMIT_STATE, decision)
+        if not decision.allowed:
+            raise RateLimited(
+                f"Your plan allows {decision.limit} {what} per window; "
+                f"try again in {decision.reset_seconds} s.",
+                headers={"Retry-After": str(decision.reset_seconds)},
+            )
         if scope not in caller.scopes:
             raise api_keys.MissingScope(f"This API key lacks the {scope!r} scope.")
         return caller

@@ -74,10 +74,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The execution option a read-only unit of work sets on its connection.
+READ_ONLY = "dreampixel_read_only"
+
+
 def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so two writers queue instead of failing
-    # halfway with "database is locked" on upgrade from a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # halfway with "database is locked" on upgrade from a read lock. A unit of work that only
+    # reads begins deferred: under WAL it reads a snapshot and never waits for writers.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 _engine: Engine | None = None
@@ -118,10 +124,16 @@ def new_session() -> Session:
 
 
 @contextmanager
-def uow() -> Iterator[Session]:
-    """Open a session, commit it when the block ends, roll it back if the block raises."""
+def uow(*, read_only: bool = False) -> Iterator[Session]:
+    """Open a session, commit it when the block ends, roll it back if the block raises.
+
+    `read_only`: the block only reads (hot API reads). On SQLite it then does not queue for
+    the write lock; elsewhere it changes nothing.
+    """
     session = new_session()
     try:
+        if read_only and isinstance(session.get_bind(), Engine):
+            session.connection(execution_options={READ_ONLY: True})
         yield session
         session.commit()
     except BaseException:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.developers import code_sample, developer_section, key_quick_start, reference_table, sample_tabs
+from components.account import reauth_dialog
+from components.developers import developer_section, key_export, key_quick_start, reference_table, sample_tabs
 from components.layout import content
 from components.seeds import page_heading
 from dreampixel.pages.shell import page
-from states.developers import DevelopersState
+from states.developers import DEFAULT_KEY_NAME, DevelopersState
 from states.edge import plans
 
 BASE = "https://your-dream-pixel.example"
@@ -134,6 +135,23 @@ ERRORS = [
 ]
 
 
+def _quick_start() -> rx.Component:
+    state = DevelopersState
+    return rx.fragment(
+        key_quick_start(
+            signed_in=state.signed_in, key_prefix=state.key_prefix, email_verified=state.email_verified,
+            form_open=state.key_form_open, new_key=state.new_key, scopes=state.scopes,
+            default_scopes=state.default_scopes, default_name=DEFAULT_KEY_NAME, name_error=state.key_name_error,
+            error=state.key_error, creating=state.creating, resend_notice=state.resend_notice,
+            on_toggle=state.toggle_key_form, on_create=state.create_key, on_resend=state.resend_verification,
+            on_dismiss=state.dismiss_key,
+        ),
+        reauth_dialog(open_=state.reauth_open, on_close=state.close_reauth, on_submit=state.confirm_identity,
+                      has_password=state.has_password, error=state.reauth_error, loading=state.confirming,
+                      providers=state.reauth_providers, next_path="/developers"),
+    )
+
+
 @page(route="/developers", title="Developers · Dream Pixel", on_load=DevelopersState.load, nav="Developers",
       nav_order=5)
 def developers() -> rx.Component:
@@ -145,9 +163,8 @@ def developers() -> rx.Component:
             rx.link("Open the interactive API docs (/api/docs)", href="/api/docs", is_external=True, size="3"),
             developer_section(
                 "Quick start", "Every request carries your key in x-api-key (or Authorization: Bearer).",
-                key_quick_start(signed_in=DevelopersState.signed_in, key_prefix=DevelopersState.key_prefix,
-                                create_href="/account#api-keys-heading"),
-                code_sample('export DREAMPIXEL_API_KEY="dp_live_..."', label="the key export"),
+                _quick_start(),
+                key_export(DevelopersState.key_prefix),
                 section_id="quick-start",
             ),
             developer_section("Submit", "Credits are held now, charged per delivered image, released on failure. "

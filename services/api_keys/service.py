@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import update
+import sqlalchemy
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, func, select
 
 from dreampixel.core.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
@@ -98,21 +100,63 @@ class MissingScope(Forbidden):
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-def authenticate(session: Session, plaintext: str) -> tuple[ApiKey, User]:
-    """The key and its owner, or InvalidApiKey (same message for unknown, revoked and expired keys)."""
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key that authenticated just now: who it acts for and what it may do (plain values, not rows)."""
+
+    key_id: str
+    user_id: str
+    scopes: frozenset[str]
+    tier: str
+    # Whether last_used_at is older than LAST_USED_RESOLUTION (the caller then calls `touch`).
+    last_used_due: bool
+
+
+# Built once (it runs on every API request): the columns a request needs, not two whole rows.
+_KEY_BY_HASH = (
+    sqlalchemy.select(col(ApiKey.id), col(ApiKey.user_id), col(ApiKey.scopes), col(ApiKey.revoked_at), col(ApiKey.expires_at),
+           col(ApiKey.last_used_at), col(User.status), col(User.tier))
+    .join(User, col(User.id) == col(ApiKey.user_id))
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"))
+)
+
+
+def verify(session: Session, plaintext: str) -> VerifiedKey:
+    """The live key and its active owner in one read, or InvalidApiKey (one message for unknown,
+    revoked and expired keys and suspended owners). Writes nothing: read the key's state on every
+    request, so a revocation or a suspension refuses the very next one."""
     refused = InvalidApiKey("The API key is missing, unknown, revoked or expired.")
     if not plaintext.startswith(KEY_PREFIX):
         raise refused
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext))).first()
+    row = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(plaintext)}).first()
+    if row is None:
+        raise refused
+    key_id, user_id, scopes, revoked_at, expires_at, last_used_at, status, tier = row
     now = utcnow()
-    if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if revoked_at is not None or (expires_at is not None and expires_at <= now) or status is not UserStatus.ACTIVE:
         raise refused
-    user = session.get(User, key.user_id)
-    if user is None or user.status is not UserStatus.ACTIVE:
-        raise refused
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.add(key)
+    return VerifiedKey(key_id=key_id, user_id=user_id, scopes=frozenset(scopes), tier=tier.value,
+                       last_used_due=last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION)
+
+
+def touch(session: Session, *, key_id: str) -> None:
+    """Stamp the key's last_used_at, unless another request did within LAST_USED_RESOLUTION."""
+    now = utcnow()
+    session.execute(
+        update(ApiKey).where(col(ApiKey.id) == key_id)
+        .where(or_(col(ApiKey.last_used_at).is_(None), col(ApiKey.last_used_at) <= now - LAST_USED_RESOLUTION))
+        .values(last_used_at=now)
+    )
+
+
+def authenticate(session: Session, plaintext: str) -> tuple[ApiKey, User]:
+    """The key and its owner, or InvalidApiKey (same message for unknown, revoked and expired keys)."""
+    verified = verify(session, plaintext)
+    if verified.last_used_due:
+        touch(session, key_id=verified.key_id)
+    key, user = session.get(ApiKey, verified.key_id), session.get(User, verified.user_id)
+    if key is None or user is None:
+        raise InvalidApiKey("The API key is missing, unknown, revoked or expired.")
     return key, user
 
 

@@ -7,6 +7,7 @@ that runs twice, a cancel racing a completion, or two reapers can never both win
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -436,18 +437,32 @@ def requeue(session: Session, generation: Generation, *, defer_by: float) -> boo
     return True
 
 
+# Built once: constructing a statement costs more than running it, and queued generations are
+# read (polled, streamed, shown) far more often than anything else.
+_QUEUED_AHEAD = (select(func.count()).select_from(Generation)
+                 .where(col(Generation.status) == GenerationStatus.QUEUED)
+                 .where(col(Generation.queued_at) < bindparam("queued_at")))
+_RECENT_PROCESSING_MS = (select(func.avg(Generation.processing_time_ms))
+                         .where(col(Generation.status) == GenerationStatus.SUCCEEDED)
+                         .where(col(Generation.completed_at) > bindparam("since")))
+# The recent average is an estimate: read at most this often per process.
+RECENT_AVERAGE_SECONDS = 10.0
+_recent_average: tuple[float, float] | None = None  # (monotonic time read, milliseconds)
+
+
+def _average_processing_ms(session: Session) -> float:
+    global _recent_average
+    now = time.monotonic()
+    if _recent_average is None or now - _recent_average[0] > RECENT_AVERAGE_SECONDS:
+        recent = session.execute(_RECENT_PROCESSING_MS, {"since": utcnow() - timedelta(hours=1)}).scalar_one()
+        _recent_average = (now, float(recent or DEFAULT_PROCESSING_MS))
+    return _recent_average[1]
+
+
 def queue_position(session: Session, generation: Generation) -> dict[str, Any] | None:
     """Where a queued generation stands, and when it should start (from recent processing times)."""
     if generation.status is not GenerationStatus.QUEUED or generation.queued_at is None:
         return None
-    ahead = session.exec(
-        select(func.count()).where(col(Generation.status) == GenerationStatus.QUEUED)
-        .where(col(Generation.queued_at) < generation.queued_at)
-    ).one()
-    recent = session.exec(
-        select(func.avg(Generation.processing_time_ms)).where(col(Generation.status) == GenerationStatus.SUCCEEDED)
-        .where(col(Generation.completed_at) > utcnow() - timedelta(hours=1))
-    ).one()
-    average_ms = float(recent or DEFAULT_PROCESSING_MS)
-    wait_ms = ahead * average_ms / PARALLEL_GENERATIONS
+    ahead = int(session.execute(_QUEUED_AHEAD, {"queued_at": generation.queued_at}).scalar_one())
+    wait_ms = ahead * _average_processing_ms(session) / PARALLEL_GENERATIONS
     return {"position": ahead + 1, "estimated_start_at": utcnow() + timedelta(milliseconds=wait_ms)}

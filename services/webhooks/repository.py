@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import CompoundSelect, bindparam, null, union_all, update
 from sqlmodel import Session, col, select
 
 from dreampixel.core.models import (
     DeliveryStatus,
+    GenerationWebhook,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -19,6 +21,36 @@ from dreampixel.core.models import (
 def endpoints_of(session: Session, *, user_id: str) -> list[WebhookEndpoint]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.user_id == user_id).order_by(col(WebhookEndpoint.id))
     return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class GenerationListeners:
+    """Who hears a generation's event: the owner's endpoints that want it, and the generation's own
+    `webhook` (its URL, when it wants this event)."""
+
+    endpoint_ids: list[str]
+    request_url: str | None
+
+
+# One statement for both (built once: it runs on every status change of every generation).
+_LISTENERS: CompoundSelect = union_all(
+    select(col(WebhookEndpoint.id).label("endpoint_id"), col(WebhookEndpoint.events).label("events"),
+           null().label("url"))
+    .where(col(WebhookEndpoint.user_id) == bindparam("user_id")).where(col(WebhookEndpoint.enabled).is_(True)),
+    select(null(), col(GenerationWebhook.events), col(GenerationWebhook.url))
+    .where(col(GenerationWebhook.generation_id) == bindparam("generation_id")),
+)
+
+
+def generation_listeners(session: Session, *, user_id: str, generation_id: str, kind: str) -> GenerationListeners:
+    """Who wants `generation.<kind>` of this generation, read in one query."""
+    endpoint_ids, request_url = [], None
+    for endpoint_id, events, url in session.execute(_LISTENERS, {"user_id": user_id, "generation_id": generation_id}):
+        if endpoint_id is not None and (not events or f"generation.{kind}" in events):
+            endpoint_ids.append(endpoint_id)
+        elif endpoint_id is None and kind in events:
+            request_url = url
+    return GenerationListeners(endpoint_ids=sorted(endpoint_ids), request_url=request_url)
 
 
 def endpoints_wanting(session: Session, *, user_id: str, event_type: str) -> list[WebhookEndpoint]:

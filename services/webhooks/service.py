@@ -236,20 +236,20 @@ def emit(session: Session, *, user_id: str, type: str, data: dict[str, Any]) -> 
 def emit_generation(session: Session, generation: Generation, kind: str) -> None:
     """`generation.<kind>` to the owner's endpoints and to the generation's own `webhook`, if it wants it."""
     event_type = f"generation.{kind}"
-    endpoints = repository.endpoints_wanting(session, user_id=generation.user_id, event_type=event_type)
-    hook = session.get(GenerationWebhook, generation.id)
-    if not endpoints and (hook is None or kind not in hook.events):
+    listeners = repository.generation_listeners(session, user_id=generation.user_id, generation_id=generation.id,
+                                                kind=kind)
+    if not listeners.endpoint_ids and listeners.request_url is None:
         return  # nobody listens: skip building the object
     # Imported here: services.generation imports this module to emit its events.
     from services.generation.schemas import generation_public
 
     payload = _body(event_type, generation_public(session, generation).json_dict())
     event_id = new_id("msg")
-    for endpoint in endpoints:
-        _queue(session, user_id=generation.user_id, event_id=event_id, payload=payload, endpoint_id=endpoint.id)
-    if hook is not None and kind in hook.events:
+    for endpoint_id in listeners.endpoint_ids:
+        _queue(session, user_id=generation.user_id, event_id=event_id, payload=payload, endpoint_id=endpoint_id)
+    if listeners.request_url is not None:
         default_secret(session, user_id=generation.user_id)  # made now, so the first attempt can sign
-        _queue(session, user_id=generation.user_id, event_id=event_id, payload=payload, url=hook.url)
+        _queue(session, user_id=generation.user_id, event_id=event_id, payload=payload, url=listeners.request_url)
 
 
 def attach_request_webhook(session: Session, generation: Generation, *, url: str,

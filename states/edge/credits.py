@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from dreampixel.core.db import uow
-from dreampixel.core.models import LedgerReason
+from dreampixel.core.errors import NotFound
+from dreampixel.core.models import Generation, LedgerReason
 from services.accounts import service as accounts
 from services.billing import warnings as usage_warnings
 from services.credits import usage
 from services.credits.usage import DayUsage, LedgerEntry
+from services.gallery import service as gallery
 from services.generation import service as generations
 from states.edge.accounts import Viewer
 
@@ -106,13 +107,23 @@ def _hold_outcome(status: str, *, held: int, charged: int) -> str:
     return HOLD_OUTCOMES.get(status, "")
 
 
-def _rows(entries: list[LedgerEntry], generation_of: Callable[[str], Any]) -> list[LedgerRow]:
+def _held_generations(owned: Callable[[list[str]], list[Generation]],
+                      entries: list[LedgerEntry]) -> dict[str, Generation]:
+    """The generations the page's holds are for, read in one query (not one per row)."""
+    held = [entry.generation_id for entry in entries if entry.reason is LedgerReason.HOLD and entry.generation_id]
+    try:
+        return {generation.id: generation for generation in owned(held)}
+    except NotFound:  # one was deleted since the page was read: those holds then say "held" only
+        return {}
+
+
+def _rows(entries: list[LedgerEntry], generations_by_id: dict[str, Generation]) -> list[LedgerRow]:
     """Ledger rows; a hold whose generation still exists says what became of it."""
     rows = []
     for entry in entries:
+        generation = generations_by_id.get(entry.generation_id or "")
         outcome = ""
-        if entry.reason is LedgerReason.HOLD and entry.generation_id:
-            generation = generation_of(entry.generation_id)
+        if entry.reason is LedgerReason.HOLD and generation is not None:
             outcome = _hold_outcome(generation.status.value, held=generation.credits_held,
                                     charged=generation.credits_charged)
         rows.append(_row(entry, outcome))
@@ -154,7 +165,9 @@ def ledger(viewer: Viewer, *, cursor: str | None = None, limit: int = LEDGER_PAG
     """One page of the viewer's ledger, newest first."""
     with uow() as session:
         entries, next_cursor = usage.ledger_page(session, user_id=viewer.user_id, cursor=cursor, limit=limit)
-        rows = _rows(entries, lambda gid: generations.get_for_user(session, user_id=viewer.user_id, generation_id=gid))
+        held = _held_generations(
+            lambda ids: gallery.owned(session, user_id=viewer.user_id, generation_ids=ids), entries)
+        rows = _rows(entries, held)
         return LedgerSlice(rows=rows, next_cursor=next_cursor)
 
 
@@ -166,6 +179,7 @@ def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview
         daily = generations.usage(session, user)
         summary = usage.summary(session, user_id=user_id, days=days)
         entries, next_cursor = usage.ledger_page(session, user_id=user_id, limit=LEDGER_PAGE)
+        held = _held_generations(lambda ids: gallery.owned(session, user_id=user_id, generation_ids=ids), entries)
         return UsageOverview(
             balance=user.credit_balance,
             daily_used=daily["used"],
@@ -176,8 +190,7 @@ def overview(viewer: Viewer, *, days: int = usage.DEFAULT_DAYS) -> UsageOverview
             succeeded=summary.totals.succeeded,
             failed=summary.totals.failed,
             credits_spent=summary.totals.credits_spent,
-            ledger=LedgerSlice(rows=_rows(entries, lambda gid: generations.get_for_user(
-                session, user_id=user_id, generation_id=gid)), next_cursor=next_cursor),
+            ledger=LedgerSlice(rows=_rows(entries, held), next_cursor=next_cursor),
             warning=usage_warnings.banner_line(user=user, limit=daily["limit"], used=daily["used"],
                                                resets_at=daily["resets_at"]),
         )

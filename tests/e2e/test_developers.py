@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Literal
 
@@ -16,6 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PHONE: ViewportSize = {"width": 375, "height": 812}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PASSWORD = "quiet-harbour-lanterns-3"
 
 
 @pytest.mark.parametrize(("scheme", "viewport", "name"), [
@@ -37,9 +39,70 @@ def test_the_developers_page_shows_samples_errors_and_limits(
         expect(page.get_by_role("region", name="Rate limits").get_by_role("table")).to_contain_text("PRO")
         page.get_by_role("tab", name="Python").first.click()
         expect(page.get_by_text("import os, httpx")).to_be_visible()
+        quick_start = page.get_by_role("region", name="Quick start")
+        expect(quick_start.get_by_role("link", name="Sign in")).to_be_visible()
+        expect(quick_start).to_contain_text('export DREAMPIXEL_API_KEY="dp_live_..."')
         assert page.evaluate(PAST_THE_EDGE) == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("scheme", "viewport", "name"), [
+    ("light", DESKTOP, "developers-new-key"), ("dark", PHONE, "developers-new-key-375-dark"),
+])
+def test_a_key_created_on_the_developers_page_calls_the_api(
+    app_server: AppServer, browser: Browser, scheme: Literal["light", "dark"], viewport: ViewportSize, name: str,
+) -> None:
+    email = app_user(app_server, prefix="devkey", name="Dev Eloper", password=PASSWORD, credits=5)
+    context = browser.new_context(base_url=app_server.base_url, viewport=viewport, color_scheme=scheme)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.goto("/login?next=/developers")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").press("Enter")
+        expect(page).to_have_url(re.compile(r"/developers/?$"))
+        if scheme == "dark":
+            page.get_by_role("button", name="Toggle dark mode").click()
+
+        quick_start = page.get_by_role("region", name="Quick start")
+        expect(quick_start).to_contain_text("You have no API key yet")
+        quick_start.get_by_role("button", name="Create a key").click()
+        form = quick_start.get_by_role("form", name="Create an API key")
+        expect(form.get_by_role("checkbox", name="generations:write")).to_be_checked()
+        expect(form.get_by_role("checkbox", name="webhooks:manage")).not_to_be_checked()
+        form.get_by_label("Key name").fill("nightly renders")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{name}-form.png", full_page=True)
+        form.get_by_role("button", name="Create key").click()
+
+        shown = quick_start.get_by_label("New API key")
+        expect(shown).to_be_visible()
+        key = shown.inner_text().strip()
+        assert key.startswith("dp_live_") and len(key) > 40
+        expect(quick_start.get_by_role("button", name="Copy key")).to_be_visible()
+        expect(quick_start).to_contain_text(f'export DREAMPIXEL_API_KEY="{key[:12]}…"')
+        expect(quick_start).to_contain_text(f"Your newest key starts with {key[:12]}…")
+        assert page.evaluate(PAST_THE_EDGE) == []
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky bar at the top of the full-page shot
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+        with httpx.Client(base_url=app_server.base_url, headers={"x-api-key": key}, timeout=30) as api:
+            submitted = api.post("/api/v1/generations", json={"prompt": "a lighthouse at dawn", "width": 256,
+                                                              "height": 256})
+            assert submitted.status_code == 202, submitted.text
+            read = api.get(f"/api/v1/generations/{submitted.json()['id']}")
+            assert read.status_code == 200 and read.json()["input"]["prompt"] == "a lighthouse at dawn"
+
+        quick_start.get_by_role("button", name="I have copied it").click()
+        expect(shown).to_have_count(0)  # shown once: gone for good
+        page.reload()
+        expect(page.get_by_role("region", name="Quick start")).to_contain_text(
+            f"Your newest key starts with {key[:12]}…")
+        expect(page.get_by_text(key)).to_have_count(0)
     finally:
         context.close()
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from dreampixel.core.db import uow
 from dreampixel.core.models import GenerationStatus, LedgerReason
 from services.accounts import sessions
 from services.credits import service as credits
 from states.account import AccountState
+from states.edge import credits as credit_edge
+from states.edge.accounts import Viewer
 from states.edge.credits import LEDGER_PAGE
 from tests.factories import create_generation, create_user
 from tests.states.test_state_authorization import call, state_for
@@ -129,3 +131,24 @@ async def test_a_running_generations_hold_says_it_is_still_held(live_db: Engine)
     await call(AccountState.load_usage, carol_state)
 
     assert carol_state.ledger[0]["reason"] == "Held for a running generation"
+
+
+def test_a_ledger_page_reads_its_generations_in_one_query(people: dict[str, str], live_db: Engine) -> None:
+    with uow() as session:
+        alice_id = sessions.resolve(session, people["alice_token"])[1].id  # type: ignore[index]
+    viewer = Viewer(user_id=alice_id, session_id="", name="Alice", email="", role="user", verified=True)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(live_db, "before_cursor_execute", count)
+    try:
+        page = credit_edge.ledger(viewer, limit=HOLDS + 2)
+    finally:
+        event.remove(live_db, "before_cursor_execute", count)
+
+    assert sum(row.change == "-1" for row in page.rows) == HOLDS
+    # The ledger page, which references are still generations, and those generations: three
+    # queries whatever the page's length.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import Field, field_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -77,7 +77,7 @@ async def _wait_for_final(stream: AsyncIterator[dict[str, Any]], generation_id: 
 
 def read_generation(caller: ApiCaller, generation_id: str) -> GenerationPublic:
     """The caller's generation as the API shows it (404 for another user's)."""
-    with uow() as session:
+    with uow(read_only=True) as session:
         generation = generations.get_for_user(session, user_id=caller.user_id, generation_id=generation_id)
         return generation_public(session, generation)
 
@@ -200,9 +200,10 @@ def list_generations(
         return Page[GenerationPublic].of([generation_public(session, g) for g in rows], next_cursor)
 
 
-@router.get("/{generation_id}")
-def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> GenerationPublic:
-    return read_generation(caller, generation_id)
+@router.get("/{generation_id}", response_model=GenerationPublic)
+def get_generation(generation_id: str, caller: ApiCaller = require("generations:read")) -> Response:
+    # The model is built and checked by read_generation: serialized once here, not validated again.
+    return Response(read_generation(caller, generation_id).model_dump_json(), media_type="application/json")
 
 
 @router.post("/{generation_id}/cancel")
