@@ -3,8 +3,9 @@
 Each function is wrapped to time it (the job latency metric), to count what it ended in
 (the jobs done and failed a worker reports with its heartbeat), and to run it again a few
 seconds later when it failed because the database connection was lost or refused (a
-PostgreSQL restart): arq does not run a job again that raised, and every job here is safe to
-run twice (a generation is claimed by a compare-and-set on its row).
+PostgreSQL restart): arq does not run a job again that raised. Every job here is built to be
+run again, as the reaper and the sweeps already do (a generation is claimed by a
+compare-and-set on its row, a webhook delivery or a Stripe event is keyed by its row).
 """
 
 from __future__ import annotations
