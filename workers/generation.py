@@ -1,6 +1,8 @@
 """`generation.run`: claim one generation and let the runner take it to a final status.
 
-Why running it twice is harmless is explained in services/generation/runner.py.
+Why running it twice is harmless is explained in services/generation/runner.py. Each unit of
+work runs again when the database connection was lost before its COMMIT (a PostgreSQL restart
+drops every pooled connection): the run carries on instead of leaving its row to the reaper.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dreampixel.core import metrics
-from dreampixel.core.db import in_uow
+from dreampixel.core.db import in_uow_reconnecting as in_uow
 from dreampixel.core.models import Generation
 from services.generation import runner
 from services.generation import service as generations

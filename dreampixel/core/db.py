@@ -4,6 +4,11 @@ Services take a session and never commit. The edge (an event handler, an API end
 job) opens `uow()`, which commits once at the end. Work that must only happen once the data
 is durable (enqueueing a job, publishing an event) is registered with `after_commit()`: it
 runs after a successful commit and is dropped on rollback.
+
+A connection the database server dropped (a restart, a failover, an idle timeout) fails the
+first statement sent on it. `is_disconnect()` recognises that failure without its caller
+importing SQLAlchemy, and `in_uow_reconnecting()` runs a unit of work again when it failed
+that way before its COMMIT was sent, which is always safe: the server rolled it back.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
@@ -51,8 +56,9 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     # No pre-ping: it costs a round trip on every checkout, and the worker checks out a
     # connection several times per generation. A connection the server dropped fails its
-    # statement once (jobs retry, requests answer 503), and SQLAlchemy then replaces the
-    # whole pool; recycling bounds how old an idle connection can get.
+    # statement once, and SQLAlchemy then replaces every connection pooled before it: a job
+    # runs that unit of work again at once (`in_uow_reconnecting`), a request answers 503.
+    # Recycling bounds how old an idle connection can get.
     return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=pool_size, max_overflow=pool_size)
 
 
@@ -151,6 +157,103 @@ async def in_uow(fn: Callable[..., T], *args: Any) -> T:
             return fn(session, *args)
 
     return await asyncio.to_thread(work)
+
+
+# What libpq and PostgreSQL say when the connection is gone or cannot be made (the server is
+# restarting, shutting down, or not listening yet). SQLAlchemy flags most of these itself
+# (`connection_invalidated`); a connection that could not be opened at all it does not.
+_DISCONNECT_MESSAGES = (
+    "server closed the connection unexpectedly",
+    "terminating connection due to administrator command",
+    "connection already closed",
+    "could not connect to server",
+    "connection refused",
+    "could not receive data from server",
+    "could not send data to server",
+    "ssl connection has been closed unexpectedly",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "no connection to the server",
+)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database connection was lost or refused.
+
+    True for a pooled connection the server dropped and for a server that is not accepting
+    connections; False for every error a statement itself causes (constraints, locks, bad SQL).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            if isinstance(current, (exc.OperationalError, exc.InterfaceError)) and _says_disconnected(current.orig):
+                return True
+        elif type(current).__module__.startswith("psycopg2") and _says_disconnected(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _says_disconnected(error: BaseException | None) -> bool:
+    message = str(error).lower()
+    return any(fragment in message for fragment in _DISCONNECT_MESSAGES)
+
+
+class CommitUncertain(Exception):
+    """The connection was lost while COMMIT was under way: the work may or may not be durable."""
+
+
+# How long a unit of work keeps trying while the database is unreachable: long enough for a
+# PostgreSQL restart or a managed failover, short enough that a job does not hang on an outage.
+RECONNECT_DELAYS_SECONDS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+async def in_uow_reconnecting(fn: Callable[..., T], *args: Any) -> T:
+    """`in_uow`, run again when the database connection was lost before the COMMIT was sent.
+
+    The first retry is immediate (a stale pooled connection: the pool has replaced them all),
+    the next ones wait a little longer each (a server restarting), about 16 s in all. A
+    connection lost during the COMMIT raises `CommitUncertain`: whether the work is durable is
+    unknown, and only the caller can tell whether running it again is harmless.
+    """
+    last = len(RECONNECT_DELAYS_SECONDS) - 1
+    for attempt, delay in enumerate(RECONNECT_DELAYS_SECONDS):
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            return await asyncio.to_thread(_work_then_commit, fn, args)
+        except CommitUncertain:
+            raise
+        except Exception as error:
+            if attempt == last or not is_disconnect(error):
+                raise
+            log.warning("db.reconnecting", work=getattr(fn, "__name__", repr(fn)), attempt=attempt + 1,
+                        error=(str(error).strip().splitlines() or [type(error).__name__])[0][:200])
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _work_then_commit(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    session = new_session()
+    try:
+        result = fn(session, *args)
+        session.flush()  # every statement but the COMMIT: a failure up to here rolled back
+        try:
+            session.commit()
+        except Exception as error:
+            if is_disconnect(error):
+                raise CommitUncertain("the database connection was lost during COMMIT") from error
+            raise
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
