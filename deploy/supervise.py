@@ -4,8 +4,8 @@
 
 What systemd's `Restart=always`, compose's `restart: unless-stopped` or Kubernetes do for the
 app processes of a real deployment, `deploy/topology.py` does with this for its backends and
-workers. An arq worker exits when its Redis connection drops (a Redis restart); a process
-killed by the kernel or an operator comes back. SIGTERM or SIGINT stop the command and this
+workers. A process killed by the kernel or an operator comes back, and so does a worker that
+gave up after two minutes without Redis. SIGTERM or SIGINT stop the command and this
 supervisor with it, without a restart.
 """
 
