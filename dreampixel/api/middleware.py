@@ -12,7 +12,7 @@ from ipaddress import ip_address
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dreampixel.api.problems import internal_error_response
+from dreampixel.api.problems import internal_error_response, problem_response
 from dreampixel.core.logging import bind_request_id, get_logger
 from dreampixel.core.settings import TrustedProxies, settings
 
@@ -51,6 +51,9 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         response_started = False
+        # No id, cursor or search term contains a NUL character, and PostgreSQL cannot compare
+        # text with one: refuse it here once instead of in every route.
+        nul = "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status, response_started
@@ -61,7 +64,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_request_id)
+            if nul:
+                await problem_response(status=400, code="bad_request", request_id=request_id,
+                                       detail="The address contains a NUL character.")(scope, receive, send_with_request_id)
+            else:
+                await self.app(scope, receive, send_with_request_id)
         except Exception:
             # Unhandled here means a bug: log it with its traceback, tell the caller nothing
             # about the internals. Not re-raised, so the server does not log it twice.

@@ -23,6 +23,14 @@ async def client(api: httpx.AsyncClient) -> Client:
     return Client(api, key, user_id)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/account/credits?cursor=led_%00", "/api/v1/seeds?q=a%00b",
+                                  "/api/v1/generations/gen_%00", "/api/v1/webhook-endpoints?cursor=%00"])
+async def test_a_nul_character_in_the_address_is_a_clear_400(client: Client, path: str) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 400 and answer.json()["code"] == "bad_request"
+    assert "NUL" in answer.json()["detail"]
+
+
 async def test_metadata_sent_with_a_generation_is_returned_on_it(client: Client) -> None:
     metadata = {"order": "A-17", "tags": ["red", "blue"], "nested": {"n": 1}}
     created = await client.post("/api/v1/generations", json={"prompt": "labelled", **SMALL, "metadata": metadata})
