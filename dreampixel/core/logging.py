@@ -134,8 +134,9 @@ class ErrorCapture:
             error_type = exc_info[0].__name__
             trace = "".join(traceback.format_exception(*exc_info))[-20_000:]
         event = str(event_dict.get("event", ""))
-        extra = {k: str(v)[:500] for k, v in event_dict.items()
-                 if k not in {"event", "level", "logger", "timestamp", "exc_info", "request_id", "user_id", "path"}}
+        # Keys starting with "_" are structlog's own bookkeeping (the stdlib record it wraps).
+        extra = {k: str(v)[:500] for k, v in event_dict.items() if not k.startswith("_")
+                 and k not in {"event", "level", "logger", "timestamp", "exc_info", "request_id", "user_id", "path"}}
         message = event if not extra else f"{event} " + " ".join(f"{k}={v}" for k, v in list(extra.items())[:12])
         return {
             "level": "error" if level in {"exception", "critical"} else level,

@@ -42,6 +42,14 @@ def test_an_error_is_kept_with_its_request_user_and_trace(capture: ErrorCapture)
     assert "boom" in (row.traceback or "") and row.count == 1 and row.state == "open"
 
 
+def test_a_library_error_reads_as_its_message_without_structlogs_bookkeeping(capture: ErrorCapture) -> None:
+    record = logging.LogRecord("engineio.server", logging.ERROR, __file__, 1, "origin refused", None, None)
+    emit(capture, "error", "https://evil.example is not an accepted origin.", _record=record,
+         _from_structlog=False, origin="https://evil.example")
+    [row] = rows()
+    assert row.message == "https://evil.example is not an accepted origin. origin=https://evil.example"
+
+
 def test_the_same_error_again_counts_up_on_one_row(capture: ErrorCapture) -> None:
     for _ in range(3):
         emit(capture, "warning", "example.slow", attempt=1)
