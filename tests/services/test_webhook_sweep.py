@@ -31,7 +31,8 @@ def test_each_sweep_sends_a_due_delivery_under_a_new_job_id(live_db: Engine, mon
         [delivery] = webhooks.emit(session, user_id=user.id, type="credits.low", data={"credit_balance": 1})
     first_job = sent[-1]  # the delivery's own first attempt
 
-    now = utcnow()
+    # The start of the next minute, so that `now` and five seconds later fall in the same minute.
+    now = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
     with uow() as session:
         assert webhooks.sweep(session, now=now) == 1
         assert webhooks.sweep(session, now=now + timedelta(seconds=5)) == 1
